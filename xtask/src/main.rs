@@ -1,1 +1,54 @@
-fn main() {}
+//! `cargo xtask`: the project's developer commands, in Rust so they run wherever cargo does.
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `install-codex` | installs the pinned Codex runtime (`openai-codex-cli-bin`) under `target/codex-runtime/` |
+//! | `schema [--check]` | regenerates `crates/codex-client-protocol/schema/` from the installed runtime |
+//! | `codegen [--check]` | generates the protocol crate's `src/generated/` from that schema |
+//! | `test` | the whole gate CI runs: fmt, clippy, drift checks, docs, and every test against the real app-server |
+//!
+//! The pinned Codex version lives in one place: `crates/codex-client-protocol/CODEX_VERSION`.
+
+mod codegen;
+mod runtime;
+mod schema;
+mod test;
+mod util;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  install-codex        install the pinned codex runtime under target/codex-runtime/
+  schema [--check]     regenerate the pinned JSON schema from the installed runtime (--check: fail on drift)
+  codegen [--check]    generate the protocol types from the schema (--check: fail when stale)
+  test                 fmt, clippy, drift checks, docs and the full test suite (what CI runs)";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("xtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let workspace = util::workspace_root();
+    let check = args.iter().any(|a| a == "--check");
+    match args.first().map(String::as_str) {
+        Some("install-codex") => {
+            let bin = runtime::install(&workspace)?;
+            println!("codex {} is installed at {}", runtime::pinned_version(&workspace)?, bin.display());
+            Ok(())
+        }
+        Some("schema") => schema::run(&workspace, check),
+        Some("codegen") => codegen::run(&workspace, check),
+        Some("test") => test::run(&workspace),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}

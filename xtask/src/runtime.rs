@@ -1,0 +1,157 @@
+//! The pinned Codex runtime: where its version is recorded, where it is installed, how to install it.
+//!
+//! The runtime is the registry package `openai-codex-cli-bin` (the same binary the official Python
+//! SDK ships), installed with `pip install --target` into `target/codex-runtime/<version>/`, so that
+//! a fresh machine with python3 and pip needs nothing else.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The registry package that carries the `codex` binary.
+const RUNTIME_PACKAGE: &str = "openai-codex-cli-bin";
+
+/// The pinned Codex version, read from its one home: `crates/codex-client-protocol/CODEX_VERSION`.
+pub fn pinned_version(workspace: &Path) -> Result<String> {
+    let file = workspace.join("crates/codex-client-protocol/CODEX_VERSION");
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(text.trim().to_string())
+}
+
+/// The directory the pinned runtime is installed into.
+pub fn install_dir(workspace: &Path, version: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    target.join("codex-runtime").join(version)
+}
+
+/// The `codex` binary inside an install directory.
+pub fn binary_in(dir: &Path) -> PathBuf {
+    dir.join("codex_cli_bin").join("bin").join("codex")
+}
+
+/// The installed binary if it is there and reports the pinned version.
+pub fn installed_binary(workspace: &Path) -> Result<Option<PathBuf>> {
+    let version = pinned_version(workspace)?;
+    let bin = binary_in(&install_dir(workspace, &version));
+    if !bin.is_file() {
+        return Ok(None);
+    }
+    match reported_version(&bin) {
+        Ok(found) if found == version => Ok(Some(bin)),
+        Ok(found) => {
+            eprintln!("xtask: {} reports version {found}, expected {version}", bin.display());
+            Ok(None)
+        }
+        Err(err) => {
+            eprintln!("xtask: {} does not run: {err:#}", bin.display());
+            Ok(None)
+        }
+    }
+}
+
+/// Installs the pinned runtime if it is not installed yet, and returns the binary's path.
+pub fn install(workspace: &Path) -> Result<PathBuf> {
+    if let Some(bin) = installed_binary(workspace)? {
+        println!("xtask: the pinned codex runtime is already installed");
+        return Ok(bin);
+    }
+    let version = pinned_version(workspace)?;
+    install_version(workspace, &version)
+}
+
+/// Installs `openai-codex-cli-bin==version` (idempotent) and verifies `codex --version`.
+pub fn install_version(workspace: &Path, version: &str) -> Result<PathBuf> {
+    let dir = install_dir(workspace, version);
+    let staging = dir.with_extension("partial");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("removing {}", staging.display()))?;
+    }
+    std::fs::create_dir_all(&staging)?;
+    let spec = format!("{RUNTIME_PACKAGE}=={version}");
+    println!("xtask: installing {spec} into {}", dir.display());
+    let python = find_python()?;
+    let status = Command::new(&python)
+        .args(["-m", "pip", "install", "--no-deps", "--no-input", "--disable-pip-version-check"])
+        .args(["--quiet", "--target"])
+        .arg(&staging)
+        .arg(&spec)
+        .status()
+        .with_context(|| format!("running {python} -m pip"))?;
+    if !status.success() {
+        bail!("pip could not install {spec} ({status}); is pip available and the registry reachable?");
+    }
+    // The wheel's helper binaries (rg, bwrap) must stay executable: without them every sandboxed
+    // command fails (reference/offline-app-server.md §8.2). pip keeps the modes; make sure anyway.
+    let package = staging.join("codex_cli_bin");
+    for sub in ["bin", "codex-path", "codex-resources"] {
+        make_executable(&package.join(sub))?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::rename(&staging, &dir)
+        .with_context(|| format!("moving {} to {}", staging.display(), dir.display()))?;
+    let bin = binary_in(&dir);
+    let found = reported_version(&bin)?;
+    if found != version {
+        bail!("{} reports version {found}, expected {version}", bin.display());
+    }
+    println!("xtask: installed codex-cli {found}");
+    Ok(bin)
+}
+
+/// Runs `codex --version` and returns the version it prints (`codex-cli 0.163.0` → `0.163.0`).
+pub fn reported_version(bin: &Path) -> Result<String> {
+    let out = Command::new(bin)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", bin.display()))?;
+    if !out.status.success() {
+        bail!("{} --version exited with {}", bin.display(), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .last()
+        .map(str::to_string)
+        .with_context(|| format!("unexpected `codex --version` output: {text:?}"))
+}
+
+fn find_python() -> Result<String> {
+    for candidate in ["python3", "python"] {
+        let ok = Command::new(candidate)
+            .args(["-m", "pip", "--version"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if ok {
+            return Ok(candidate.to_string());
+        }
+    }
+    bail!("no python3 with pip found: install python3 and pip (e.g. `apt-get install python3-pip`)")
+}
+
+#[cfg(unix)]
+fn make_executable(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_file() {
+            let mut perms = std::fs::metadata(&path)?.permissions();
+            perms.set_mode(perms.mode() | 0o755);
+            std::fs::set_permissions(&path, perms)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_executable(_dir: &Path) -> Result<()> {
+    Ok(())
+}
