@@ -5,11 +5,14 @@
 //! | `install-codex` | installs the pinned Codex runtime (`openai-codex-cli-bin`) under `target/codex-runtime/` |
 //! | `schema [--check]` | regenerates `crates/codex-client-protocol/schema/` from the installed runtime |
 //! | `codegen [--check]` | generates the protocol crate's `src/generated/` from that schema |
+//! | `bump-codex <version>` | moves the pin to another runtime and prints the protocol drift |
 //! | `test` | the whole gate CI runs: fmt, clippy, drift checks, docs, and every test against the real app-server |
 //!
 //! The pinned Codex version lives in one place: `crates/codex-client-protocol/CODEX_VERSION`.
 
+mod bump;
 mod codegen;
+mod drift;
 mod runtime;
 mod schema;
 mod test;
@@ -23,6 +26,10 @@ commands:
   install-codex        install the pinned codex runtime under target/codex-runtime/
   schema [--check]     regenerate the pinned JSON schema from the installed runtime (--check: fail on drift)
   codegen [--check]    generate the protocol types from the schema (--check: fail when stale)
+  bump-codex <version> [--no-test]
+                       move to another codex runtime: install it, regenerate schema and types,
+                       update the pin, run the tests, print the protocol drift for the CHANGELOG
+  drift <version>      print the protocol drift from the pinned runtime to <version>, changing nothing
   test                 fmt, clippy, drift checks, docs and the full test suite (what CI runs)";
 
 fn main() {
@@ -39,12 +46,28 @@ fn run() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("install-codex") => {
             let bin = runtime::install(&workspace)?;
-            println!("codex {} is installed at {}", runtime::pinned_version(&workspace)?, bin.display());
+            println!(
+                "codex {} is installed at {}",
+                runtime::pinned_version(&workspace)?,
+                bin.display()
+            );
             Ok(())
         }
         Some("schema") => schema::run(&workspace, check),
         Some("codegen") => codegen::run(&workspace, check),
         Some("test") => test::run(&workspace),
+        Some("drift") => {
+            let Some(version) = args.get(1) else {
+                bail!("usage: cargo xtask drift <version>");
+            };
+            bump::print_drift(&workspace, version)
+        }
+        Some("bump-codex") => {
+            let Some(version) = args.get(1).filter(|a| !a.starts_with("--")) else {
+                bail!("usage: cargo xtask bump-codex <version> [--no-test]");
+            };
+            bump::run(&workspace, version, !args.iter().any(|a| a == "--no-test"))
+        }
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())

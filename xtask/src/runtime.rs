@@ -34,15 +34,22 @@ pub fn binary_in(dir: &Path) -> PathBuf {
 
 /// The installed binary if it is there and reports the pinned version.
 pub fn installed_binary(workspace: &Path) -> Result<Option<PathBuf>> {
-    let version = pinned_version(workspace)?;
-    let bin = binary_in(&install_dir(workspace, &version));
+    installed_binary_of(workspace, &pinned_version(workspace)?)
+}
+
+/// The installed binary of `version` if it is there and reports that version.
+pub fn installed_binary_of(workspace: &Path, version: &str) -> Result<Option<PathBuf>> {
+    let bin = binary_in(&install_dir(workspace, version));
     if !bin.is_file() {
         return Ok(None);
     }
     match reported_version(&bin) {
         Ok(found) if found == version => Ok(Some(bin)),
         Ok(found) => {
-            eprintln!("xtask: {} reports version {found}, expected {version}", bin.display());
+            eprintln!(
+                "xtask: {} reports version {found}, expected {version}",
+                bin.display()
+            );
             Ok(None)
         }
         Err(err) => {
@@ -75,14 +82,23 @@ pub fn install_version(workspace: &Path, version: &str) -> Result<PathBuf> {
     println!("xtask: installing {spec} into {}", dir.display());
     let python = find_python()?;
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--no-deps", "--no-input", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-input",
+            "--disable-pip-version-check",
+        ])
         .args(["--quiet", "--target"])
         .arg(&staging)
         .arg(&spec)
         .status()
         .with_context(|| format!("running {python} -m pip"))?;
     if !status.success() {
-        bail!("pip could not install {spec} ({status}); is pip available and the registry reachable?");
+        bail!(
+            "pip could not install {spec} ({status}); is pip available and the registry reachable?"
+        );
     }
     // The wheel's helper binaries (rg, bwrap) must stay executable: without them every sandboxed
     // command fails (reference/offline-app-server.md §8.2). pip keeps the modes; make sure anyway.
@@ -98,7 +114,10 @@ pub fn install_version(workspace: &Path, version: &str) -> Result<PathBuf> {
     let bin = binary_in(&dir);
     let found = reported_version(&bin)?;
     if found != version {
-        bail!("{} reports version {found}, expected {version}", bin.display());
+        bail!(
+            "{} reports version {found}, expected {version}",
+            bin.display()
+        );
     }
     println!("xtask: installed codex-cli {found}");
     Ok(bin)
