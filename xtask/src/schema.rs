@@ -38,7 +38,11 @@ pub fn run(workspace: &Path, check: bool) -> Result<()> {
             std::fs::create_dir_all(path.parent().expect("file has a parent"))?;
             std::fs::write(&path, bytes)?;
         }
-        println!("xtask: wrote {} schema files to {}", fresh.len(), checked_in.display());
+        println!(
+            "xtask: wrote {} schema files to {}",
+            fresh.len(),
+            checked_in.display()
+        );
         Ok(())
     };
     let _ = std::fs::remove_dir_all(&scratch);
@@ -83,7 +87,9 @@ pub fn read_tree(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut files = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);

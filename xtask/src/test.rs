@@ -20,7 +20,9 @@ pub fn run(workspace: &Path) -> Result<()> {
 
     run_step(
         "cargo fmt --check",
-        cargo().current_dir(workspace).args(["fmt", "--all", "--", "--check"]),
+        cargo()
+            .current_dir(workspace)
+            .args(["fmt", "--all", "--", "--check"]),
     )?;
     run_step(
         "cargo clippy (all targets, warnings are errors)",
@@ -64,7 +66,10 @@ pub fn run(workspace: &Path) -> Result<()> {
         .args(["test", "--workspace", "--locked", "--offline"]);
     let mut tests = match loopback_only_wrapper() {
         Some(wrapper) => {
-            println!("\n(the tests run in a loopback-only network namespace: `{}`)", wrapper.join(" "));
+            println!(
+                "\n(the tests run in a loopback-only network namespace: `{}`)",
+                wrapper.join(" ")
+            );
             wrap(&wrapper, &tests)
         }
         None => {
@@ -75,7 +80,10 @@ pub fn run(workspace: &Path) -> Result<()> {
             tests
         }
     };
-    run_step("cargo test (the real app-server tests are required)", &mut tests)?;
+    run_step(
+        "cargo test (the real app-server tests are required)",
+        &mut tests,
+    )?;
     println!("\nxtask test: all checks passed");
     Ok(())
 }
@@ -83,11 +91,18 @@ pub fn run(workspace: &Path) -> Result<()> {
 /// The `unshare` prefix that gives a fresh network namespace with only `lo` up, if this machine
 /// can make one (as root directly, otherwise as a mapped user namespace).
 fn loopback_only_wrapper() -> Option<Vec<String>> {
-    let probes: [&[&str]; 2] = [&["unshare", "--net"], &["unshare", "--map-root-user", "--net"]];
+    let probes: [&[&str]; 2] = [
+        &["unshare", "--net"],
+        &["unshare", "--map-root-user", "--net"],
+    ];
     for prefix in probes {
         let ok = Command::new(prefix[0])
             .args(&prefix[1..])
-            .args(["sh", "-c", "ip link set lo up && grep -q lo: /proc/self/net/dev"])
+            .args([
+                "sh",
+                "-c",
+                "ip link set lo up && grep -q lo: /proc/self/net/dev",
+            ])
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false);
@@ -116,4 +131,3 @@ fn wrap(wrapper: &[String], cmd: &Command) -> Command {
     }
     wrapped
 }
-
