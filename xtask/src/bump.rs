@@ -90,9 +90,25 @@ fn schema_of(workspace: &Path, version: &str) -> Result<(std::path::PathBuf, Str
     Ok((scratch, summary))
 }
 
-/// The workspace's crate versions follow the pinned Codex version: `[workspace.package] version`
-/// and the `version = "..."` of the path dependencies in `[workspace.dependencies]`.
+/// The crates' version for a Codex version: the same `MAJOR.MINOR`, and the Codex patch number
+/// times 100, so that the last two digits of our patch number are free for our own fix releases
+/// (Codex 0.163.0 → 0.163.0, then 0.163.1, 0.163.2, ...; Codex 0.163.1 → 0.163.100).
+pub fn crate_version_for(codex: &str) -> Result<String> {
+    let parts: Vec<&str> = codex.split('.').collect();
+    let [major, minor, patch] = parts.as_slice() else {
+        bail!("`{codex}` is not MAJOR.MINOR.PATCH");
+    };
+    let patch: u64 = patch
+        .parse()
+        .with_context(|| format!("`{codex}`: the patch number is not a number"))?;
+    Ok(format!("{major}.{minor}.{}", patch * 100))
+}
+
+/// The workspace's crate versions follow the pinned Codex version (see [`crate_version_for`]):
+/// `[workspace.package] version` and the `version = "..."` of the path dependencies in
+/// `[workspace.dependencies]`.
 fn set_crate_versions(workspace: &Path, old: &str, new: &str) -> Result<()> {
+    let (old, new) = (crate_version_for(old)?, crate_version_for(new)?);
     let manifest = workspace.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest)?;
     let from = format!("version = \"{old}\"");
@@ -113,4 +129,18 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         std::fs::write(path, bytes)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crate_version_for;
+
+    #[test]
+    fn crate_versions_leave_room_for_fix_releases() {
+        assert_eq!(crate_version_for("0.163.0").unwrap(), "0.163.0");
+        assert_eq!(crate_version_for("0.162.1").unwrap(), "0.162.100");
+        assert_eq!(crate_version_for("1.2.3").unwrap(), "1.2.300");
+        assert!(crate_version_for("0.163").is_err());
+        assert!(crate_version_for("0.163.x").is_err());
+    }
 }
