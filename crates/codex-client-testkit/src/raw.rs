@@ -53,6 +53,7 @@ pub struct RawAppServer {
     sent_methods: HashMap<i64, String>,
     next_id: i64,
     exit_status: Option<ExitStatus>,
+    stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -89,7 +90,7 @@ impl RawAppServer {
         let (tx, lines) = mpsc::unbounded_channel();
         tokio::spawn(read_stdout(stdout, transcript.clone(), tx));
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
-        tokio::spawn(drain_stderr(stderr, stderr_tail.clone()));
+        let stderr_task = tokio::spawn(drain_stderr(stderr, stderr_tail.clone()));
 
         Ok(Self {
             child: Some(child),
@@ -102,6 +103,7 @@ impl RawAppServer {
             sent_methods: HashMap::new(),
             next_id: 1,
             exit_status: None,
+            stderr_task: Some(stderr_task),
         })
     }
 
@@ -408,8 +410,11 @@ impl RawAppServer {
                     self.exit_status = status;
                     self.child = None;
                 }
-                // Let the stderr task catch up with the last words.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Let the stderr drain reach EOF so the error carries the server's last words
+                // (bounded: a leftover grandchild may hold the pipe open).
+                if let Some(task) = self.stderr_task.take() {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+                }
                 Err(Error::Closed {
                     waiting_for: what.to_owned(),
                     status,

@@ -1,0 +1,111 @@
+//! Helpers shared by the end-to-end tests: transcript queries, the "every line decodes" check and
+//! fixture recording.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use codex_client_testkit::RawAppServer;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Upper bound for one turn; the real server needs ~0.2 s, a loaded 2-core CI machine more.
+pub const TURN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Set to `1` to (re)write the recorded fixtures of the protocol crate from these tests.
+pub const RECORD_ENV: &str = "CODEX_TESTKIT_RECORD_FIXTURES";
+
+/// Where the recorded real traffic lives (the protocol crate's tests read it).
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../codex-client-protocol/tests/fixtures")
+}
+
+/// Every line of the transcript, parsed.
+pub fn messages(server: &RawAppServer) -> Vec<Value> {
+    server
+        .transcript()
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("the transcript holds JSON lines"))
+        .collect()
+}
+
+/// Whether `m` is the notification `method`.
+pub fn is_notification(m: &Value, method: &str) -> bool {
+    m["method"] == method && m.get("id").is_none()
+}
+
+/// The `item/agentMessage/delta` texts of `turn_id`, in arrival order.
+pub fn deltas_of_turn(messages: &[Value], turn_id: &str) -> Vec<String> {
+    messages
+        .iter()
+        .filter(|m| {
+            is_notification(m, "item/agentMessage/delta") && m["params"]["turnId"] == turn_id
+        })
+        .map(|m| m["params"]["delta"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The `item/completed` items of `turn_id` whose item type is `item_type`.
+pub fn completed_items<'a>(
+    messages: &'a [Value],
+    turn_id: &str,
+    item_type: &str,
+) -> Vec<&'a Value> {
+    messages
+        .iter()
+        .filter(|m| {
+            is_notification(m, "item/completed")
+                && m["params"]["turnId"] == turn_id
+                && m["params"]["item"]["type"] == item_type
+        })
+        .map(|m| &m["params"]["item"])
+        .collect()
+}
+
+/// Position of the first message matching `pred`.
+pub fn position(messages: &[Value], pred: impl Fn(&Value) -> bool) -> Option<usize> {
+    messages.iter().position(pred)
+}
+
+/// Waits for `turn/completed` of `turn_id` and returns its `params.turn`.
+pub async fn wait_turn_completed(server: &mut RawAppServer, turn_id: &str) -> Value {
+    let done = server
+        .wait_for(&format!("turn/completed of {turn_id}"), TURN_TIMEOUT, |m| {
+            is_notification(m, "turn/completed") && m["params"]["turn"]["id"] == turn_id
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    done["params"]["turn"].clone()
+}
+
+/// Checks that every line the server sent is a well-formed message of one of the four kinds, and
+/// decodes into the protocol crate's types (see [`decode_typed`]).
+pub fn assert_every_line_decodes(server: &RawAppServer) {
+    let lines = server.transcript();
+    assert!(!lines.is_empty(), "the server sent nothing");
+    for line in &lines {
+        let m: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {e}: {line}"));
+        let has_id = m.get("id").is_some();
+        let has_method = m.get("method").is_some();
+        assert!(
+            has_method || (has_id && (m.get("result").is_some() || m.get("error").is_some())),
+            "not a JSON-RPC message: {line}"
+        );
+        decode_typed(server, line);
+    }
+}
+
+/// Typed decoding of one received line (added once the protocol crate's API is in place).
+pub fn decode_typed(_server: &RawAppServer, _line: &str) {}
+
+/// Writes the transcript to `<fixtures>/<name>.jsonl` when [`RECORD_ENV`] is `1`.
+pub fn record_fixture(server: &RawAppServer, name: &str) {
+    if std::env::var(RECORD_ENV).as_deref() != Ok("1") {
+        return;
+    }
+    let dir = fixtures_dir();
+    std::fs::create_dir_all(&dir).expect("create the fixtures dir");
+    let mut text = server.transcript().join("\n");
+    text.push('\n');
+    std::fs::write(dir.join(format!("{name}.jsonl")), text).expect("write the fixture");
+}
