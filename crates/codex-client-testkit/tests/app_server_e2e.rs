@@ -7,7 +7,9 @@
 
 mod common;
 
-use codex_client_testkit::{AppServerHarness, Error, Matcher, MockResponse, StallGate};
+use codex_client_testkit::{
+    AppServerHarness, Error, ExecCommand, Matcher, MockResponse, StallGate,
+};
 use common::*;
 use serde_json::json;
 use std::time::Duration;
@@ -235,6 +237,53 @@ async fn command_approval_accepted() -> Result<(), Error> {
 }
 
 #[tokio::test]
+async fn escalation_request_declined() -> Result<(), Error> {
+    let Some(mut h) = AppServerHarness::start("escalation_request_declined").await? else {
+        return Ok(());
+    };
+    let justification = "The mock model wants to run this outside the sandbox.";
+    h.mock().route_sequence(
+        Matcher::Any,
+        [
+            ExecCommand::new("touch declined.txt")
+                .escalated(justification)
+                .into(),
+            MockResponse::message("Understood, not running it."),
+        ],
+    );
+    let thread_id = h
+        .start_thread(json!({"approvalPolicy": "on-request", "sandbox": "read-only"}))
+        .await?;
+    let turn_id = h.start_turn(&thread_id, "Try to escalate").await?;
+    let request = h
+        .server()
+        .wait_for("an approval request", TURN_TIMEOUT, |m| {
+            m["method"] == "item/commandExecution/requestApproval" && m.get("id").is_some()
+        })
+        .await?;
+    assert_eq!(request["params"]["reason"], justification);
+    h.server()
+        .respond(&request["id"], json!({"decision": "decline"}))
+        .await?;
+
+    let turn = wait_turn_completed(h.server(), &turn_id).await;
+    assert_eq!(
+        turn["status"], "completed",
+        "a declined command does not end the turn"
+    );
+    assert!(!h.sandbox().workdir().join("declined.txt").exists());
+    let all = messages(h.server());
+    let commands = completed_items(&all, &turn_id, "commandExecution");
+    assert_eq!(commands.len(), 1);
+    assert_eq!(commands[0]["status"], "declined", "{}", commands[0]);
+    let follow_up = h.mock().wait_for_request(1, TURN_TIMEOUT).await?;
+    assert!(follow_up.ends_with_tool_output());
+
+    assert_every_line_decodes(h.server());
+    Ok(())
+}
+
+#[tokio::test]
 async fn interrupt_mid_stream() -> Result<(), Error> {
     let Some(mut h) = AppServerHarness::start("interrupt_mid_stream").await? else {
         return Ok(());
@@ -375,6 +424,39 @@ async fn harness_cleans_up_process_and_directories() -> Result<(), Error> {
     assert!(!process_exists(pid), "the app-server was killed and reaped");
     assert!(!root.exists(), "the sandbox directories were removed");
     Ok(())
+}
+
+#[tokio::test]
+async fn harness_cleans_up_when_a_test_panics() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let outcome = tokio::spawn(async move {
+        let Some(mut h) = AppServerHarness::start("harness_cleans_up_on_panic")
+            .await
+            .expect("start")
+        else {
+            let _ = tx.send(None);
+            return;
+        };
+        h.start_thread(json!({})).await.expect("thread/start");
+        let _ = tx.send(Some((
+            h.server().pid().unwrap(),
+            h.sandbox().root().to_path_buf(),
+        )));
+        panic!("a failing test");
+    })
+    .await;
+    assert!(outcome.unwrap_err().is_panic());
+    let Some((pid, root)) = rx.await.unwrap() else {
+        return; // skipped: no binary
+    };
+    assert!(
+        !process_exists(pid),
+        "the app-server was killed during unwinding"
+    );
+    assert!(
+        !root.exists(),
+        "the sandbox directories were removed during unwinding"
+    );
 }
 
 fn process_exists(pid: u32) -> bool {
