@@ -114,6 +114,18 @@ impl AppServerHarness {
         &mut self.server
     }
 
+    /// Closes the app-server's stdin, waits for it to exit (it exits with status 0) and returns
+    /// the exit status; the directories and the mock go away with `self`.
+    ///
+    /// ```no_run
+    /// # async fn f(h: codex_client_testkit::AppServerHarness) -> Result<(), codex_client_testkit::Error> {
+    /// assert!(h.shutdown().await?.success());
+    /// # Ok(()) }
+    /// ```
+    pub async fn shutdown(mut self) -> Result<std::process::ExitStatus, Error> {
+        self.server.shutdown(STARTUP_TIMEOUT).await
+    }
+
     /// `thread/start` with `params` (`cwd` defaults to the sandbox's workdir, `approvalPolicy`
     /// to `never`, `sandbox` to `read-only`, unless given) and returns the thread id.
     ///

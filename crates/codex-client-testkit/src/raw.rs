@@ -509,7 +509,7 @@ async fn drain_stderr(stderr: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<S
         match reader.read_until(b'\n', &mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {
-                let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
+                let line = strip_ansi(String::from_utf8_lossy(&buf).trim_end());
                 tracing::debug!(target: "codex_app_server_stderr", "{line}");
                 let mut tail = lock(&tail);
                 if tail.len() == STDERR_TAIL_LINES {
@@ -518,5 +518,40 @@ async fn drain_stderr(stderr: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<S
                 tail.push_back(line);
             }
         }
+    }
+}
+
+/// Removes ANSI escape sequences (`ESC [ ... letter`): codex colours its logs even into a pipe.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.clone().next() == Some('[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_ansi;
+
+    #[test]
+    fn ansi_sequences_are_stripped() {
+        assert_eq!(
+            strip_ansi("\u{1b}[2m2026\u{1b}[0m \u{1b}[33m WARN\u{1b}[0m codex: x"),
+            "2026  WARN codex: x"
+        );
+        assert_eq!(strip_ansi("plain"), "plain");
     }
 }

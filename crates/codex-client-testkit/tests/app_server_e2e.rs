@@ -51,6 +51,11 @@ async fn simple_streamed_turn() -> Result<(), Error> {
 
     assert_every_line_decodes(h.server());
     record_fixture(h.server(), "simple_turn");
+    let status = h.shutdown().await?;
+    assert!(
+        status.success(),
+        "closing stdin ends the server cleanly: {status}"
+    );
     Ok(())
 }
 
