@@ -48,6 +48,10 @@ async fn simple_streamed_turn() -> Result<(), Error> {
     assert_eq!(request.last_user_text().as_deref(), Some("Say hello"));
     assert_eq!(request.session_id(), Some(thread_id.as_str()));
     assert_eq!(h.mock().request_count(), 1);
+    assert_eq!(
+        request.path, "/v1/responses",
+        "codex asks the provider for nothing else"
+    );
 
     assert_every_line_decodes(h.server());
     record_fixture(h.server(), "simple_turn");
