@@ -14,9 +14,18 @@ use codex_client_protocol::CODEX_VERSION;
 use std::path::{Path, PathBuf};
 
 /// The environment variable naming the `codex` binary explicitly.
+///
+/// ```
+/// assert_eq!(codex_client_testkit::CODEX_BIN_ENV, "CODEX_BIN");
+/// ```
 pub const CODEX_BIN_ENV: &str = "CODEX_BIN";
 
 /// The environment variable that turns "binary missing, skip" into a test failure (value `1`).
+///
+/// ```
+/// let required = std::env::var(codex_client_testkit::REQUIRE_APP_SERVER_ENV).is_ok_and(|v| v == "1");
+/// # let _ = required;
+/// ```
 pub const REQUIRE_APP_SERVER_ENV: &str = "CODEX_CLIENT_REQUIRE_APP_SERVER";
 
 /// Finds the `codex` binary, or says where it looked.

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 /// How long the harness waits for start-up steps (spawn + `initialize`); generous for a loaded
 /// 2-core CI machine, where the real server answers in about 0.1 s.
+///
+/// ```
+/// assert!(codex_client_testkit::STARTUP_TIMEOUT.as_secs() >= 10);
+/// ```
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A real app-server, initialized, running offline against its own mock model.

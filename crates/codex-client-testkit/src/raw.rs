@@ -20,6 +20,10 @@ use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
 /// How many stderr lines [`RawAppServer::stderr_tail`] keeps.
+///
+/// ```
+/// assert!(codex_client_testkit::STDERR_TAIL_LINES >= 100);
+/// ```
 pub const STDERR_TAIL_LINES: usize = 200;
 
 /// A running `codex app-server` driven with raw JSON lines.

@@ -16,9 +16,17 @@ use std::path::{Path, PathBuf};
 
 /// The model name the sandbox configures (a name codex does not know: each turn gets a harmless
 /// "model metadata not found" warning).
+///
+/// ```
+/// assert_eq!(codex_client_testkit::MOCK_MODEL_NAME, "mock-model");
+/// ```
 pub const MOCK_MODEL_NAME: &str = "mock-model";
 
 /// The `--disable` feature flags every offline launch carries.
+///
+/// ```
+/// assert!(codex_client_testkit::DISABLED_FEATURES.contains(&"unbounded_connection_retries"));
+/// ```
 pub const DISABLED_FEATURES: [&str; 6] = [
     "plugins",
     "remote_plugin",
