@@ -95,7 +95,11 @@ pub fn assert_every_line_decodes(server: &RawAppServer) {
     }
 }
 
-/// Typed decoding of one received line (added once the protocol crate's API is in place).
+/// Typed decoding of one received line with the protocol crate's types.
+///
+/// TODO: a stub until the protocol crate's API (envelope `Incoming`, `ServerNotification`,
+/// `ServerRequest`, `ClientMethod`) lands; the implementation is ready in
+/// `tests/common/typed_decode.rs.pending`.
 pub fn decode_typed(_server: &RawAppServer, _line: &str) {}
 
 /// Writes the transcript to `<fixtures>/<name>.jsonl` when [`RECORD_ENV`] is `1`.
