@@ -1,0 +1,330 @@
+//! [`ConnectionConfig`]: everything about a connection that is not how to start the process —
+//! the handshake (client info, capabilities), timeouts, buffer bounds and the server-request
+//! handler. Every bound has a default; every default is documented on its setter.
+
+use crate::server_requests::{ErasedHandler, FailClosed, ServerRequestHandler};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Who the client is, sent in `initialize` (`clientInfo`). The name becomes the `originator` of
+/// threads on the server.
+///
+/// ```
+/// let info = codex_client::ClientInfo::new("my_app", "1.2.0").title("My App");
+/// assert_eq!(info.name, "my_app");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientInfo {
+    /// Machine name (`clientInfo.name`).
+    pub name: String,
+    /// Version (`clientInfo.version`).
+    pub version: String,
+    /// Human title (`clientInfo.title`).
+    pub title: Option<String>,
+}
+
+impl ClientInfo {
+    /// Name and version.
+    ///
+    /// ```
+    /// let info = codex_client::ClientInfo::new("x", "0.1.0");
+    /// assert!(info.title.is_none());
+    /// ```
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            title: None,
+        }
+    }
+
+    /// Adds a human-readable title.
+    ///
+    /// ```
+    /// let info = codex_client::ClientInfo::new("x", "0.1.0").title("X");
+    /// assert_eq!(info.title.as_deref(), Some("X"));
+    /// ```
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+}
+
+impl Default for ClientInfo {
+    fn default() -> Self {
+        Self::new("codex_client_rs", env!("CARGO_PKG_VERSION"))
+    }
+}
+
+/// Settings of one connection.
+///
+/// ```
+/// use codex_client::ConnectionConfig;
+/// use std::time::Duration;
+///
+/// let config = ConnectionConfig::default()
+///     .request_timeout(Duration::from_secs(30))
+///     .experimental_api(true)
+///     .opt_out_notification("item/agentMessage/delta")
+///     .turn_queue_capacity(256);
+/// # let _ = config;
+/// ```
+#[derive(Clone)]
+pub struct ConnectionConfig {
+    pub(crate) client_info: ClientInfo,
+    pub(crate) experimental_api: bool,
+    pub(crate) opt_out_notifications: Vec<String>,
+    pub(crate) initialize: bool,
+    pub(crate) initialize_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_in_flight: usize,
+    pub(crate) max_line_bytes: usize,
+    pub(crate) turn_queue_capacity: usize,
+    pub(crate) subscription_queue_capacity: usize,
+    pub(crate) pending_max_events: usize,
+    pub(crate) pending_max_bytes: usize,
+    pub(crate) pending_max_age: Duration,
+    pub(crate) recent_turns: usize,
+    pub(crate) server_request_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) handler: Arc<dyn ErasedHandler>,
+}
+
+impl std::fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionConfig")
+            .field("client_info", &self.client_info)
+            .field("experimental_api", &self.experimental_api)
+            .field("opt_out_notifications", &self.opt_out_notifications)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("turn_queue_capacity", &self.turn_queue_capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            client_info: ClientInfo::default(),
+            experimental_api: false,
+            opt_out_notifications: Vec::new(),
+            initialize: true,
+            initialize_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+            max_in_flight: 64,
+            max_line_bytes: 64 * 1024 * 1024,
+            turn_queue_capacity: 4096,
+            subscription_queue_capacity: 4096,
+            pending_max_events: 8192,
+            pending_max_bytes: 16 * 1024 * 1024,
+            pending_max_age: Duration::from_secs(60),
+            recent_turns: 1024,
+            server_request_timeout: Duration::from_secs(600),
+            close_timeout: Duration::from_secs(5),
+            handler: Arc::new(FailClosed),
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// The defaults.
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new();
+    /// # let _ = config;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `clientInfo` of the handshake (default: `codex_client_rs` and this crate's version).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new()
+    ///     .client_info(codex_client::ClientInfo::new("my_app", "1.0.0"));
+    /// # let _ = config;
+    /// ```
+    pub fn client_info(mut self, info: ClientInfo) -> Self {
+        self.client_info = info;
+        self
+    }
+
+    /// Opts into experimental methods, fields and notifications (`capabilities.experimentalApi`;
+    /// default `false`).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().experimental_api(true);
+    /// # let _ = config;
+    /// ```
+    pub fn experimental_api(mut self, enabled: bool) -> Self {
+        self.experimental_api = enabled;
+        self
+    }
+
+    /// Asks the server not to send this notification method on this connection
+    /// (`capabilities.optOutNotificationMethods`; exact names).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().opt_out_notification("item/reasoning/textDelta");
+    /// # let _ = config;
+    /// ```
+    pub fn opt_out_notification(mut self, method: impl Into<String>) -> Self {
+        self.opt_out_notifications.push(method.into());
+        self
+    }
+
+    /// Whether [`Connection::connect`](crate::Connection::connect) performs the
+    /// `initialize`/`initialized` handshake (default `true`; turn off to drive it yourself).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().handshake(false);
+    /// # let _ = config;
+    /// ```
+    pub fn handshake(mut self, enabled: bool) -> Self {
+        self.initialize = enabled;
+        self
+    }
+
+    /// Timeout of the `initialize` request (default 30 s).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().initialize_timeout(std::time::Duration::from_secs(5));
+    /// # let _ = config;
+    /// ```
+    pub fn initialize_timeout(mut self, timeout: Duration) -> Self {
+        self.initialize_timeout = timeout;
+        self
+    }
+
+    /// Default timeout of every request (default 120 s); overridable per call with
+    /// [`RequestOptions`](crate::RequestOptions).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().request_timeout(std::time::Duration::from_secs(10));
+    /// # let _ = config;
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// At most this many requests in flight at once (default 64); more wait for a slot. The
+    /// server drops requests silently under overload, so unbounded pipelining loses requests.
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().max_in_flight(16);
+    /// # let _ = config;
+    /// ```
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// The longest line accepted from the server (default 64 MiB); a longer one closes the
+    /// connection with [`Error::LineTooLong`](crate::Error::LineTooLong).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().max_line_bytes(1 << 20);
+    /// # let _ = config;
+    /// ```
+    pub fn max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n.max(1024);
+        self
+    }
+
+    /// Capacity of each turn stream's queue (default 4096 events). A consumer that falls further
+    /// behind gets [`Error::Lagged`](crate::Error::Lagged) and the connection goes on.
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().turn_queue_capacity(128);
+    /// # let _ = config;
+    /// ```
+    pub fn turn_queue_capacity(mut self, n: usize) -> Self {
+        self.turn_queue_capacity = n.max(2);
+        self
+    }
+
+    /// Capacity of each thread or global notification stream's queue (default 4096).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().subscription_queue_capacity(128);
+    /// # let _ = config;
+    /// ```
+    pub fn subscription_queue_capacity(mut self, n: usize) -> Self {
+        self.subscription_queue_capacity = n.max(2);
+        self
+    }
+
+    /// Bounds of the buffer that holds events of turns nobody subscribed to yet (defaults: 8192
+    /// events, 16 MiB, 60 s). Beyond them the oldest turn's buffered events are dropped and
+    /// counted, and a later subscriber of that turn gets [`Error::Lagged`](crate::Error::Lagged)
+    /// first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = codex_client::ConnectionConfig::new().pending_limits(1000, 1 << 20, Duration::from_secs(10));
+    /// # let _ = config;
+    /// ```
+    pub fn pending_limits(mut self, max_events: usize, max_bytes: usize, max_age: Duration) -> Self {
+        self.pending_max_events = max_events.max(1);
+        self.pending_max_bytes = max_bytes.max(1);
+        self.pending_max_age = max_age;
+        self
+    }
+
+    /// How many finished turns the router remembers (default 1024), so that a late subscriber
+    /// of a completed turn gets its `turn/completed` instead of waiting forever.
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().recent_turns(64);
+    /// # let _ = config;
+    /// ```
+    pub fn recent_turns(mut self, n: usize) -> Self {
+        self.recent_turns = n;
+        self
+    }
+
+    /// Time a server-request handler (or a stream consumer holding a
+    /// [`PendingServerRequest`](crate::PendingServerRequest)) has to answer before the
+    /// fail-closed answer is sent (default 600 s).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().server_request_timeout(std::time::Duration::from_secs(60));
+    /// # let _ = config;
+    /// ```
+    pub fn server_request_timeout(mut self, timeout: Duration) -> Self {
+        self.server_request_timeout = timeout;
+        self
+    }
+
+    /// How long [`Connection::close`](crate::Connection::close) waits at each step (EOF on
+    /// stdin, then SIGTERM, then SIGKILL; default 5 s).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().close_timeout(std::time::Duration::from_secs(1));
+    /// # let _ = config;
+    /// ```
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// The handler of server requests (approvals, user input, ...). The default answers every
+    /// request fail-closed (decline / empty grant / error); see
+    /// [`ServerRequestHandler`](crate::ServerRequestHandler).
+    ///
+    /// ```
+    /// use codex_client::{ConnectionConfig, ServerRequestHandler};
+    /// struct Mine;
+    /// impl ServerRequestHandler for Mine {}
+    /// let config = ConnectionConfig::new().handler(Mine);
+    /// # let _ = config;
+    /// ```
+    pub fn handler(mut self, handler: impl ServerRequestHandler) -> Self {
+        self.handler = Arc::new(handler);
+        self
+    }
+}

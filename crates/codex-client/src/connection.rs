@@ -1,0 +1,927 @@
+//! [`Connection`]: one JSON-RPC connection to an app-server, with one reader task and one writer
+//! task.
+//!
+//! ```text
+//! caller ── request::<M>(params) ─► waiter (id → oneshot) ─► writer task ─► transport
+//! transport ─► reader task ─► Incoming::parse ─┬─ response      → waiter (a turn's route registered first)
+//!                                              ├─ notification  → ServerNotification::decode → router
+//!                                              └─ server request → turn stream or handler task → writer
+//! ```
+//!
+//! The reader never awaits a consumer: routing is a non-blocking `try_send` per subscriber and
+//! server requests are answered from spawned tasks. Client request ids (a counter from 1) and
+//! server request ids live in separate tables. When the transport ends, the reader latches the
+//! router closed: every waiter and stream ends with [`Error::Closed`] carrying the exit status
+//! and stderr tail, and later calls fail fast.
+
+use crate::config::ConnectionConfig;
+use crate::error::{ClosedInfo, Error, Result};
+use crate::proto::envelope::{Incoming, RequestId, RpcError};
+use crate::proto::{CODEX_VERSION, ClientMethod, ServerNotification, ServerRequest};
+use crate::router::{
+    NotificationStream, Reply, Router, RouterLimits, RouterStats, SubscribeOptions, TurnStream,
+    Waiter,
+};
+use crate::server_requests::{
+    AnswerSink, ErasedHandler, PendingServerRequest, Responder, spawn_handler,
+};
+use crate::spawn::SpawnConfig;
+use crate::transport::{LineSink, LineStream, Transport, TransportControl};
+use futures::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tracing::Instrument;
+
+/// Per-call options of a request.
+///
+/// ```
+/// let options = codex_client::RequestOptions::new().timeout(std::time::Duration::from_secs(5));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestOptions {
+    timeout: Option<Duration>,
+}
+
+impl RequestOptions {
+    /// The connection's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Overrides the connection's default request timeout for this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+/// What the server said about itself in the `initialize` response.
+///
+/// ```
+/// let info = codex_client::ServerInfo::from_user_agent("codex_vscode/0.163.0 (Debian 12.0.0; x86_64) xterm");
+/// assert_eq!(info.server_version.as_deref(), Some("0.163.0"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerInfo {
+    /// `userAgent`, e.g. `my_client/0.163.0 (Debian 12.0.0; x86_64) ...`.
+    pub user_agent: String,
+    /// The version parsed from `userAgent` (the part after the first `/`).
+    pub server_version: Option<String>,
+    /// `codexHome`.
+    pub codex_home: Option<String>,
+    /// `platformFamily`.
+    pub platform_family: Option<String>,
+    /// `platformOs`.
+    pub platform_os: Option<String>,
+}
+
+impl ServerInfo {
+    /// Parses the version out of a `userAgent` string.
+    pub fn from_user_agent(user_agent: &str) -> Self {
+        let first = user_agent.split_whitespace().next().unwrap_or("");
+        let server_version = first
+            .split_once('/')
+            .map(|(_, v)| v.to_owned())
+            .filter(|v| !v.is_empty());
+        Self {
+            user_agent: user_agent.to_owned(),
+            server_version,
+            ..Self::default()
+        }
+    }
+
+    /// `true` when the server's version is the one this crate's protocol types were generated
+    /// from ([`CODEX_VERSION`](crate::protocol::CODEX_VERSION)).
+    pub fn version_matches(&self) -> bool {
+        self.server_version.as_deref() == Some(CODEX_VERSION)
+    }
+}
+
+enum WriterMsg {
+    Line(String),
+    Close(Option<oneshot::Sender<()>>),
+}
+
+struct WriterHandle(mpsc::UnboundedSender<WriterMsg>);
+
+impl AnswerSink for WriterHandle {
+    fn send_answer(&self, id: &RequestId, answer: std::result::Result<Value, RpcError>) -> bool {
+        let line = match encode_answer(id, answer) {
+            Ok(line) => line,
+            Err(err) => {
+                tracing::error!(%id, %err, "could not encode the answer to a server request");
+                return false;
+            }
+        };
+        self.0.send(WriterMsg::Line(line)).is_ok()
+    }
+}
+
+fn encode_answer(
+    id: &RequestId,
+    answer: std::result::Result<Value, RpcError>,
+) -> serde_json::Result<String> {
+    #[derive(Serialize)]
+    struct Ok<'a> {
+        id: &'a RequestId,
+        result: Value,
+    }
+    #[derive(Serialize)]
+    struct Err<'a> {
+        id: &'a RequestId,
+        error: RpcError,
+    }
+    match answer {
+        std::result::Result::Ok(result) => serde_json::to_string(&Ok { id, result }),
+        std::result::Result::Err(error) => serde_json::to_string(&Err { id, error }),
+    }
+}
+
+/// Encodes a request line; params that serialize to `null` are omitted (methods without params).
+fn encode_request(id: i64, method: &str, params: Option<&str>) -> String {
+    let params = params.filter(|p| *p != "null");
+    let mut line = String::with_capacity(32 + method.len() + params.map_or(0, str::len));
+    let _ = write!(line, "{{\"id\":{id},\"method\":");
+    line.push_str(&serde_json::to_string(method).expect("a string serializes"));
+    if let Some(p) = params {
+        line.push_str(",\"params\":");
+        line.push_str(p);
+    }
+    line.push('}');
+    line
+}
+
+struct Core {
+    router: Arc<Router>,
+    writer: mpsc::UnboundedSender<WriterMsg>,
+    answers: Arc<dyn AnswerSink>,
+    handler: Arc<dyn ErasedHandler>,
+    control: Arc<dyn TransportControl>,
+    next_id: AtomicI64,
+    in_flight: Arc<Semaphore>,
+    closing: AtomicBool,
+    reader_done: watch::Receiver<bool>,
+    server_info: OnceLock<ServerInfo>,
+    malformed_lines: AtomicU64,
+    request_timeout: Duration,
+    server_request_timeout: Duration,
+    max_line_bytes: usize,
+}
+
+/// Dropping the last [`Connection`] clone kills the peer (the reader then fails everything).
+struct Handle {
+    core: Arc<Core>,
+    close_timeout: Duration,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.core.router.closed().is_none() {
+            tracing::debug!("connection dropped without close(); killing the app-server");
+            self.core.closing.store(true, Ordering::Release);
+            self.core.control.kill();
+            let _ = self.core.writer.send(WriterMsg::Close(None));
+        }
+    }
+}
+
+/// A connection to a Codex app-server. Cheap to clone; every clone is the same connection.
+/// Dropping the last clone without [`close`](Self::close) kills the app-server.
+///
+/// ```no_run
+/// use codex_client::{Connection, ConnectionConfig, SpawnConfig};
+/// use codex_client::protocol::methods;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), codex_client::Error> {
+/// let conn = Connection::spawn(SpawnConfig::new(), ConnectionConfig::default()).await?;
+/// let models = conn.request_raw("model/list", Some(serde_json::json!({}))).await?;
+/// println!("{models}");
+/// conn.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Connection {
+    handle: Arc<Handle>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("pid", &self.handle.core.control.pid())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Spawns `codex app-server` as configured and connects over its stdio (handshake
+    /// included unless disabled in `config`).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// use codex_client::{Connection, ConnectionConfig, SpawnConfig};
+    /// let conn = Connection::spawn(SpawnConfig::new().disable_feature("plugins"), ConnectionConfig::default()).await?;
+    /// println!("{:?}", conn.server_info());
+    /// # Ok(()) }
+    /// ```
+    pub async fn spawn(spawn: SpawnConfig, config: ConnectionConfig) -> Result<Self> {
+        let transport = Transport::spawn(&spawn, config.max_line_bytes)?;
+        Self::connect(transport, config).await
+    }
+
+    /// Connects over `transport`: starts the reader and writer tasks, then (unless disabled)
+    /// performs the `initialize` / `initialized` handshake. Must be called inside a tokio
+    /// runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// use codex_client::{Connection, ConnectionConfig, Transport};
+    /// let (transport, _peer) = Transport::memory();
+    /// let conn = Connection::connect(transport, ConnectionConfig::default().handshake(false)).await?;
+    /// assert!(conn.stats().is_idle());
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(transport: Transport, config: ConnectionConfig) -> Result<Self> {
+        let Transport {
+            incoming,
+            outgoing,
+            control,
+        } = transport;
+        let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = watch::channel(false);
+        let core = Arc::new(Core {
+            router: Router::new(RouterLimits::from(&config)),
+            writer: writer_tx.clone(),
+            answers: Arc::new(WriterHandle(writer_tx)),
+            handler: config.handler.clone(),
+            control,
+            next_id: AtomicI64::new(1),
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            closing: AtomicBool::new(false),
+            reader_done: done_rx,
+            server_info: OnceLock::new(),
+            malformed_lines: AtomicU64::new(0),
+            request_timeout: config.request_timeout,
+            server_request_timeout: config.server_request_timeout,
+            max_line_bytes: config.max_line_bytes,
+        });
+        tokio::spawn(run_writer(core.clone(), outgoing, writer_rx));
+        tokio::spawn(run_reader(core.clone(), incoming, done_tx));
+        let conn = Connection {
+            handle: Arc::new(Handle {
+                core,
+                close_timeout: config.close_timeout,
+            }),
+        };
+        if config.initialize {
+            conn.initialize(&config).await?;
+        }
+        Ok(conn)
+    }
+
+    async fn initialize(&self, config: &ConnectionConfig) -> Result<()> {
+        let info = &config.client_info;
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("experimentalApi".into(), config.experimental_api.into());
+        if !config.opt_out_notifications.is_empty() {
+            capabilities.insert(
+                "optOutNotificationMethods".into(),
+                config.opt_out_notifications.clone().into(),
+            );
+        }
+        let params = serde_json::json!({
+            "clientInfo": {"name": info.name, "title": info.title, "version": info.version},
+            "capabilities": capabilities,
+        });
+        let result = self
+            .request_raw_with(
+                "initialize",
+                Some(params),
+                RequestOptions::new().timeout(config.initialize_timeout),
+            )
+            .await?;
+        let text = |key: &str| result.get(key).and_then(Value::as_str).map(str::to_owned);
+        let mut server = ServerInfo::from_user_agent(&text("userAgent").unwrap_or_default());
+        server.codex_home = text("codexHome");
+        server.platform_family = text("platformFamily");
+        server.platform_os = text("platformOs");
+        if server.version_matches() {
+            tracing::debug!(user_agent = %server.user_agent, "initialized");
+        } else {
+            tracing::warn!(
+                server_version = ?server.server_version,
+                expected = CODEX_VERSION,
+                user_agent = %server.user_agent,
+                "app-server version differs from the version codex-client was generated for; \
+                 unknown methods and fields are tolerated, but expect differences"
+            );
+        }
+        let _ = self.handle.core.server_info.set(server);
+        self.notify("initialized", None)?;
+        Ok(())
+    }
+
+    /// What the server said at `initialize` (`None` before the handshake or without one).
+    pub fn server_info(&self) -> Option<&ServerInfo> {
+        self.handle.core.server_info.get()
+    }
+
+    /// Sends a typed request and waits for its typed response, with the connection's default
+    /// timeout.
+    ///
+    /// ```no_run
+    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// use codex_client::protocol::methods::ThreadStart;
+    /// let params = serde_json::from_value(serde_json::json!({"cwd": "/tmp"})).unwrap();
+    /// let response = conn.request::<ThreadStart>(params).await?;
+    /// # let _ = response;
+    /// # Ok(()) }
+    /// ```
+    pub async fn request<M: ClientMethod>(&self, params: M::Params) -> Result<M::Response> {
+        self.request_with::<M>(params, RequestOptions::default())
+            .await
+    }
+
+    /// [`request`](Self::request) with per-call options.
+    pub async fn request_with<M: ClientMethod>(
+        &self,
+        params: M::Params,
+        options: RequestOptions,
+    ) -> Result<M::Response> {
+        let params = encode_params(M::METHOD, &params)?;
+        let reply = self
+            .handle
+            .core
+            .call(M::METHOD, Some(params), options, None)
+            .await?;
+        decode_response::<M::Response>(M::METHOD, &reply.raw)
+    }
+
+    /// The untyped escape hatch: any method, any params (`None` omits them), the raw result.
+    ///
+    /// ```no_run
+    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// let loaded = conn.request_raw("thread/loaded/list", Some(serde_json::json!({}))).await?;
+    /// # let _ = loaded;
+    /// # Ok(()) }
+    /// ```
+    pub async fn request_raw(&self, method: &str, params: Option<Value>) -> Result<Value> {
+        self.request_raw_with(method, params, RequestOptions::default())
+            .await
+    }
+
+    /// [`request_raw`](Self::request_raw) with per-call options.
+    pub async fn request_raw_with(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        options: RequestOptions,
+    ) -> Result<Value> {
+        let params = params.map(|p| p.to_string());
+        let reply = self.handle.core.call(method, params, options, None).await?;
+        decode_response::<Value>(method, &reply.raw)
+    }
+
+    /// Sends a request whose response starts a turn (`turn/start`, `review/start`) and returns
+    /// the response together with the turn's stream. The route is registered by the reader when
+    /// it reads the response, before this call returns, so no event of the turn is lost; if the
+    /// turn was already running (a `turn/start` during an active turn returns that turn), the
+    /// stream is one more subscriber of it.
+    ///
+    /// ```no_run
+    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// use codex_client::{RequestOptions, SubscribeOptions};
+    /// use codex_client::protocol::methods::TurnStart;
+    /// use futures::StreamExt;
+    /// let params = serde_json::from_value(serde_json::json!({
+    ///     "threadId": "thr_1", "input": [{"type": "text", "text": "hi"}]
+    /// })).unwrap();
+    /// let (response, mut turn) = conn
+    ///     .request_turn::<TurnStart>(params, SubscribeOptions::new(), RequestOptions::new())
+    ///     .await?;
+    /// while let Some(event) = turn.next().await {
+    ///     let _ = event?;
+    /// }
+    /// # let _ = response;
+    /// # Ok(()) }
+    /// ```
+    pub async fn request_turn<M: ClientMethod>(
+        &self,
+        params: M::Params,
+        subscribe: SubscribeOptions,
+        options: RequestOptions,
+    ) -> Result<(M::Response, TurnStream)> {
+        let params = encode_params(M::METHOD, &params)?;
+        let reply = self
+            .handle
+            .core
+            .call(M::METHOD, Some(params), options, Some(subscribe))
+            .await?;
+        let response = decode_response::<M::Response>(M::METHOD, &reply.raw)?;
+        let stream = reply
+            .turn
+            .ok_or_else(|| Error::Protocol(format!("`{}` did not start a turn", M::METHOD)))?;
+        Ok((response, stream))
+    }
+
+    /// `turn/start`, returning the response and the turn's stream (see
+    /// [`request_turn`](Self::request_turn)).
+    ///
+    /// ```no_run
+    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// let params = serde_json::from_value(serde_json::json!({
+    ///     "threadId": "thr_1", "input": [{"type": "text", "text": "hi"}]
+    /// })).unwrap();
+    /// let (response, turn) = conn.start_turn(params).await?;
+    /// assert_eq!(response.turn.id, turn.turn_id());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_turn(
+        &self,
+        params: crate::proto::TurnStartParams,
+    ) -> Result<(crate::proto::TurnStartResponse, TurnStream)> {
+        self.request_turn::<crate::proto::methods::TurnStart>(
+            params,
+            SubscribeOptions::default(),
+            RequestOptions::default(),
+        )
+        .await
+    }
+
+    /// Subscribes to a turn by id. The first subscriber of a turn gets its events from the
+    /// start (buffered ones replayed); later subscribers from now on.
+    ///
+    /// ```no_run
+    /// # fn f(conn: codex_client::Connection) {
+    /// let stream = conn.subscribe_turn("turn_1");
+    /// # }
+    /// ```
+    pub fn subscribe_turn(&self, turn_id: &str) -> TurnStream {
+        self.subscribe_turn_with(turn_id, SubscribeOptions::default())
+    }
+
+    /// [`subscribe_turn`](Self::subscribe_turn) with options (e.g. receive the turn's server
+    /// requests in the stream).
+    pub fn subscribe_turn_with(&self, turn_id: &str, options: SubscribeOptions) -> TurnStream {
+        self.handle.core.router.subscribe_turn(turn_id, options)
+    }
+
+    /// Subscribes to the notifications of a thread that no turn stream takes (thread status,
+    /// name, events of turns nobody subscribed to, ...).
+    ///
+    /// ```no_run
+    /// # fn f(conn: codex_client::Connection) {
+    /// let stream = conn.subscribe_thread("thr_1");
+    /// # }
+    /// ```
+    pub fn subscribe_thread(&self, thread_id: &str) -> NotificationStream {
+        self.handle.core.router.subscribe_thread(thread_id)
+    }
+
+    /// Subscribes to every notification that no turn or thread stream takes.
+    ///
+    /// ```no_run
+    /// # fn f(conn: codex_client::Connection) {
+    /// let stream = conn.notifications();
+    /// # }
+    /// ```
+    pub fn notifications(&self) -> NotificationStream {
+        self.handle.core.router.subscribe_global()
+    }
+
+    /// Sends a client notification (the protocol has one: `initialized`, sent by the handshake).
+    pub fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
+        let core = &self.handle.core;
+        core.check_open()?;
+        let mut line = String::from("{\"method\":");
+        line.push_str(&serde_json::to_string(method).expect("a string serializes"));
+        if let Some(p) = params {
+            line.push_str(",\"params\":");
+            line.push_str(&p.to_string());
+        }
+        line.push('}');
+        core.writer
+            .send(WriterMsg::Line(line))
+            .map_err(|_| core.closed_error())
+    }
+
+    /// Sizes of the router's tables.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// # let (transport, _peer) = codex_client::Transport::memory();
+    /// # let conn = codex_client::Connection::connect(transport, codex_client::ConnectionConfig::default().handshake(false)).await?;
+    /// let stats = conn.stats();
+    /// assert_eq!(stats.waiters, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> RouterStats {
+        self.handle.core.router.stats()
+    }
+
+    /// How many lines from the server were malformed and skipped.
+    pub fn malformed_lines(&self) -> u64 {
+        self.handle.core.malformed_lines.load(Ordering::Relaxed)
+    }
+
+    /// `Some` once the connection is closed, with why.
+    pub fn closed(&self) -> Option<Arc<ClosedInfo>> {
+        self.handle.core.router.closed()
+    }
+
+    /// `true` once the connection is closed or closing.
+    pub fn is_closed(&self) -> bool {
+        self.handle.core.closing.load(Ordering::Acquire) || self.closed().is_some()
+    }
+
+    /// The app-server's process id (stdio transport).
+    pub fn pid(&self) -> Option<u32> {
+        self.handle.core.control.pid()
+    }
+
+    /// The last lines of the app-server's stderr so far.
+    pub fn stderr_tail(&self) -> String {
+        self.handle.core.control.stderr_tail()
+    }
+
+    /// Waits until the transport has ended (the reader finished) and returns why.
+    pub async fn wait_closed(&self) -> Arc<ClosedInfo> {
+        let mut done = self.handle.core.reader_done.clone();
+        let _ = done.wait_for(|d| *d).await;
+        self.closed()
+            .unwrap_or_else(|| Arc::new(ClosedInfo::new("closed")))
+    }
+
+    /// Closes gracefully: stops accepting calls, closes the app-server's stdin (it exits on
+    /// EOF), waits up to the close timeout, then SIGTERM, wait, SIGKILL. Every pending request
+    /// and open stream ends with [`Error::Closed`]. Returns why the connection ended (with the
+    /// exit status). Idempotent.
+    ///
+    /// ```no_run
+    /// # async fn f(conn: codex_client::Connection) {
+    /// let info = conn.close().await;
+    /// println!("{info}");
+    /// # }
+    /// ```
+    pub async fn close(&self) -> Arc<ClosedInfo> {
+        let core = &self.handle.core;
+        core.closing.store(true, Ordering::Release);
+        if let Some(info) = core.router.closed() {
+            return info;
+        }
+        let grace = self.handle.close_timeout;
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let _ = core.writer.send(WriterMsg::Close(Some(ack_tx)));
+        let _ = tokio::time::timeout(grace, ack_rx).await;
+        if core.wait_reader(grace).await {
+            return self.wait_closed().await;
+        }
+        tracing::debug!("app-server still running after stdin closed; terminating it");
+        core.control.shutdown(grace).await;
+        if core.wait_reader(grace).await {
+            return self.wait_closed().await;
+        }
+        tracing::warn!("app-server output did not end after kill; closing the connection anyway");
+        core.router.fail_all(Arc::new(
+            ClosedInfo::new("closed by the client (the transport did not end)")
+                .with_stderr_tail(core.control.stderr_tail()),
+        ))
+    }
+}
+
+fn encode_params<P: Serialize>(method: &str, params: &P) -> Result<String> {
+    serde_json::to_string(params).map_err(|source| Error::Encode {
+        method: method.to_owned(),
+        source,
+    })
+}
+
+fn decode_response<T: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<T> {
+    serde_json::from_str(raw.get()).map_err(|source| Error::Decode {
+        method: method.to_owned(),
+        raw: raw.get().to_owned(),
+        source,
+    })
+}
+
+/// Removes its waiter if the request future is dropped (cancelled) or times out.
+struct WaiterGuard<'a> {
+    router: &'a Router,
+    id: i64,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.router.remove_waiter(self.id);
+    }
+}
+
+impl Core {
+    fn closed_error(&self) -> Error {
+        Error::Closed(self.router.closed().unwrap_or_else(|| {
+            Arc::new(ClosedInfo::new("the connection is closing").with_stderr_tail(self.control.stderr_tail()))
+        }))
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closing.load(Ordering::Acquire) || self.router.closed().is_some() {
+            return Err(self.closed_error());
+        }
+        Ok(())
+    }
+
+    async fn wait_reader(&self, timeout: Duration) -> bool {
+        let mut done = self.reader_done.clone();
+        tokio::time::timeout(timeout, done.wait_for(|d| *d))
+            .await
+            .is_ok()
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        params: Option<String>,
+        options: RequestOptions,
+        turn: Option<SubscribeOptions>,
+    ) -> Result<Reply> {
+        self.check_open()?;
+        let timeout = options.timeout.unwrap_or(self.request_timeout);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let span = tracing::debug_span!("codex.request", method, id);
+        let fut = async {
+            let _permit = self
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|_| self.closed_error())?;
+            let (tx, rx) = oneshot::channel();
+            self.router.add_waiter(
+                id,
+                Waiter {
+                    method: method.into(),
+                    tx,
+                    turn,
+                },
+            )?;
+            let _guard = WaiterGuard {
+                router: &self.router,
+                id,
+            };
+            let line = encode_request(id, method, params.as_deref());
+            self.writer
+                .send(WriterMsg::Line(line))
+                .map_err(|_| self.closed_error())?;
+            tracing::trace!("request sent");
+            match rx.await {
+                Ok(reply) => reply,
+                Err(_) => Err(self.closed_error()),
+            }
+        };
+        match tokio::time::timeout(timeout, fut).instrument(span).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(method, id, ?timeout, "request timed out");
+                Err(Error::Timeout {
+                    method: method.to_owned(),
+                    timeout,
+                })
+            }
+        }
+    }
+
+    // ----- reader side -------------------------------------------------------------------------
+
+    fn handle_line(&self, line: &str) {
+        if line.trim().is_empty() {
+            return;
+        }
+        match Incoming::parse(line) {
+            Err(err) => {
+                self.malformed_lines.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %err, line = %truncated(line, 300), "skipping a malformed line from the app-server");
+            }
+            Ok(Incoming::Response { id, result }) => self.on_response(id, Ok(result)),
+            Ok(Incoming::Error { id, error }) => self.on_response(id, Err(error)),
+            Ok(Incoming::Notification { method, params, .. }) => {
+                self.on_notification(&method, params, line.len())
+            }
+            Ok(Incoming::Request { id, method, params }) => {
+                self.on_server_request(id, &method, params)
+            }
+        }
+    }
+
+    fn on_response(&self, id: RequestId, outcome: std::result::Result<&RawValue, RpcError>) {
+        let waiter = match &id {
+            RequestId::Integer(n) => self.router.take_waiter(*n),
+            RequestId::String(_) => None,
+        };
+        let Some(waiter) = waiter else {
+            self.malformed_lines.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%id, "response to an unknown (or timed-out) request id; skipped");
+            return;
+        };
+        let method = waiter.method;
+        let reply = match outcome {
+            Err(error) => Err(Error::Rpc {
+                method: method.to_string(),
+                error,
+            }),
+            Ok(raw) => match waiter.turn {
+                None => Ok(Reply {
+                    raw: raw.to_owned(),
+                    turn: None,
+                }),
+                Some(options) => match turn_id_of(raw) {
+                    Ok(turn_id) => {
+                        // Registered here, on the reader, before the caller wakes up: no event
+                        // of the turn can be routed in between.
+                        let stream = self.router.subscribe_turn(&turn_id, options);
+                        Ok(Reply {
+                            raw: raw.to_owned(),
+                            turn: Some(stream),
+                        })
+                    }
+                    Err(source) => Err(Error::Decode {
+                        method: method.to_string(),
+                        raw: raw.get().to_owned(),
+                        source,
+                    }),
+                },
+            },
+        };
+        // If the caller is gone, the reply (and its turn stream) is dropped: no route remains.
+        let _ = waiter.tx.send(reply);
+    }
+
+    fn on_notification(&self, method: &str, params: Option<&RawValue>, bytes: usize) {
+        let notification = match ServerNotification::decode(method, params) {
+            Ok(n) => n,
+            Err(err) => {
+                tracing::warn!(
+                    method,
+                    error = %err,
+                    params = %truncated(params.map_or("", |p| p.get()), 300),
+                    "notification did not decode into its type; delivering it as Unknown"
+                );
+                ServerNotification::Unknown {
+                    method: method.to_owned(),
+                    params: params
+                        .and_then(|p| serde_json::from_str(p.get()).ok())
+                        .unwrap_or(Value::Null),
+                }
+            }
+        };
+        self.router.route_notification(notification, bytes);
+    }
+
+    fn on_server_request(&self, id: RequestId, method: &str, params: Option<&RawValue>) {
+        let mut responder = Responder::new(id, method.to_owned(), self.answers.clone());
+        let request = match ServerRequest::decode(method, params) {
+            Ok(r) => r,
+            Err(err) => {
+                tracing::warn!(method, error = %err, "server request did not decode; answering fail-closed");
+                responder.fail_closed();
+                return;
+            }
+        };
+        tracing::debug!(method, "server request");
+        // Armed before routing: once in a stream, the request is the consumer's to answer, and
+        // the watchdog is what keeps an ignored request from blocking the turn forever.
+        responder.arm_watchdog(self.server_request_timeout);
+        let pending = PendingServerRequest::new(request, responder);
+        if let Some(pending) = self.router.route_server_request(pending) {
+            let (request, mut responder) = pending.into_parts();
+            responder.disarm_watchdog();
+            spawn_handler(
+                self.handler.clone(),
+                PendingServerRequest::new(request, responder),
+                self.server_request_timeout,
+            );
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TurnOnly<'a> {
+    #[serde(borrow)]
+    turn: IdOnly<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct IdOnly<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+}
+
+/// The `turn.id` of a turn-starting response, without decoding the rest.
+fn turn_id_of(raw: &RawValue) -> serde_json::Result<String> {
+    let t: TurnOnly<'_> = serde_json::from_str(raw.get())?;
+    Ok(t.turn.id.into_owned())
+}
+
+fn truncated(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Sender<bool>) {
+    let reason = loop {
+        match incoming.next().await {
+            Some(Ok(line)) => {
+                if line.len() > core.max_line_bytes {
+                    break format!(
+                        "{} (the connection was closed)",
+                        Error::LineTooLong {
+                            limit: core.max_line_bytes
+                        }
+                    );
+                }
+                core.handle_line(&line);
+            }
+            Some(Err(err)) => break format!("{err}"),
+            None if core.closing.load(Ordering::Acquire) => {
+                break "closed by the client".to_owned();
+            }
+            None => break "the app-server closed its output".to_owned(),
+        }
+    };
+    drop(incoming);
+    tracing::debug!(%reason, "reader finished");
+    // Make sure the peer is gone before asking for its exit status.
+    if !core.closing.load(Ordering::Acquire) {
+        core.control.kill();
+    }
+    let info = core.control.close_info(reason).await;
+    let info = core.router.fail_all(Arc::new(info));
+    tracing::debug!(%info, "connection closed");
+    let _ = core.writer.send(WriterMsg::Close(None));
+    let _ = done.send(true);
+}
+
+async fn run_writer(
+    core: Arc<Core>,
+    mut sink: LineSink,
+    mut rx: mpsc::UnboundedReceiver<WriterMsg>,
+) {
+    let result: std::io::Result<Option<oneshot::Sender<()>>> = async {
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                WriterMsg::Close(ack) => return Ok(ack),
+                WriterMsg::Line(line) => {
+                    sink.feed(line).await?;
+                    // Batch what is already queued into one flush.
+                    loop {
+                        match rx.try_recv() {
+                            Ok(WriterMsg::Line(line)) => sink.feed(line).await?,
+                            Ok(WriterMsg::Close(ack)) => {
+                                sink.flush().await?;
+                                return Ok(ack);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    sink.flush().await?;
+                }
+            }
+        }
+        Ok(None)
+    }
+    .await;
+    match result {
+        Ok(ack) => {
+            let _ = sink.close().await;
+            drop(sink);
+            if let Some(ack) = ack {
+                let _ = ack.send(());
+            }
+        }
+        Err(err) => {
+            if !core.closing.load(Ordering::Acquire) && core.router.closed().is_none() {
+                tracing::warn!(%err, "writing to the app-server failed; closing the connection");
+                core.control.kill();
+            }
+        }
+    }
+    // Lines queued after this point are refused (the receiver is gone).
+    drop(rx);
+}

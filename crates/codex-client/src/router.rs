@@ -1,0 +1,908 @@
+//! The message router: where every decoded notification and server request goes, and the table
+//! of response waiters.
+//!
+//! # Routing rule
+//!
+//! For a notification with turn id `T` and thread id `H` (from the generated routing metadata):
+//!
+//! 1. a route for `T` exists: every subscriber of the turn gets it (and nobody else);
+//! 2. no route for `T` yet: it is kept in the **pending buffer** of `T` (bounded in events, bytes
+//!    and age) and replayed, in order, to the first subscriber of `T` — `turn/completed`
+//!    included — and it also goes on to 3/4 so live observers see it;
+//! 3. somebody subscribed to thread `H`: those subscribers get it;
+//! 4. else the global subscribers get it;
+//! 5. else it is dropped and counted ([`RouterStats::dropped_events`]).
+//!
+//! Server requests of a turn go to the first subscriber of that turn that asked for them
+//! ([`SubscribeOptions::server_requests`]); otherwise (or if its queue is full) to the
+//! connection's handler.
+//!
+//! # Bounded memory
+//!
+//! Every subscriber has a bounded queue. When it is full the event is dropped for that
+//! subscriber only, and the subscriber's stream later yields [`Error::Lagged`] with the count, at
+//! the position of the gap. A turn's route is removed as soon as its `turn/completed` has been
+//! queued (the stream drains what it holds, then ends) or when its last stream is dropped. The
+//! pending buffer evicts whole turns (oldest first) past its bounds; the router then remembers,
+//! in a bounded list of recent turns, how many events such a turn lost (a later subscriber gets
+//! `Lagged(n)` first) and its `turn/completed` if it came — so a late subscriber of a finished
+//! turn gets its completion instead of waiting forever.
+//!
+//! # Locking
+//!
+//! One mutex over the whole table. The reader takes it once per event, for a hash lookup and a
+//! non-blocking `try_send` per subscriber; consumers never take it to receive. The notification
+//! is decoded once and shared as an `Arc` between subscribers.
+
+use crate::error::{ClosedInfo, Error, Result};
+use crate::proto::ServerNotification;
+use crate::server_requests::PendingServerRequest;
+use futures::Stream;
+use serde_json::value::RawValue;
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+/// One item of a turn's stream.
+#[derive(Debug)]
+pub enum TurnEvent {
+    /// A notification of the turn, decoded once and shared between the turn's subscribers.
+    Notification(Arc<ServerNotification>),
+    /// A request of the server about this turn (approval, user input, ...), delivered here
+    /// because the stream asked for them ([`SubscribeOptions::server_requests`]).
+    ServerRequest(PendingServerRequest),
+}
+
+impl TurnEvent {
+    /// The notification, if this is one.
+    pub fn notification(&self) -> Option<&ServerNotification> {
+        match self {
+            TurnEvent::Notification(n) => Some(n),
+            TurnEvent::ServerRequest(_) => None,
+        }
+    }
+
+    /// `true` for the turn's `turn/completed` (always the last event of a turn's stream).
+    pub fn is_turn_completed(&self) -> bool {
+        self.notification()
+            .is_some_and(|n| n.method() == TURN_COMPLETED)
+    }
+}
+
+/// How a stream subscribes.
+///
+/// ```
+/// let options = codex_client::SubscribeOptions::new().server_requests(true);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscribeOptions {
+    pub(crate) server_requests: bool,
+}
+
+impl SubscribeOptions {
+    /// The default: notifications only; server requests go to the connection's handler.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Deliver this turn's server requests (approvals, ...) in this stream as
+    /// [`TurnEvent::ServerRequest`], instead of to the connection's handler. Only the first such
+    /// subscriber of a turn gets them.
+    pub fn server_requests(mut self, yes: bool) -> Self {
+        self.server_requests = yes;
+        self
+    }
+}
+
+/// Sizes of the router's tables, for tests and monitoring. After every turn has completed and
+/// every stream was dropped, all counts but the two counters return to zero.
+///
+/// ```
+/// let stats = codex_client::RouterStats::default();
+/// assert!(stats.is_idle());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouterStats {
+    /// Turns with a live route.
+    pub turn_routes: usize,
+    /// Subscribers over all turn routes.
+    pub turn_subscribers: usize,
+    /// Turns with buffered events and no route yet.
+    pub pending_turns: usize,
+    /// Events in the pending buffer.
+    pub pending_events: usize,
+    /// Bytes (raw line lengths) in the pending buffer.
+    pub pending_bytes: usize,
+    /// Requests waiting for their response.
+    pub waiters: usize,
+    /// Thread subscribers (over all threads).
+    pub thread_subscriptions: usize,
+    /// Global subscribers.
+    pub global_subscriptions: usize,
+    /// Finished or abandoned turns remembered (bounded by `recent_turns`).
+    pub recent_turns: usize,
+    /// Events nobody received (no subscriber, or evicted from the pending buffer), total.
+    pub dropped_events: u64,
+    /// Events dropped because a subscriber's queue was full, total.
+    pub lagged_events: u64,
+}
+
+impl RouterStats {
+    /// `true` when no route, pending event, waiter or subscription is left.
+    pub fn is_idle(&self) -> bool {
+        self.turn_routes == 0
+            && self.turn_subscribers == 0
+            && self.pending_turns == 0
+            && self.pending_events == 0
+            && self.pending_bytes == 0
+            && self.waiters == 0
+            && self.thread_subscriptions == 0
+            && self.global_subscriptions == 0
+    }
+}
+
+pub(crate) const TURN_COMPLETED: &str = "turn/completed";
+
+/// Bounds of the router's buffers.
+#[derive(Debug, Clone)]
+pub(crate) struct RouterLimits {
+    pub turn_queue: usize,
+    pub subscription_queue: usize,
+    pub pending_max_events: usize,
+    pub pending_max_bytes: usize,
+    pub pending_max_age: Duration,
+    pub recent_turns: usize,
+}
+
+impl From<&crate::ConnectionConfig> for RouterLimits {
+    fn from(c: &crate::ConnectionConfig) -> Self {
+        Self {
+            turn_queue: c.turn_queue_capacity,
+            subscription_queue: c.subscription_queue_capacity,
+            pending_max_events: c.pending_max_events,
+            pending_max_bytes: c.pending_max_bytes,
+            pending_max_age: c.pending_max_age,
+            recent_turns: c.recent_turns,
+        }
+    }
+}
+
+/// What a waiter receives.
+pub(crate) struct Reply {
+    pub raw: Box<RawValue>,
+    pub turn: Option<TurnStream>,
+}
+
+pub(crate) struct Waiter {
+    pub method: Box<str>,
+    pub tx: oneshot::Sender<Result<Reply>>,
+    /// `Some` when the caller wants the turn its response starts, as a stream.
+    pub turn: Option<SubscribeOptions>,
+}
+
+pub(crate) enum Delivery {
+    Event(Arc<ServerNotification>),
+    Request(PendingServerRequest),
+    Lagged(u64),
+}
+
+#[derive(Default)]
+struct SubShared {
+    final_missed: AtomicU64,
+    closed: OnceLock<Arc<ClosedInfo>>,
+}
+
+struct Sub {
+    id: u64,
+    tx: mpsc::Sender<Delivery>,
+    missed: u64,
+    shared: Arc<SubShared>,
+    server_requests: bool,
+}
+
+impl Sub {
+    /// Queues `event`; on a full queue counts it as missed (returned: whether it was dropped).
+    fn offer(&mut self, event: &Arc<ServerNotification>) -> bool {
+        if self.missed > 0 {
+            match self.tx.try_send(Delivery::Lagged(self.missed)) {
+                Ok(()) => self.missed = 0,
+                Err(TrySendError::Full(_)) => {
+                    self.missed += 1;
+                    return true;
+                }
+                Err(TrySendError::Closed(_)) => return false,
+            }
+        }
+        match self.tx.try_send(Delivery::Event(event.clone())) {
+            Ok(()) => false,
+            Err(TrySendError::Full(_)) => {
+                self.missed += 1;
+                true
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+
+    fn offer_lagged(&mut self, n: u64) {
+        self.missed += n;
+        if let Ok(()) = self.tx.try_send(Delivery::Lagged(self.missed)) {
+            self.missed = 0;
+        }
+    }
+
+    /// Ends the subscription: the stream drains its queue, reports what it missed, then the
+    /// close reason if any, then ends.
+    fn finish(self, closed: Option<&Arc<ClosedInfo>>) {
+        self.shared
+            .final_missed
+            .fetch_add(self.missed, Ordering::AcqRel);
+        if let Some(info) = closed {
+            let _ = self.shared.closed.set(info.clone());
+        }
+    }
+}
+
+struct TurnRoute {
+    subs: Vec<Sub>,
+}
+
+struct PendingTurn {
+    events: VecDeque<Arc<ServerNotification>>,
+    bytes: usize,
+    since: Instant,
+}
+
+/// What the router remembers of a turn that has no route.
+#[derive(Default)]
+struct RecentTurn {
+    /// Its route was dropped by its consumer: later events are not buffered.
+    abandoned: bool,
+    /// Events of the turn lost before anybody subscribed.
+    missed: u64,
+    /// Its `turn/completed`, once seen.
+    completion: Option<Arc<ServerNotification>>,
+}
+
+#[derive(Default)]
+struct RecentTurns {
+    order: VecDeque<String>,
+    map: HashMap<String, RecentTurn>,
+}
+
+impl RecentTurns {
+    fn entry(&mut self, turn: &str, cap: usize) -> Option<&mut RecentTurn> {
+        if cap == 0 {
+            return None;
+        }
+        if !self.map.contains_key(turn) {
+            while self.order.len() >= cap {
+                if let Some(old) = self.order.pop_front() {
+                    self.map.remove(&old);
+                }
+            }
+            self.order.push_back(turn.to_owned());
+            self.map.insert(turn.to_owned(), RecentTurn::default());
+        }
+        self.map.get_mut(turn)
+    }
+
+    fn take(&mut self, turn: &str) -> Option<RecentTurn> {
+        let entry = self.map.remove(turn)?;
+        if let Some(pos) = self.order.iter().position(|t| t == turn) {
+            self.order.remove(pos);
+        }
+        Some(entry)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    closed: Option<Arc<ClosedInfo>>,
+    waiters: HashMap<i64, Waiter>,
+    turns: HashMap<String, TurnRoute>,
+    pending: HashMap<String, PendingTurn>,
+    pending_events: usize,
+    pending_bytes: usize,
+    next_sweep: Option<Instant>,
+    recent: RecentTurns,
+    threads: HashMap<String, Vec<Sub>>,
+    global: Vec<Sub>,
+    next_sub: u64,
+    dropped_events: u64,
+    lagged_events: u64,
+}
+
+/// See the module documentation.
+pub(crate) struct Router {
+    state: Mutex<State>,
+    limits: RouterLimits,
+}
+
+#[derive(Debug, Clone)]
+enum SubKey {
+    Turn(String),
+    Thread(String),
+    Global,
+}
+
+impl Router {
+    pub(crate) fn new(limits: RouterLimits) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(State::default()),
+            limits,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the table inconsistent in a way that
+        // matters more than stopping all routing would; keep going.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ----- waiters -------------------------------------------------------------------------
+
+    pub(crate) fn add_waiter(&self, id: i64, waiter: Waiter) -> Result<()> {
+        let mut st = self.lock();
+        if let Some(info) = &st.closed {
+            return Err(Error::Closed(info.clone()));
+        }
+        st.waiters.insert(id, waiter);
+        Ok(())
+    }
+
+    pub(crate) fn take_waiter(&self, id: i64) -> Option<Waiter> {
+        self.lock().waiters.remove(&id)
+    }
+
+    pub(crate) fn remove_waiter(&self, id: i64) {
+        let removed = self.lock().waiters.remove(&id);
+        drop(removed);
+    }
+
+    pub(crate) fn closed(&self) -> Option<Arc<ClosedInfo>> {
+        self.lock().closed.clone()
+    }
+
+    // ----- subscriptions ---------------------------------------------------------------------
+
+    fn new_sub(st: &mut State, capacity: usize, server_requests: bool) -> (Sub, SubStream) {
+        st.next_sub += 1;
+        let (tx, rx) = mpsc::channel(capacity);
+        let shared = Arc::new(SubShared::default());
+        let sub = Sub {
+            id: st.next_sub,
+            tx,
+            missed: 0,
+            shared: shared.clone(),
+            server_requests,
+        };
+        let stream = SubStream {
+            rx,
+            shared,
+            router: None,
+            key: SubKey::Global,
+            id: st.next_sub,
+            closed_reported: false,
+        };
+        (sub, stream)
+    }
+
+    fn closed_stream(info: &Arc<ClosedInfo>) -> SubStream {
+        let (_tx, rx) = mpsc::channel(1);
+        let shared = Arc::new(SubShared::default());
+        let _ = shared.closed.set(info.clone());
+        SubStream {
+            rx,
+            shared,
+            router: None,
+            key: SubKey::Global,
+            id: 0,
+            closed_reported: false,
+        }
+    }
+
+    /// Subscribes to turn `turn_id`. The first subscriber gets the turn's buffered events;
+    /// later ones get events from now on. A turn that already completed yields its
+    /// `turn/completed` (when remembered) and ends.
+    pub(crate) fn subscribe_turn(
+        self: &Arc<Self>,
+        turn_id: &str,
+        options: SubscribeOptions,
+    ) -> TurnStream {
+        let mut st = self.lock();
+        let span = tracing::debug_span!("codex.turn", turn_id);
+        if let Some(info) = &st.closed {
+            return TurnStream::new(Self::closed_stream(info), turn_id, span);
+        }
+        let (mut sub, mut stream) =
+            Self::new_sub(&mut st, self.limits.turn_queue, options.server_requests);
+        stream.router = Some(self.clone());
+        stream.key = SubKey::Turn(turn_id.to_owned());
+        if let Some(route) = st.turns.get_mut(turn_id) {
+            route.subs.push(sub);
+            return TurnStream::new(stream, turn_id, span);
+        }
+        // First subscriber: what was lost, then what was buffered.
+        let mut completed = false;
+        if let Some(recent) = st.recent.take(turn_id) {
+            if recent.missed > 0 {
+                sub.offer_lagged(recent.missed);
+            }
+            if let Some(done) = recent.completion {
+                sub.offer(&done);
+                completed = true;
+            }
+        }
+        if let Some(pending) = st.pending.remove(turn_id) {
+            st.pending_events -= pending.events.len();
+            st.pending_bytes -= pending.bytes;
+            for event in &pending.events {
+                if sub.offer(event) {
+                    st.lagged_events += 1;
+                }
+                completed |= event.method() == TURN_COMPLETED;
+            }
+        }
+        if completed {
+            sub.finish(None);
+        } else {
+            st.turns
+                .insert(turn_id.to_owned(), TurnRoute { subs: vec![sub] });
+        }
+        TurnStream::new(stream, turn_id, span)
+    }
+
+    /// Subscribes to the notifications of thread `thread_id` that no turn stream takes.
+    pub(crate) fn subscribe_thread(self: &Arc<Self>, thread_id: &str) -> NotificationStream {
+        let mut st = self.lock();
+        if let Some(info) = &st.closed {
+            return NotificationStream(Self::closed_stream(info));
+        }
+        let (sub, mut stream) = Self::new_sub(&mut st, self.limits.subscription_queue, false);
+        stream.router = Some(self.clone());
+        stream.key = SubKey::Thread(thread_id.to_owned());
+        st.threads.entry(thread_id.to_owned()).or_default().push(sub);
+        NotificationStream(stream)
+    }
+
+    /// Subscribes to every notification that no turn or thread stream takes.
+    pub(crate) fn subscribe_global(self: &Arc<Self>) -> NotificationStream {
+        let mut st = self.lock();
+        if let Some(info) = &st.closed {
+            return NotificationStream(Self::closed_stream(info));
+        }
+        let (sub, mut stream) = Self::new_sub(&mut st, self.limits.subscription_queue, false);
+        stream.router = Some(self.clone());
+        st.global.push(sub);
+        NotificationStream(stream)
+    }
+
+    fn unsubscribe(&self, key: &SubKey, id: u64) {
+        let mut st = self.lock();
+        let removed = match key {
+            SubKey::Turn(turn) => {
+                let Some(route) = st.turns.get_mut(turn) else {
+                    return;
+                };
+                let removed = take_sub(&mut route.subs, id);
+                if route.subs.is_empty() {
+                    st.turns.remove(turn);
+                    if let Some(recent) = st.recent.entry(turn, self.limits.recent_turns) {
+                        recent.abandoned = true;
+                    }
+                }
+                removed
+            }
+            SubKey::Thread(thread) => {
+                let Some(subs) = st.threads.get_mut(thread) else {
+                    return;
+                };
+                let removed = take_sub(subs, id);
+                if subs.is_empty() {
+                    st.threads.remove(thread);
+                }
+                removed
+            }
+            SubKey::Global => take_sub(&mut st.global, id),
+        };
+        drop(st);
+        drop(removed);
+    }
+
+    // ----- routing -----------------------------------------------------------------------------
+
+    /// Routes one decoded notification; `bytes` is the size of its line (for the pending bound).
+    pub(crate) fn route_notification(&self, event: ServerNotification, bytes: usize) {
+        let event = Arc::new(event);
+        let completed = event.method() == TURN_COMPLETED;
+        let mut st = self.lock();
+        if st.closed.is_some() {
+            return;
+        }
+        let st = &mut *st;
+        let mut kept = false;
+        if let Some(turn) = event.turn_id() {
+            if let Some(route) = st.turns.get_mut(turn) {
+                for sub in &mut route.subs {
+                    if sub.offer(&event) {
+                        st.lagged_events += 1;
+                    }
+                }
+                if completed {
+                    if let Some(route) = st.turns.remove(turn) {
+                        for sub in route.subs {
+                            sub.finish(None);
+                        }
+                    }
+                    if let Some(recent) = st.recent.entry(turn, self.limits.recent_turns) {
+                        recent.completion = Some(event.clone());
+                    }
+                }
+                return;
+            }
+            match st.recent.map.get_mut(turn) {
+                Some(recent) => {
+                    // Finished, abandoned or evicted: never buffered again.
+                    if completed {
+                        recent.completion = Some(event.clone());
+                    } else if !recent.abandoned && recent.completion.is_none() {
+                        recent.missed += 1;
+                        kept = true; // counted as missed for a later subscriber
+                    }
+                }
+                None => {
+                    self.stash(st, turn, &event, bytes);
+                    kept = true;
+                }
+            }
+        }
+        if let Some(thread) = event.thread_id()
+            && let Some(subs) = st.threads.get_mut(thread)
+        {
+            for sub in subs.iter_mut() {
+                if sub.offer(&event) {
+                    st.lagged_events += 1;
+                }
+            }
+            return;
+        }
+        if !st.global.is_empty() {
+            for sub in &mut st.global {
+                if sub.offer(&event) {
+                    st.lagged_events += 1;
+                }
+            }
+            return;
+        }
+        if !kept {
+            st.dropped_events += 1;
+            tracing::trace!(method = event.method(), "notification dropped: nobody subscribed");
+        }
+    }
+
+    fn stash(&self, st: &mut State, turn: &str, event: &Arc<ServerNotification>, bytes: usize) {
+        let now = Instant::now();
+        let pending = st
+            .pending
+            .entry(turn.to_owned())
+            .or_insert_with(|| PendingTurn {
+                events: VecDeque::new(),
+                bytes: 0,
+                since: now,
+            });
+        pending.events.push_back(event.clone());
+        pending.bytes += bytes;
+        st.pending_events += 1;
+        st.pending_bytes += bytes;
+        if st.next_sweep.is_none() {
+            st.next_sweep = Some(now + self.sweep_interval());
+        }
+        self.enforce_pending_bounds(st, now);
+    }
+
+    fn sweep_interval(&self) -> Duration {
+        (self.limits.pending_max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+
+    /// Evicts whole pending turns, oldest first, past the count/byte bounds or the age limit.
+    fn enforce_pending_bounds(&self, st: &mut State, now: Instant) {
+        while st.pending_events > self.limits.pending_max_events
+            || st.pending_bytes > self.limits.pending_max_bytes
+        {
+            let Some(oldest) = st
+                .pending
+                .iter()
+                .min_by_key(|(_, p)| p.since)
+                .map(|(t, _)| t.clone())
+            else {
+                break;
+            };
+            self.evict(st, &oldest, "pending buffer full");
+        }
+        if st.next_sweep.is_some_and(|t| now >= t) {
+            let max_age = self.limits.pending_max_age;
+            let expired: Vec<String> = st
+                .pending
+                .iter()
+                .filter(|(_, p)| now.duration_since(p.since) >= max_age)
+                .map(|(t, _)| t.clone())
+                .collect();
+            for turn in expired {
+                self.evict(st, &turn, "pending events too old");
+            }
+            st.next_sweep = (!st.pending.is_empty()).then(|| now + self.sweep_interval());
+        }
+    }
+
+    fn evict(&self, st: &mut State, turn: &str, why: &str) {
+        let Some(pending) = st.pending.remove(turn) else {
+            return;
+        };
+        st.pending_events -= pending.events.len();
+        st.pending_bytes -= pending.bytes;
+        let completion = pending
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.method() == TURN_COMPLETED)
+            .cloned();
+        let lost = pending.events.len() as u64 - u64::from(completion.is_some());
+        st.dropped_events += lost;
+        tracing::warn!(turn_id = turn, lost, why, "dropping buffered events of a turn nobody subscribed to");
+        if let Some(recent) = st.recent.entry(turn, self.limits.recent_turns) {
+            recent.missed += lost;
+            if completion.is_some() {
+                recent.completion = completion;
+            }
+        }
+    }
+
+    /// Offers a server request to the turn stream that asked for them; gives it back if none
+    /// takes it.
+    pub(crate) fn route_server_request(
+        &self,
+        request: PendingServerRequest,
+    ) -> Option<PendingServerRequest> {
+        let mut st = self.lock();
+        if st.closed.is_some() {
+            return Some(request);
+        }
+        let Some(turn) = request.turn_id() else {
+            return Some(request);
+        };
+        let Some(route) = st.turns.get_mut(turn) else {
+            return Some(request);
+        };
+        let mut request = request;
+        for sub in route.subs.iter_mut().filter(|s| s.server_requests) {
+            match sub.tx.try_send(Delivery::Request(request)) {
+                Ok(()) => return None,
+                Err(TrySendError::Full(Delivery::Request(r)))
+                | Err(TrySendError::Closed(Delivery::Request(r))) => request = r,
+                Err(_) => unreachable!("a request was sent"),
+            }
+        }
+        Some(request)
+    }
+
+    /// Ages out the pending buffer now (also done while routing).
+    fn sweep(&self) {
+        let mut st = self.lock();
+        let now = Instant::now();
+        if st.next_sweep.is_some() {
+            st.next_sweep = Some(now);
+            self.enforce_pending_bounds(&mut st, now);
+        }
+    }
+
+    pub(crate) fn stats(&self) -> RouterStats {
+        self.sweep();
+        let st = self.lock();
+        RouterStats {
+            turn_routes: st.turns.len(),
+            turn_subscribers: st.turns.values().map(|r| r.subs.len()).sum(),
+            pending_turns: st.pending.len(),
+            pending_events: st.pending_events,
+            pending_bytes: st.pending_bytes,
+            waiters: st.waiters.len(),
+            thread_subscriptions: st.threads.values().map(Vec::len).sum(),
+            global_subscriptions: st.global.len(),
+            recent_turns: st.recent.map.len(),
+            dropped_events: st.dropped_events,
+            lagged_events: st.lagged_events,
+        }
+    }
+
+    /// Latches the router closed: every waiter gets `Closed`, every stream ends (after draining
+    /// what it holds) with `Closed`, buffers are freed. Idempotent; the first reason wins.
+    pub(crate) fn fail_all(&self, info: Arc<ClosedInfo>) -> Arc<ClosedInfo> {
+        let mut st = self.lock();
+        if let Some(existing) = &st.closed {
+            return existing.clone();
+        }
+        st.closed = Some(info.clone());
+        let waiters = std::mem::take(&mut st.waiters);
+        let turns = std::mem::take(&mut st.turns);
+        let threads = std::mem::take(&mut st.threads);
+        let global = std::mem::take(&mut st.global);
+        let pending = std::mem::take(&mut st.pending);
+        st.pending_events = 0;
+        st.pending_bytes = 0;
+        st.next_sweep = None;
+        st.recent = RecentTurns::default();
+        drop(st);
+        for (_, waiter) in waiters {
+            let _ = waiter.tx.send(Err(Error::Closed(info.clone())));
+        }
+        let subs = turns
+            .into_values()
+            .flat_map(|r| r.subs)
+            .chain(threads.into_values().flatten())
+            .chain(global);
+        for sub in subs {
+            sub.finish(Some(&info));
+        }
+        drop(pending);
+        info
+    }
+}
+
+fn take_sub(subs: &mut Vec<Sub>, id: u64) -> Option<Sub> {
+    let pos = subs.iter().position(|s| s.id == id)?;
+    Some(subs.remove(pos))
+}
+
+/// The receiving end shared by turn, thread and global streams.
+struct SubStream {
+    rx: mpsc::Receiver<Delivery>,
+    shared: Arc<SubShared>,
+    router: Option<Arc<Router>>,
+    key: SubKey,
+    id: u64,
+    closed_reported: bool,
+}
+
+impl SubStream {
+    fn poll_delivery(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Delivery>>> {
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Delivery::Lagged(n))) => Poll::Ready(Some(Err(Error::Lagged(n)))),
+            Poll::Ready(Some(d)) => Poll::Ready(Some(Ok(d))),
+            Poll::Ready(None) => {
+                let missed = self.shared.final_missed.swap(0, Ordering::AcqRel);
+                if missed > 0 {
+                    return Poll::Ready(Some(Err(Error::Lagged(missed))));
+                }
+                if !self.closed_reported
+                    && let Some(info) = self.shared.closed.get()
+                {
+                    self.closed_reported = true;
+                    return Poll::Ready(Some(Err(Error::Closed(info.clone()))));
+                }
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for SubStream {
+    fn drop(&mut self) {
+        if let Some(router) = self.router.take() {
+            router.unsubscribe(&self.key, self.id);
+        }
+    }
+}
+
+/// The events of one turn, in order, from the moment of subscription (the first subscriber:
+/// from the turn's start), ending after `turn/completed`.
+///
+/// Items: `Ok(TurnEvent)`, or `Err(Error::Lagged(n))` where this consumer fell behind and lost
+/// `n` events (the stream goes on), or `Err(Error::Closed(..))` as the last item when the
+/// connection died. Dropping the stream unsubscribes.
+///
+/// ```no_run
+/// # async fn f(conn: codex_client::Connection, turn_id: &str) -> Result<(), codex_client::Error> {
+/// use futures::StreamExt;
+/// let mut turn = conn.subscribe_turn(turn_id);
+/// while let Some(event) = turn.next().await {
+///     println!("{:?}", event?);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct TurnStream {
+    inner: SubStream,
+    turn_id: String,
+    span: tracing::Span,
+}
+
+impl std::fmt::Debug for TurnStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnStream")
+            .field("turn_id", &self.turn_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TurnStream {
+    fn new(inner: SubStream, turn_id: &str, span: tracing::Span) -> Self {
+        Self {
+            inner,
+            turn_id: turn_id.to_owned(),
+            span,
+        }
+    }
+
+    /// The turn's id.
+    pub fn turn_id(&self) -> &str {
+        &self.turn_id
+    }
+}
+
+impl Stream for TurnStream {
+    type Item = Result<TurnEvent>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let _enter = this.span.enter();
+        this.inner.poll_delivery(cx).map(|item| {
+            item.map(|r| {
+                r.map(|d| match d {
+                    Delivery::Event(e) => TurnEvent::Notification(e),
+                    Delivery::Request(r) => TurnEvent::ServerRequest(r),
+                    Delivery::Lagged(_) => unreachable!("mapped to an error"),
+                })
+            })
+        })
+    }
+}
+
+/// Notifications of a thread, or of the whole connection, that no more specific stream took.
+///
+/// Items: `Ok(notification)`, `Err(Error::Lagged(n))` (the stream goes on), or a last
+/// `Err(Error::Closed(..))` when the connection died.
+///
+/// ```no_run
+/// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+/// use futures::StreamExt;
+/// let mut all = conn.notifications();
+/// while let Some(n) = all.next().await {
+///     println!("{}", n?.method());
+/// }
+/// # Ok(()) }
+/// ```
+pub struct NotificationStream(SubStream);
+
+impl std::fmt::Debug for NotificationStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationStream")
+            .field("key", &self.0.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for NotificationStream {
+    type Item = Result<Arc<ServerNotification>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().0.poll_delivery(cx).map(|item| {
+            item.map(|r| {
+                r.and_then(|d| match d {
+                    Delivery::Event(e) => Ok(e),
+                    // Never routed here; answer it fail-closed by dropping it.
+                    Delivery::Request(_) => Err(Error::Protocol(
+                        "unexpected server request in a notification stream".into(),
+                    )),
+                    Delivery::Lagged(n) => Err(Error::Lagged(n)),
+                })
+            })
+        })
+    }
+}
