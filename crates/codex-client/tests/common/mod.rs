@@ -1,0 +1,122 @@
+//! A scriptable fake app-server on the in-memory transport, and realistic message builders
+//! (shaped like the lines the real 0.163.0 server sends; see the protocol crate's fixtures).
+#![allow(dead_code)]
+
+use codex_client::{Connection, ConnectionConfig, MemoryPeer, Transport};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub const T: Duration = Duration::from_secs(5);
+
+/// A connection without handshake over the memory transport, and the fake server's end.
+pub async fn connect(config: ConnectionConfig) -> (Connection, MemoryPeer) {
+    let (transport, peer) = Transport::memory();
+    let conn = Connection::connect(transport, config.handshake(false))
+        .await
+        .expect("connect");
+    (conn, peer)
+}
+
+/// The next request the client wrote: (id, method, params).
+pub async fn next_request(peer: &mut MemoryPeer) -> (Value, String, Value) {
+    let msg = tokio::time::timeout(T, peer.recv_json())
+        .await
+        .expect("the client sends a request in time")
+        .expect("the client is connected");
+    (
+        msg["id"].clone(),
+        msg["method"].as_str().unwrap_or_default().to_owned(),
+        msg.get("params").cloned().unwrap_or(Value::Null),
+    )
+}
+
+/// The next line the client wrote, parsed.
+pub async fn next_message(peer: &mut MemoryPeer) -> Value {
+    tokio::time::timeout(T, peer.recv_json())
+        .await
+        .expect("the client writes in time")
+        .expect("the client is connected")
+}
+
+pub fn respond(peer: &MemoryPeer, id: &Value, result: Value) {
+    assert!(peer.send_json(&json!({"id": id, "result": result})));
+}
+
+pub fn respond_error(peer: &MemoryPeer, id: &Value, code: i64, message: &str) {
+    assert!(peer.send_json(&json!({"id": id, "error": {"code": code, "message": message}})));
+}
+
+pub fn turn_obj(turn: &str, status: &str) -> Value {
+    json!({
+        "id": turn, "rootTurnId": turn, "items": [], "itemsView": "notLoaded", "status": status,
+        "error": null, "startedAt": null, "completedAt": null, "durationMs": null
+    })
+}
+
+pub fn turn_start_result(turn: &str) -> Value {
+    json!({"turn": turn_obj(turn, "inProgress")})
+}
+
+pub fn notification(method: &str, params: Value) -> String {
+    json!({"method": method, "params": params, "emittedAtMs": 1795500601864i64}).to_string()
+}
+
+pub fn turn_started(thread: &str, turn: &str) -> String {
+    notification(
+        "turn/started",
+        json!({"threadId": thread, "turn": turn_obj(turn, "inProgress")}),
+    )
+}
+
+pub fn turn_completed(thread: &str, turn: &str) -> String {
+    notification(
+        "turn/completed",
+        json!({"threadId": thread, "turn": turn_obj(turn, "completed")}),
+    )
+}
+
+pub fn delta(thread: &str, turn: &str, text: &str) -> String {
+    notification(
+        "item/agentMessage/delta",
+        json!({"threadId": thread, "turnId": turn, "itemId": "msg_1", "delta": text}),
+    )
+}
+
+pub fn thread_status_idle(thread: &str) -> String {
+    notification(
+        "thread/status/changed",
+        json!({"threadId": thread, "status": {"type": "idle"}}),
+    )
+}
+
+pub fn config_warning(summary: &str) -> String {
+    notification("configWarning", json!({"summary": summary, "details": null}))
+}
+
+pub fn command_approval_request(id: i64, thread: &str, turn: &str) -> String {
+    json!({
+        "method": "item/commandExecution/requestApproval", "id": id,
+        "params": {
+            "kind": "command", "threadId": thread, "turnId": turn, "itemId": "call_1",
+            "startedAtMs": 1795500601025i64, "command": "/bin/bash -lc 'touch x'", "cwd": "/tmp",
+            "commandActions": [{"type": "unknown", "command": "touch x"}]
+        }
+    })
+    .to_string()
+}
+
+pub fn turn_start_params(thread: &str) -> codex_client::protocol::TurnStartParams {
+    serde_json::from_value(json!({
+        "threadId": thread,
+        "input": [{"type": "text", "text": "hi", "text_elements": []}]
+    }))
+    .expect("valid turn/start params")
+}
+
+/// Delta text of a notification, if it is an agent-message delta.
+pub fn delta_text(n: &codex_client::protocol::ServerNotification) -> Option<String> {
+    match n {
+        codex_client::protocol::ServerNotification::ItemAgentMessageDelta(d) => Some(d.delta.clone()),
+        _ => None,
+    }
+}
