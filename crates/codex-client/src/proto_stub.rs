@@ -160,6 +160,13 @@ pub mod types {
     }
     #[derive(Debug, Clone, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
+    pub struct ItemCompletedNotification {
+        pub thread_id: String,
+        pub turn_id: String,
+        pub item: serde_json::Value,
+    }
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
     pub struct ThreadStatusChangedNotification {
         pub thread_id: String,
     }
@@ -223,6 +230,7 @@ pub enum ServerNotification {
     TurnCompleted(TurnCompletedNotification),
     ItemAgentMessageDelta(AgentMessageDeltaNotification),
     ThreadStatusChanged(ThreadStatusChangedNotification),
+    ItemCompleted(ItemCompletedNotification),
     Unknown {
         method: String,
         params: serde_json::Value,
@@ -248,6 +256,7 @@ impl ServerNotification {
             "turn/completed" => Self::TurnCompleted(de(method, params)?),
             "item/agentMessage/delta" => Self::ItemAgentMessageDelta(de(method, params)?),
             "thread/status/changed" => Self::ThreadStatusChanged(de(method, params)?),
+            "item/completed" => Self::ItemCompleted(de(method, params)?),
             _ => Self::Unknown {
                 method: method.to_owned(),
                 params: de(method, params)?,
@@ -260,6 +269,7 @@ impl ServerNotification {
             Self::TurnCompleted(_) => "turn/completed",
             Self::ItemAgentMessageDelta(_) => "item/agentMessage/delta",
             Self::ThreadStatusChanged(_) => "thread/status/changed",
+            Self::ItemCompleted(_) => "item/completed",
             Self::Unknown { method, .. } => method,
         }
     }
@@ -269,6 +279,7 @@ impl ServerNotification {
             Self::TurnCompleted(n) => Some(&n.thread_id),
             Self::ItemAgentMessageDelta(n) => Some(&n.thread_id),
             Self::ThreadStatusChanged(n) => Some(&n.thread_id),
+            Self::ItemCompleted(n) => Some(&n.thread_id),
             Self::Unknown { params, .. } => params.get("threadId").and_then(|v| v.as_str()),
         }
     }
@@ -278,6 +289,7 @@ impl ServerNotification {
             Self::TurnCompleted(n) => Some(&n.turn.id),
             Self::ItemAgentMessageDelta(n) => Some(&n.turn_id),
             Self::ThreadStatusChanged(_) => None,
+            Self::ItemCompleted(n) => Some(&n.turn_id),
             Self::Unknown { params, .. } => params.get("turnId").and_then(|v| v.as_str()),
         }
     }
