@@ -268,7 +268,12 @@ impl ConnectionConfig {
     /// let config = codex_client::ConnectionConfig::new().pending_limits(1000, 1 << 20, Duration::from_secs(10));
     /// # let _ = config;
     /// ```
-    pub fn pending_limits(mut self, max_events: usize, max_bytes: usize, max_age: Duration) -> Self {
+    pub fn pending_limits(
+        mut self,
+        max_events: usize,
+        max_bytes: usize,
+        max_age: Duration,
+    ) -> Self {
         self.pending_max_events = max_events.max(1);
         self.pending_max_bytes = max_bytes.max(1);
         self.pending_max_age = max_age;

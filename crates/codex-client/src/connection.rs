@@ -632,7 +632,10 @@ impl Drop for WaiterGuard<'_> {
 impl Core {
     fn closed_error(&self) -> Error {
         Error::Closed(self.router.closed().unwrap_or_else(|| {
-            Arc::new(ClosedInfo::new("the connection is closing").with_stderr_tail(self.control.stderr_tail()))
+            Arc::new(
+                ClosedInfo::new("the connection is closing")
+                    .with_stderr_tail(self.control.stderr_tail()),
+            )
         }))
     }
 

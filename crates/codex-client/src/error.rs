@@ -65,7 +65,10 @@ pub enum Error {
 
     /// A message from the server did not decode into its type. The method and the raw payload
     /// are kept for diagnosis.
-    #[error("could not decode `{method}`: {source} (payload: {})", truncate(raw, 300))]
+    #[error(
+        "could not decode `{method}`: {source} (payload: {})",
+        truncate(raw, 300)
+    )]
     Decode {
         /// The method whose payload failed to decode.
         method: String,

@@ -214,6 +214,12 @@ pub use types::*;
 pub mod methods {
     use super::ClientMethod;
     use super::types::*;
+    pub struct ThreadStart;
+    impl ClientMethod for ThreadStart {
+        const METHOD: &'static str = "thread/start";
+        type Params = serde_json::Value;
+        type Response = serde_json::Value;
+    }
     pub struct TurnStart;
     impl ClientMethod for TurnStart {
         const METHOD: &'static str = "turn/start";

@@ -469,7 +469,10 @@ impl Router {
         let (sub, mut stream) = Self::new_sub(&mut st, self.limits.subscription_queue, false);
         stream.router = Some(self.clone());
         stream.key = SubKey::Thread(thread_id.to_owned());
-        st.threads.entry(thread_id.to_owned()).or_default().push(sub);
+        st.threads
+            .entry(thread_id.to_owned())
+            .or_default()
+            .push(sub);
         NotificationStream(stream)
     }
 
@@ -584,7 +587,10 @@ impl Router {
         }
         if !kept {
             st.dropped_events += 1;
-            tracing::trace!(method = event.method(), "notification dropped: nobody subscribed");
+            tracing::trace!(
+                method = event.method(),
+                "notification dropped: nobody subscribed"
+            );
         }
     }
 
@@ -656,7 +662,12 @@ impl Router {
             .cloned();
         let lost = pending.events.len() as u64 - u64::from(completion.is_some());
         st.dropped_events += lost;
-        tracing::warn!(turn_id = turn, lost, why, "dropping buffered events of a turn nobody subscribed to");
+        tracing::warn!(
+            turn_id = turn,
+            lost,
+            why,
+            "dropping buffered events of a turn nobody subscribed to"
+        );
         if let Some(recent) = st.recent.entry(turn, self.limits.recent_turns) {
             recent.missed += lost;
             if completion.is_some() {

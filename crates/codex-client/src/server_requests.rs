@@ -269,9 +269,9 @@ impl<H: ServerRequestHandler> ErasedHandler for H {
     fn handle(&self, request: ServerRequest) -> BoxFuture<'_, HandlerResult<Value>> {
         let method = request.method().to_owned();
         match request {
-            ServerRequest::ItemCommandExecutionRequestApproval(p) => Box::pin(async move {
-                to_value(&method, self.command_execution_approval(p).await)
-            }),
+            ServerRequest::ItemCommandExecutionRequestApproval(p) => {
+                Box::pin(async move { to_value(&method, self.command_execution_approval(p).await) })
+            }
             ServerRequest::ItemFileChangeRequestApproval(p) => {
                 Box::pin(async move { to_value(&method, self.file_change_approval(p).await) })
             }
@@ -287,9 +287,11 @@ impl<H: ServerRequestHandler> ErasedHandler for H {
             ServerRequest::ItemToolCall(p) => {
                 Box::pin(async move { to_value(&method, self.dynamic_tool_call(p).await) })
             }
-            ServerRequest::AccountChatgptAuthTokensRefresh(p) => Box::pin(async move {
-                to_value(&method, self.chatgpt_auth_tokens_refresh(p).await)
-            }),
+            ServerRequest::AccountChatgptAuthTokensRefresh(p) => {
+                Box::pin(
+                    async move { to_value(&method, self.chatgpt_auth_tokens_refresh(p).await) },
+                )
+            }
             ServerRequest::AttestationGenerate(p) => {
                 Box::pin(async move { to_value(&method, self.attestation_generate(p).await) })
             }

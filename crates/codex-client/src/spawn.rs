@@ -463,7 +463,10 @@ mod tests {
             .env_clear(true)
             .cwd("/tmp");
         let cmd = config.to_std_command().unwrap();
-        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(
             args,
             [

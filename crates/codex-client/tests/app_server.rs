@@ -37,7 +37,9 @@ async fn start(
         spawn = spawn.env(k, v);
     }
     let config = config.client_info(codex_client::ClientInfo::new(name, "0.0.0"));
-    let conn = Connection::spawn(spawn, config).await.expect("spawn + initialize");
+    let conn = Connection::spawn(spawn, config)
+        .await
+        .expect("spawn + initialize");
     Some(Env {
         conn,
         sandbox,
@@ -104,9 +106,13 @@ async fn collect(mut stream: TurnStream) -> Collected {
             Ok(TurnEvent::Notification(n)) => {
                 out.methods.push(n.method().to_owned());
                 match &*n {
-                    ServerNotification::ItemAgentMessageDelta(d) => out.deltas.push(d.delta.clone()),
+                    ServerNotification::ItemAgentMessageDelta(d) => {
+                        out.deltas.push(d.delta.clone())
+                    }
                     ServerNotification::TurnCompleted(_) => out.completed = Some(to_json(&n)),
-                    ServerNotification::ItemCompleted(_) => out.items.push(to_json(&n)["item"].clone()),
+                    ServerNotification::ItemCompleted(_) => {
+                        out.items.push(to_json(&n)["item"].clone())
+                    }
                     _ => {}
                 }
             }
@@ -155,12 +161,18 @@ async fn four_turns_on_four_threads_stream_concurrently_over_one_connection() {
     for (t, task) in tasks.into_iter().enumerate() {
         let (turn_id, got) = task.await.unwrap();
         assert!(got.errors.is_empty(), "turn {t}: {:?}", got.errors);
-        assert_eq!(got.deltas, scripts[t], "turn {t} got exactly its own deltas");
+        assert_eq!(
+            got.deltas, scripts[t],
+            "turn {t} got exactly its own deltas"
+        );
         let completed = got.completed.expect("turn/completed");
         assert_eq!(completed["turn"]["id"], turn_id.as_str());
         assert_eq!(completed["turn"]["status"], "completed");
         assert_eq!(completed["threadId"], threads[t].as_str());
-        assert_eq!(got.methods.last().map(String::as_str), Some("turn/completed"));
+        assert_eq!(
+            got.methods.last().map(String::as_str),
+            Some("turn/completed")
+        );
     }
     let stats = env.conn.stats();
     assert_eq!(stats.turn_routes, 0, "{stats:?}");
@@ -234,7 +246,10 @@ async fn a_command_approval_accepted_through_the_turns_own_stream() {
     let mut approvals = 0;
     let mut command_status = None;
     let mut final_status = None;
-    while let Some(item) = tokio::time::timeout(TURN_TIMEOUT, stream.next()).await.unwrap() {
+    while let Some(item) = tokio::time::timeout(TURN_TIMEOUT, stream.next())
+        .await
+        .unwrap()
+    {
         match item.expect("no stream error") {
             TurnEvent::ServerRequest(request) => {
                 assert_eq!(request.method(), "item/commandExecution/requestApproval");
@@ -283,14 +298,18 @@ async fn sigkill_mid_turn_ends_every_waiter_with_closed_and_the_stderr_tail() {
         .unwrap();
     let thread_stream = env.conn.subscribe_thread(&thread);
     let global = env.conn.notifications();
-    assert!(gate.wait_stalled(1, TURN_TIMEOUT).await, "the model stream stalls");
+    assert!(
+        gate.wait_stalled(1, TURN_TIMEOUT).await,
+        "the model stream stalls"
+    );
     let pid = env.conn.pid().expect("a process");
     // Requests in flight at the moment of the kill.
     let mut calls = Vec::new();
     for _ in 0..8 {
         let conn = env.conn.clone();
         calls.push(tokio::spawn(async move {
-            conn.request_raw("thread/loaded/list", Some(json!({}))).await
+            conn.request_raw("thread/loaded/list", Some(json!({})))
+                .await
         }));
     }
     let killed_at = std::time::Instant::now();
@@ -299,19 +318,30 @@ async fn sigkill_mid_turn_ends_every_waiter_with_closed_and_the_stderr_tail() {
         libc::kill(pid as i32, libc::SIGKILL);
     }
     let got = collect(turn).await;
-    let last = got.errors.last().expect("the turn stream ended with an error");
+    let last = got
+        .errors
+        .last()
+        .expect("the turn stream ended with an error");
     assert!(last.contains("connection closed"), "{last}");
     for call in calls {
-        match tokio::time::timeout(Duration::from_secs(10), call).await.unwrap().unwrap() {
+        match tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .unwrap()
+            .unwrap()
+        {
             Ok(_) => {} // answered before the kill landed
             Err(err) => assert!(err.is_closed(), "{err}"),
         }
     }
     for stream in [thread_stream, global] {
-        let items: Vec<_> = tokio::time::timeout(Duration::from_secs(10), stream.collect::<Vec<_>>())
-            .await
-            .unwrap();
-        assert!(matches!(items.last(), Some(Err(Error::Closed(_)))), "{items:?}");
+        let items: Vec<_> =
+            tokio::time::timeout(Duration::from_secs(10), stream.collect::<Vec<_>>())
+                .await
+                .unwrap();
+        assert!(
+            matches!(items.last(), Some(Err(Error::Closed(_)))),
+            "{items:?}"
+        );
     }
     assert!(
         killed_at.elapsed() < Duration::from_secs(5),
@@ -324,7 +354,10 @@ async fn sigkill_mid_turn_ends_every_waiter_with_closed_and_the_stderr_tail() {
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(info.exit_status.and_then(|s| s.signal()), Some(9), "{info}");
     }
-    assert!(!info.stderr_tail.is_empty(), "the stderr tail is carried: {info}");
+    assert!(
+        !info.stderr_tail.is_empty(),
+        "the stderr tail is carried: {info}"
+    );
     // Later calls fail fast.
     let started = std::time::Instant::now();
     let err = env
@@ -336,7 +369,10 @@ async fn sigkill_mid_turn_ends_every_waiter_with_closed_and_the_stderr_tail() {
     // No process is left: reaped (no /proc entry, not even a zombie).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        assert!(std::time::Instant::now() < deadline, "the app-server was reaped");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app-server was reaped"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     gate.release();
@@ -348,11 +384,18 @@ async fn dropping_the_connection_kills_and_reaps_the_app_server() {
         return;
     };
     let pid = env.conn.pid().unwrap();
-    let Env { conn, sandbox, mock } = env;
+    let Env {
+        conn,
+        sandbox,
+        mock,
+    } = env;
     drop(conn);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        assert!(std::time::Instant::now() < deadline, "the app-server was killed and reaped");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app-server was killed and reaped"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop((sandbox, mock));
@@ -371,6 +414,10 @@ async fn the_handshake_reports_the_pinned_version() {
     );
     assert!(info.version_matches());
     // Typed requests work end to end, and an unknown method is a typed RPC error.
-    let err = env.conn.request_raw("no/such/method", Some(json!({}))).await.unwrap_err();
+    let err = env
+        .conn
+        .request_raw("no/such/method", Some(json!({})))
+        .await
+        .unwrap_err();
     assert_eq!(err.rpc_error().map(|e| e.code), Some(-32600), "{err}");
 }

@@ -159,7 +159,8 @@ async fn turn_start_during_an_active_turn_shares_the_route() {
 #[tokio::test]
 async fn several_consumers_of_one_turn_each_get_every_event() {
     let (conn, mut peer) = connect(ConnectionConfig::default()).await;
-    let ui = start_turn_answered_by(&conn, &mut peer, "th", "tu", &[turn_started("th", "tu")]).await;
+    let ui =
+        start_turn_answered_by(&conn, &mut peer, "th", "tu", &[turn_started("th", "tu")]).await;
     let logger = conn.subscribe_turn("tu");
     for i in 0..50 {
         peer.send(delta("th", "tu", &i.to_string()));
@@ -334,7 +335,10 @@ async fn a_line_over_the_limit_closes_the_connection_cleanly() {
     let c = conn.clone();
     let call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
     let _ = next_request(&mut peer).await;
-    peer.send(format!(r#"{{"method":"warning","params":{{"message":"{}"}}}}"#, "x".repeat(10_000)));
+    peer.send(format!(
+        r#"{{"method":"warning","params":{{"message":"{}"}}}}"#,
+        "x".repeat(10_000)
+    ));
     let err = call.await.unwrap().unwrap_err();
     let info = err.closed_info().expect("closed");
     assert!(info.reason.contains("longer than 4096"), "{info}");
@@ -343,7 +347,8 @@ async fn a_line_over_the_limit_closes_the_connection_cleanly() {
 #[tokio::test]
 async fn the_transport_dying_ends_every_waiter_and_stream_with_closed() {
     let (conn, mut peer) = connect(ConnectionConfig::default()).await;
-    let turn = start_turn_answered_by(&conn, &mut peer, "th", "tu", &[turn_started("th", "tu")]).await;
+    let turn =
+        start_turn_answered_by(&conn, &mut peer, "th", "tu", &[turn_started("th", "tu")]).await;
     let thread = conn.subscribe_thread("th");
     let global = conn.notifications();
     let mut calls = Vec::new();
@@ -359,7 +364,11 @@ async fn the_transport_dying_ends_every_waiter_and_stream_with_closed() {
     peer.set_stderr_tail("thread 'main' panicked at 'boom'");
     peer.close();
     for call in calls {
-        let err = tokio::time::timeout(T, call).await.unwrap().unwrap().unwrap_err();
+        let err = tokio::time::timeout(T, call)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap_err();
         let info = err.closed_info().unwrap_or_else(|| panic!("closed: {err}"));
         assert!(info.stderr_tail.contains("boom"), "{info}");
     }
@@ -422,7 +431,9 @@ async fn cancelled_futures_and_dropped_handles_leave_nothing_behind() {
     // Many turns: half consumed to the end, half dropped mid-way.
     for i in 0..100 {
         let turn = format!("turn-{i}");
-        let stream = start_turn_answered_by(&conn, &mut peer, "th", &turn, &[turn_started("th", &turn)]).await;
+        let stream =
+            start_turn_answered_by(&conn, &mut peer, "th", &turn, &[turn_started("th", &turn)])
+                .await;
         peer.send(delta("th", &turn, "a"));
         if i % 2 == 0 {
             peer.send(turn_completed("th", &turn));
@@ -570,8 +581,16 @@ async fn default_answers_are_fail_closed_for_every_kind() {
         v
     };
     let cases = vec![
-        ("item/commandExecution/requestApproval", with(json!({})), Ok(json!({"decision": "decline"}))),
-        ("item/fileChange/requestApproval", with(json!({})), Ok(json!({"decision": "decline"}))),
+        (
+            "item/commandExecution/requestApproval",
+            with(json!({})),
+            Ok(json!({"decision": "decline"})),
+        ),
+        (
+            "item/fileChange/requestApproval",
+            with(json!({})),
+            Ok(json!({"decision": "decline"})),
+        ),
         (
             "item/tool/requestUserInput",
             with(json!({"questions": [], "isBlocking": true})),
@@ -595,14 +614,22 @@ async fn default_answers_are_fail_closed_for_every_kind() {
         (
             "execCommandApproval",
             json!({"callId": "c", "conversationId": "th", "command": ["ls"], "cwd": "/tmp", "parsedCmd": []}),
-            Ok(json!({"decision": {"denied": {"rejection": "declined by the client (no approval given)"}}})),
+            Ok(
+                json!({"decision": {"denied": {"rejection": "declined by the client (no approval given)"}}}),
+            ),
         ),
         (
             "applyPatchApproval",
             json!({"callId": "c", "conversationId": "th", "fileChanges": {}}),
-            Ok(json!({"decision": {"denied": {"rejection": "declined by the client (no approval given)"}}})),
+            Ok(
+                json!({"decision": {"denied": {"rejection": "declined by the client (no approval given)"}}}),
+            ),
         ),
-        ("account/chatgptAuthTokens/refresh", json!({"reason": "unauthorized"}), Err(-32000)),
+        (
+            "account/chatgptAuthTokens/refresh",
+            json!({"reason": "unauthorized"}),
+            Err(-32000),
+        ),
         ("attestation/generate", json!({}), Err(-32000)),
         ("some/future/request", json!({"x": 1}), Err(-32601)),
     ];
@@ -690,7 +717,10 @@ async fn an_ignored_request_in_a_stream_is_answered_at_the_timeout() {
         next_message(&mut peer).await,
         json!({"id": 5, "result": {"decision": "decline"}})
     );
-    assert!(request.accept().is_err(), "already answered by the watchdog");
+    assert!(
+        request.accept().is_err(),
+        "already answered by the watchdog"
+    );
 }
 
 // ----- handshake and close ----------------------------------------------------------------------
@@ -705,7 +735,10 @@ async fn the_handshake_sends_capabilities_and_reads_the_server_version() {
     let connect = tokio::spawn(codex_client::Connection::connect(transport, config));
     let (id, method, params) = next_request(&mut peer).await;
     assert_eq!(method, "initialize");
-    assert_eq!(params["clientInfo"], json!({"name": "probe", "title": "Probe", "version": "1.0.0"}));
+    assert_eq!(
+        params["clientInfo"],
+        json!({"name": "probe", "title": "Probe", "version": "1.0.0"})
+    );
     assert_eq!(params["capabilities"]["experimentalApi"], true);
     assert_eq!(
         params["capabilities"]["optOutNotificationMethods"],
@@ -735,7 +768,12 @@ async fn close_closes_stdin_then_waits_for_the_end() {
     let c = conn.clone();
     let closing = tokio::spawn(async move { c.close().await });
     // The server sees EOF on its input, then exits.
-    assert!(tokio::time::timeout(T, peer.recv()).await.unwrap().is_none());
+    assert!(
+        tokio::time::timeout(T, peer.recv())
+            .await
+            .unwrap()
+            .is_none()
+    );
     peer.close();
     let info = tokio::time::timeout(T, closing).await.unwrap().unwrap();
     assert!(info.reason.contains("closed by the client"), "{info}");
@@ -780,7 +818,10 @@ async fn sync(conn: &codex_client::Connection, peer: &mut codex_client::MemoryPe
 async fn wait_until(mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + T;
     while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "condition not reached in time");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached in time"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -788,7 +829,10 @@ async fn wait_until(mut cond: impl FnMut() -> bool) {
 async fn drain_some(mut stream: TurnStream, n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for _ in 0..n {
-        let item = tokio::time::timeout(T, stream.next()).await.unwrap().unwrap();
+        let item = tokio::time::timeout(T, stream.next())
+            .await
+            .unwrap()
+            .unwrap();
         out.push(match item {
             Ok(TurnEvent::Notification(n)) => describe(&n),
             Ok(TurnEvent::ServerRequest(r)) => format!("request:{}", r.method()),

@@ -22,11 +22,12 @@ enum Inbound {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let (_transport, mut peer) = codex_client::Transport::memory();
+/// let (transport, mut peer) = codex_client::Transport::memory();
 /// peer.send(r#"{"method":"configWarning","params":{"summary":"x"}}"#);
 /// peer.set_stderr_tail("panicked at 'boom'");
 /// peer.close(); // the client sees end-of-stream, as if the process exited
-/// assert!(peer.recv().await.is_none() || true);
+/// drop(transport); // the client is gone: its output ends
+/// assert!(peer.recv().await.is_none());
 /// # }
 /// ```
 #[derive(Debug)]

@@ -31,7 +31,10 @@ pub(super) fn spawn(config: &SpawnConfig, max_line_bytes: usize) -> Result<Trans
     let program = std::path::PathBuf::from(std_cmd.get_program());
     if config.program.is_some() && !program.is_file() {
         return Err(Error::BinaryNotFound {
-            searched: vec![format!("{} (explicit path in the config)", program.display())],
+            searched: vec![format!(
+                "{} (explicit path in the config)",
+                program.display()
+            )],
             version: crate::proto::CODEX_VERSION,
         });
     }
@@ -73,12 +76,13 @@ pub(super) fn spawn(config: &SpawnConfig, max_line_bytes: usize) -> Result<Trans
             })
         })
         .boxed();
-    let outgoing = Box::pin(
-        SinkExt::<String>::sink_map_err(FramedWrite::new(stdin, LinesCodec::new()), |err| match err {
+    let outgoing = Box::pin(SinkExt::<String>::sink_map_err(
+        FramedWrite::new(stdin, LinesCodec::new()),
+        |err| match err {
             LinesCodecError::Io(e) => e,
             other => std::io::Error::other(other),
-        }),
-    );
+        },
+    ));
     Ok(Transport {
         incoming,
         outgoing,

@@ -90,7 +90,10 @@ pub fn thread_status_idle(thread: &str) -> String {
 }
 
 pub fn config_warning(summary: &str) -> String {
-    notification("configWarning", json!({"summary": summary, "details": null}))
+    notification(
+        "configWarning",
+        json!({"summary": summary, "details": null}),
+    )
 }
 
 pub fn command_approval_request(id: i64, thread: &str, turn: &str) -> String {
@@ -116,7 +119,9 @@ pub fn turn_start_params(thread: &str) -> codex_client::protocol::TurnStartParam
 /// Delta text of a notification, if it is an agent-message delta.
 pub fn delta_text(n: &codex_client::protocol::ServerNotification) -> Option<String> {
     match n {
-        codex_client::protocol::ServerNotification::ItemAgentMessageDelta(d) => Some(d.delta.clone()),
+        codex_client::protocol::ServerNotification::ItemAgentMessageDelta(d) => {
+            Some(d.delta.clone())
+        }
         _ => None,
     }
 }
