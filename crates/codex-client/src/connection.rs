@@ -848,30 +848,29 @@ fn truncated(s: &str, max: usize) -> &str {
 }
 
 async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Sender<bool>) {
-    let reason = loop {
+    let (reason, peer_may_live) = loop {
         match incoming.next().await {
             Some(Ok(line)) => {
                 if line.len() > core.max_line_bytes {
-                    break format!(
-                        "{} (the connection was closed)",
-                        Error::LineTooLong {
-                            limit: core.max_line_bytes
-                        }
-                    );
+                    let err = Error::LineTooLong {
+                        limit: core.max_line_bytes,
+                    };
+                    break (format!("{err} (the connection was closed)"), true);
                 }
                 core.handle_line(&line);
             }
-            Some(Err(err)) => break format!("{err}"),
+            Some(Err(err)) => break (format!("{err}"), true),
             None if core.closing.load(Ordering::Acquire) => {
-                break "closed by the client".to_owned();
+                break ("closed by the client".to_owned(), false);
             }
-            None => break "the app-server closed its output".to_owned(),
+            None => break ("the app-server closed its output".to_owned(), false),
         }
     };
     drop(incoming);
     tracing::debug!(%reason, "reader finished");
-    // Make sure the peer is gone before asking for its exit status.
-    if !core.closing.load(Ordering::Acquire) {
+    // The connection is unusable after a read error: stop the peer now. After EOF the peer is
+    // exiting on its own; `close_info` waits (bounded) for its real exit status, then kills.
+    if peer_may_live {
         core.control.kill();
     }
     let info = core.control.close_info(reason).await;

@@ -127,7 +127,12 @@ impl ChildControl {
 impl TransportControl for ChildControl {
     fn close_info(&self, reason: String) -> BoxFuture<'_, ClosedInfo> {
         Box::pin(async move {
-            let status = self.wait_exit(EXIT_WAIT).await;
+            let mut status = self.wait_exit(EXIT_WAIT).await;
+            if status.is_none() {
+                tracing::warn!(pid = ?self.pid, "app-server closed its output but did not exit; killing it");
+                self.kill();
+                status = self.wait_exit(EXIT_WAIT).await;
+            }
             let mut done = self.stderr_done.clone();
             let _ = tokio::time::timeout(EXIT_WAIT, done.wait_for(|d| *d)).await;
             ClosedInfo::new(reason)
