@@ -27,7 +27,7 @@ use crate::server_requests::{
 };
 use crate::spawn::SpawnConfig;
 use crate::transport::{LineSink, LineStream, Transport, TransportControl};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -35,6 +35,7 @@ use serde_json::value::RawValue;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::Waker;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tracing::Instrument;
@@ -707,7 +708,7 @@ impl Core {
 
     // ----- reader side -------------------------------------------------------------------------
 
-    fn handle_line(&self, line: &str) {
+    fn handle_line(&self, line: &str, wakes: &mut Vec<Waker>) {
         if line.trim().is_empty() {
             return;
         }
@@ -719,7 +720,7 @@ impl Core {
             Ok(Incoming::Response { id, result }) => self.on_response(id, Ok(result)),
             Ok(Incoming::Error { id, error }) => self.on_response(id, Err(error)),
             Ok(Incoming::Notification { method, params, .. }) => {
-                self.on_notification(&method, params, line.len())
+                self.on_notification(&method, params, line.len(), wakes)
             }
             Ok(Incoming::Request { id, method, params }) => {
                 self.on_server_request(id, &method, params)
@@ -770,7 +771,13 @@ impl Core {
         let _ = waiter.tx.send(reply);
     }
 
-    fn on_notification(&self, method: &str, params: Option<&RawValue>, bytes: usize) {
+    fn on_notification(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        bytes: usize,
+        wakes: &mut Vec<Waker>,
+    ) {
         let notification = match ServerNotification::decode(method, params) {
             Ok(n) => n,
             Err(err) => {
@@ -788,7 +795,7 @@ impl Core {
                 }
             }
         };
-        self.router.route_notification(notification, bytes);
+        self.router.route_notification(notification, bytes, wakes);
     }
 
     fn on_server_request(&self, id: RequestId, method: &str, params: Option<&RawValue>) {
@@ -847,9 +854,30 @@ fn truncated(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// At most this many lines are routed before the woken consumers are actually woken.
+const WAKE_BATCH: usize = 256;
+
 async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Sender<bool>) {
+    // Consumers are woken once per batch of lines (whatever the transport has ready), not once
+    // per event: a fast consumer then takes a whole batch per wake-up.
+    let mut wakes: Vec<Waker> = Vec::new();
+    let mut batch = 0usize;
     let (reason, peer_may_live) = loop {
-        match incoming.next().await {
+        let next = match incoming.next().now_or_never() {
+            Some(item) if batch < WAKE_BATCH => {
+                batch += 1;
+                item
+            }
+            ready => {
+                wakes.drain(..).for_each(Waker::wake);
+                batch = 0;
+                match ready {
+                    Some(item) => item,
+                    None => incoming.next().await,
+                }
+            }
+        };
+        match next {
             Some(Ok(line)) => {
                 if line.len() > core.max_line_bytes {
                     let err = Error::LineTooLong {
@@ -857,7 +885,7 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
                     };
                     break (format!("{err} (the connection was closed)"), true);
                 }
-                core.handle_line(&line);
+                core.handle_line(&line, &mut wakes);
             }
             Some(Err(err)) => break (format!("{err}"), true),
             None if core.closing.load(Ordering::Acquire) => {
@@ -867,6 +895,7 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
         }
     };
     drop(incoming);
+    wakes.drain(..).for_each(Waker::wake);
     tracing::debug!(%reason, "reader finished");
     // The connection is unusable after a read error: stop the peer now. After EOF the peer is
     // exiting on its own; `close_info` waits (bounded) for its real exit status, then kills.

@@ -41,11 +41,9 @@ use futures::Stream;
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -194,46 +192,107 @@ pub(crate) enum Delivery {
     Lagged(u64),
 }
 
+/// One subscriber's bounded queue. The reader pushes without blocking; the stream takes
+/// everything queued at once (one lock per batch, not per event). Wake-ups are handed back to the
+/// caller so the reader can wake each consumer once per batch of lines instead of once per event.
+struct SubQueue {
+    state: Mutex<QueueState>,
+    capacity: usize,
+}
+
 #[derive(Default)]
-struct SubShared {
-    final_missed: AtomicU64,
-    closed: OnceLock<Arc<ClosedInfo>>,
+struct QueueState {
+    items: VecDeque<Delivery>,
+    waker: Option<Waker>,
+    /// No more items will come (turn completed, unsubscribed by the router, or closed).
+    done: bool,
+    /// The stream was dropped.
+    gone: bool,
+    final_missed: u64,
+    closed: Option<Arc<ClosedInfo>>,
+}
+
+enum PushError {
+    Full(Delivery),
+    Gone(Delivery),
+}
+
+impl SubQueue {
+    fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(QueueState::default()),
+            capacity,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, item: Delivery, wakes: &mut Vec<Waker>) -> std::result::Result<(), PushError> {
+        let mut q = self.lock();
+        if q.gone {
+            return Err(PushError::Gone(item));
+        }
+        if q.items.len() >= self.capacity {
+            return Err(PushError::Full(item));
+        }
+        q.items.push_back(item);
+        if let Some(w) = q.waker.take() {
+            wakes.push(w);
+        }
+        Ok(())
+    }
+
+    fn finish(&self, missed: u64, closed: Option<&Arc<ClosedInfo>>) {
+        let waker = {
+            let mut q = self.lock();
+            q.done = true;
+            q.final_missed += missed;
+            if q.closed.is_none() {
+                q.closed = closed.cloned();
+            }
+            q.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
 }
 
 struct Sub {
     id: u64,
-    tx: mpsc::Sender<Delivery>,
+    queue: Arc<SubQueue>,
     missed: u64,
-    shared: Arc<SubShared>,
     server_requests: bool,
 }
 
 impl Sub {
     /// Queues `event`; on a full queue counts it as missed (returned: whether it was dropped).
-    fn offer(&mut self, event: &Arc<ServerNotification>) -> bool {
+    fn offer(&mut self, event: &Arc<ServerNotification>, wakes: &mut Vec<Waker>) -> bool {
         if self.missed > 0 {
-            match self.tx.try_send(Delivery::Lagged(self.missed)) {
+            match self.queue.push(Delivery::Lagged(self.missed), wakes) {
                 Ok(()) => self.missed = 0,
-                Err(TrySendError::Full(_)) => {
+                Err(PushError::Full(_)) => {
                     self.missed += 1;
                     return true;
                 }
-                Err(TrySendError::Closed(_)) => return false,
+                Err(PushError::Gone(_)) => return false,
             }
         }
-        match self.tx.try_send(Delivery::Event(event.clone())) {
+        match self.queue.push(Delivery::Event(event.clone()), wakes) {
             Ok(()) => false,
-            Err(TrySendError::Full(_)) => {
+            Err(PushError::Full(_)) => {
                 self.missed += 1;
                 true
             }
-            Err(TrySendError::Closed(_)) => false,
+            Err(PushError::Gone(_)) => false,
         }
     }
 
-    fn offer_lagged(&mut self, n: u64) {
+    fn offer_lagged(&mut self, n: u64, wakes: &mut Vec<Waker>) {
         self.missed += n;
-        if let Ok(()) = self.tx.try_send(Delivery::Lagged(self.missed)) {
+        if let Ok(()) = self.queue.push(Delivery::Lagged(self.missed), wakes) {
             self.missed = 0;
         }
     }
@@ -241,12 +300,7 @@ impl Sub {
     /// Ends the subscription: the stream drains its queue, reports what it missed, then the
     /// close reason if any, then ends.
     fn finish(self, closed: Option<&Arc<ClosedInfo>>) {
-        self.shared
-            .final_missed
-            .fetch_add(self.missed, Ordering::AcqRel);
-        if let Some(info) = closed {
-            let _ = self.shared.closed.set(info.clone());
-        }
+        self.queue.finish(self.missed, closed);
     }
 }
 
@@ -375,18 +429,16 @@ impl Router {
 
     fn new_sub(st: &mut State, capacity: usize, server_requests: bool) -> (Sub, SubStream) {
         st.next_sub += 1;
-        let (tx, rx) = mpsc::channel(capacity);
-        let shared = Arc::new(SubShared::default());
+        let queue = SubQueue::new(capacity);
         let sub = Sub {
             id: st.next_sub,
-            tx,
+            queue: queue.clone(),
             missed: 0,
-            shared: shared.clone(),
             server_requests,
         };
         let stream = SubStream {
-            rx,
-            shared,
+            queue,
+            local: VecDeque::new(),
             router: None,
             key: SubKey::Global,
             id: st.next_sub,
@@ -396,12 +448,11 @@ impl Router {
     }
 
     fn closed_stream(info: &Arc<ClosedInfo>) -> SubStream {
-        let (_tx, rx) = mpsc::channel(1);
-        let shared = Arc::new(SubShared::default());
-        let _ = shared.closed.set(info.clone());
+        let queue = SubQueue::new(1);
+        queue.finish(0, Some(info));
         SubStream {
-            rx,
-            shared,
+            queue,
+            local: VecDeque::new(),
             router: None,
             key: SubKey::Global,
             id: 0,
@@ -430,14 +481,16 @@ impl Router {
             route.subs.push(sub);
             return TurnStream::new(stream, turn_id, span);
         }
-        // First subscriber: what was lost, then what was buffered.
+        // First subscriber: what was lost, then what was buffered. (Nobody waits on the new
+        // stream yet, so there is nobody to wake.)
+        let mut wakes = Vec::new();
         let mut completed = false;
         if let Some(recent) = st.recent.take(turn_id) {
             if recent.missed > 0 {
-                sub.offer_lagged(recent.missed);
+                sub.offer_lagged(recent.missed, &mut wakes);
             }
             if let Some(done) = recent.completion {
-                sub.offer(&done);
+                sub.offer(&done, &mut wakes);
                 completed = true;
             }
         }
@@ -445,7 +498,7 @@ impl Router {
             st.pending_events -= pending.events.len();
             st.pending_bytes -= pending.bytes;
             for event in &pending.events {
-                if sub.offer(event) {
+                if sub.offer(event, &mut wakes) {
                     st.lagged_events += 1;
                 }
                 completed |= event.method() == TURN_COMPLETED;
@@ -523,7 +576,13 @@ impl Router {
     // ----- routing -----------------------------------------------------------------------------
 
     /// Routes one decoded notification; `bytes` is the size of its line (for the pending bound).
-    pub(crate) fn route_notification(&self, event: ServerNotification, bytes: usize) {
+    /// The consumers to wake are added to `wakes`: the caller wakes them (once per batch).
+    pub(crate) fn route_notification(
+        &self,
+        event: ServerNotification,
+        bytes: usize,
+        wakes: &mut Vec<Waker>,
+    ) {
         let event = Arc::new(event);
         let completed = event.method() == TURN_COMPLETED;
         let mut st = self.lock();
@@ -535,7 +594,7 @@ impl Router {
         if let Some(turn) = event.turn_id() {
             if let Some(route) = st.turns.get_mut(turn) {
                 for sub in &mut route.subs {
-                    if sub.offer(&event) {
+                    if sub.offer(&event, wakes) {
                         st.lagged_events += 1;
                     }
                 }
@@ -571,7 +630,7 @@ impl Router {
             && let Some(subs) = st.threads.get_mut(thread)
         {
             for sub in subs.iter_mut() {
-                if sub.offer(&event) {
+                if sub.offer(&event, wakes) {
                     st.lagged_events += 1;
                 }
             }
@@ -579,7 +638,7 @@ impl Router {
         }
         if !st.global.is_empty() {
             for sub in &mut st.global {
-                if sub.offer(&event) {
+                if sub.offer(&event, wakes) {
                     st.lagged_events += 1;
                 }
             }
@@ -693,12 +752,17 @@ impl Router {
             return Some(request);
         };
         let mut request = request;
+        let mut wakes = Vec::new();
         for sub in route.subs.iter_mut().filter(|s| s.server_requests) {
-            match sub.tx.try_send(Delivery::Request(request)) {
-                Ok(()) => return None,
-                Err(TrySendError::Full(Delivery::Request(r)))
-                | Err(TrySendError::Closed(Delivery::Request(r))) => request = r,
-                Err(_) => unreachable!("a request was sent"),
+            match sub.queue.push(Delivery::Request(request), &mut wakes) {
+                Ok(()) => {
+                    drop(st);
+                    wakes.into_iter().for_each(Waker::wake);
+                    return None;
+                }
+                Err(PushError::Full(Delivery::Request(r)))
+                | Err(PushError::Gone(Delivery::Request(r))) => request = r,
+                Err(_) => unreachable!("a request was pushed"),
             }
         }
         Some(request)
@@ -773,39 +837,65 @@ fn take_sub(subs: &mut Vec<Sub>, id: u64) -> Option<Sub> {
 
 /// The receiving end shared by turn, thread and global streams.
 struct SubStream {
-    rx: mpsc::Receiver<Delivery>,
-    shared: Arc<SubShared>,
+    queue: Arc<SubQueue>,
+    /// What was taken from the queue in the last batch.
+    local: VecDeque<Delivery>,
     router: Option<Arc<Router>>,
     key: SubKey,
     id: u64,
     closed_reported: bool,
 }
 
+fn lift(d: Delivery) -> Result<Delivery> {
+    match d {
+        Delivery::Lagged(n) => Err(Error::Lagged(n)),
+        d => Ok(d),
+    }
+}
+
 impl SubStream {
     fn poll_delivery(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Delivery>>> {
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(Delivery::Lagged(n))) => Poll::Ready(Some(Err(Error::Lagged(n)))),
-            Poll::Ready(Some(d)) => Poll::Ready(Some(Ok(d))),
-            Poll::Ready(None) => {
-                let missed = self.shared.final_missed.swap(0, Ordering::AcqRel);
-                if missed > 0 {
-                    return Poll::Ready(Some(Err(Error::Lagged(missed))));
-                }
-                if !self.closed_reported
-                    && let Some(info) = self.shared.closed.get()
-                {
-                    self.closed_reported = true;
-                    return Poll::Ready(Some(Err(Error::Closed(info.clone()))));
-                }
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
+        if let Some(d) = self.local.pop_front() {
+            return Poll::Ready(Some(lift(d)));
         }
+        let mut q = self.queue.lock();
+        if !q.items.is_empty() {
+            std::mem::swap(&mut q.items, &mut self.local);
+            drop(q);
+            let d = self.local.pop_front().expect("not empty");
+            return Poll::Ready(Some(lift(d)));
+        }
+        if q.done {
+            let missed = std::mem::take(&mut q.final_missed);
+            if missed > 0 {
+                return Poll::Ready(Some(Err(Error::Lagged(missed))));
+            }
+            if !self.closed_reported
+                && let Some(info) = q.closed.clone()
+            {
+                self.closed_reported = true;
+                return Poll::Ready(Some(Err(Error::Closed(info))));
+            }
+            return Poll::Ready(None);
+        }
+        match &q.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => q.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 
 impl Drop for SubStream {
     fn drop(&mut self) {
+        let queued = {
+            let mut q = self.queue.lock();
+            q.gone = true;
+            q.waker = None;
+            std::mem::take(&mut q.items)
+        };
+        // Unanswered server requests in the queue send their fail-closed answers here.
+        drop(queued);
         if let Some(router) = self.router.take() {
             router.unsubscribe(&self.key, self.id);
         }
@@ -868,7 +958,7 @@ impl Stream for TurnStream {
                 r.map(|d| match d {
                     Delivery::Event(e) => TurnEvent::Notification(e),
                     Delivery::Request(r) => TurnEvent::ServerRequest(r),
-                    Delivery::Lagged(_) => unreachable!("mapped to an error"),
+                    Delivery::Lagged(n) => unreachable!("lagged({n}) is mapped to an error"),
                 })
             })
         })

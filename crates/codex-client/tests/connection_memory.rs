@@ -300,7 +300,8 @@ async fn a_slow_consumer_lags_while_another_turn_streams_on() {
         101,
         "every event is either delivered or counted: {slow_events:?}"
     );
-    assert!(slow_events.len() <= 8 + 2, "{slow_events:?}");
+    // At most two queue-fulls (the queue, and the batch the stream took) plus the markers.
+    assert!(slow_events.len() <= 2 * 8 + 2, "{slow_events:?}");
     assert!(conn.stats().lagged_events >= lagged);
     assert!(conn.stats().is_idle());
 }
