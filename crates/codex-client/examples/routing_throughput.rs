@@ -1,6 +1,7 @@
-//! Rough routing throughput: N agent-message deltas of one turn through the in-memory transport,
-//! reader, router and a consumer, against the baseline of parsing each line into a
-//! `serde_json::Value`. `cargo run --release -p codex-client --example routing_throughput`.
+//! Rough routing throughput: N agent-message deltas of one turn through the reader, router and a
+//! consumer — over a real pipe (`cat FILE`) and over the in-memory transport — against the
+//! baseline of reading the lines and parsing each into a `serde_json::Value`.
+//! `cargo run --release -p codex-client --example routing_throughput [N]`.
 
 use codex_client::{Connection, ConnectionConfig, Transport, TurnEvent};
 use futures::StreamExt;
@@ -67,7 +68,6 @@ async fn main() {
     );
 }
 
-#[allow(dead_code)]
 fn components(lines: &[String]) {
     use codex_client::protocol::ServerNotification;
     use codex_client::protocol::envelope::Incoming;
@@ -80,30 +80,6 @@ fn components(lines: &[String]) {
         }
     }
     println!("parse+decode only: {:?} ({k})", start.elapsed());
-}
-
-/// The reader alone: lines into the pending buffer, nobody consuming.
-async fn reader_only(lines: &[String]) {
-    let n = lines.len();
-    let (transport, peer) = Transport::memory();
-    let conn = Connection::connect(
-        transport,
-        ConnectionConfig::default().handshake(false).pending_limits(
-            n + 16,
-            usize::MAX / 2,
-            std::time::Duration::from_secs(600),
-        ),
-    )
-    .await
-    .unwrap();
-    for line in lines {
-        peer.send(line.clone());
-    }
-    let start = Instant::now();
-    while conn.stats().pending_events < n {
-        tokio::task::yield_now().await;
-    }
-    println!("reader only (after sending): {:?}", start.elapsed());
 }
 
 /// Through a real pipe: `cat FILE` as the "server", against reading the same file's lines and

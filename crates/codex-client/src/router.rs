@@ -188,7 +188,7 @@ pub(crate) struct Waiter {
 
 pub(crate) enum Delivery {
     Event(Arc<ServerNotification>),
-    Request(PendingServerRequest),
+    Request(Box<PendingServerRequest>),
     Lagged(u64),
 }
 
@@ -754,14 +754,17 @@ impl Router {
         let mut request = request;
         let mut wakes = Vec::new();
         for sub in route.subs.iter_mut().filter(|s| s.server_requests) {
-            match sub.queue.push(Delivery::Request(request), &mut wakes) {
+            match sub
+                .queue
+                .push(Delivery::Request(Box::new(request)), &mut wakes)
+            {
                 Ok(()) => {
                     drop(st);
                     wakes.into_iter().for_each(Waker::wake);
                     return None;
                 }
                 Err(PushError::Full(Delivery::Request(r)))
-                | Err(PushError::Gone(Delivery::Request(r))) => request = r,
+                | Err(PushError::Gone(Delivery::Request(r))) => request = *r,
                 Err(_) => unreachable!("a request was pushed"),
             }
         }
@@ -957,7 +960,7 @@ impl Stream for TurnStream {
             item.map(|r| {
                 r.map(|d| match d {
                     Delivery::Event(e) => TurnEvent::Notification(e),
-                    Delivery::Request(r) => TurnEvent::ServerRequest(r),
+                    Delivery::Request(r) => TurnEvent::ServerRequest(*r),
                     Delivery::Lagged(n) => unreachable!("lagged({n}) is mapped to an error"),
                 })
             })
