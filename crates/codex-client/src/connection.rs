@@ -956,3 +956,63 @@ async fn run_writer(
     // Lines queued after this point are refused (the receiver is gone).
     drop(rx);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_lines_omit_null_params_and_escape_the_method() {
+        assert_eq!(
+            encode_request(7, "thread/start", Some(r#"{"cwd":"/tmp"}"#)),
+            r#"{"id":7,"method":"thread/start","params":{"cwd":"/tmp"}}"#
+        );
+        assert_eq!(
+            encode_request(8, "account/rateLimits/read", Some("null")),
+            r#"{"id":8,"method":"account/rateLimits/read"}"#
+        );
+        assert_eq!(
+            encode_request(9, "a\"b", None),
+            r#"{"id":9,"method":"a\"b"}"#
+        );
+    }
+
+    #[test]
+    fn answers_are_result_or_error_objects() {
+        let id = RequestId::Integer(0);
+        assert_eq!(
+            encode_answer(&id, Ok(serde_json::json!({"decision": "decline"}))).unwrap(),
+            r#"{"id":0,"result":{"decision":"decline"}}"#
+        );
+        let err = RpcError {
+            code: -32000,
+            message: "no".into(),
+            data: None,
+        };
+        let line = encode_answer(&id, Err(err)).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["error"]["code"], -32000);
+        assert_eq!(v["id"], 0);
+    }
+
+    #[test]
+    fn the_version_is_read_from_the_user_agent() {
+        let info = ServerInfo::from_user_agent(
+            "my_client/0.163.0 (Debian 12.0.0; x86_64) xterm (my_client; 0.1.0)",
+        );
+        assert_eq!(info.server_version.as_deref(), Some("0.163.0"));
+        assert_eq!(ServerInfo::from_user_agent("").server_version, None);
+        assert_eq!(ServerInfo::from_user_agent("noslash").server_version, None);
+    }
+
+    #[test]
+    fn the_turn_id_is_read_without_decoding_the_rest() {
+        let raw: Box<RawValue> = serde_json::from_str(
+            r#"{"turn":{"id":"t-1","items":[{"big":[1,2,3]}],"status":"inProgress"}}"#,
+        )
+        .unwrap();
+        assert_eq!(turn_id_of(&raw).unwrap(), "t-1");
+        let raw: Box<RawValue> = serde_json::from_str(r#"{"turnId":"x"}"#).unwrap();
+        assert!(turn_id_of(&raw).is_err());
+    }
+}

@@ -532,3 +532,60 @@ pub(crate) fn spawn_handler(
     };
     tokio::spawn(tracing::Instrument::instrument(task, span));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fail-closed answers are valid values of the generated response types (so the server
+    /// accepts them as answers, not as malformed results).
+    #[test]
+    fn every_fail_closed_answer_decodes_into_its_response_type() {
+        fail_closed_typed::<CommandExecutionRequestApprovalResponse>(
+            "item/commandExecution/requestApproval",
+        )
+        .unwrap();
+        fail_closed_typed::<FileChangeRequestApprovalResponse>("item/fileChange/requestApproval")
+            .unwrap();
+        fail_closed_typed::<ToolRequestUserInputResponse>("item/tool/requestUserInput").unwrap();
+        fail_closed_typed::<McpServerElicitationRequestResponse>("mcpServer/elicitation/request")
+            .unwrap();
+        fail_closed_typed::<PermissionsRequestApprovalResponse>("item/permissions/requestApproval")
+            .unwrap();
+        fail_closed_typed::<DynamicToolCallResponse>("item/tool/call").unwrap();
+        fail_closed_typed::<ApplyPatchApprovalResponse>("applyPatchApproval").unwrap();
+        fail_closed_typed::<ExecCommandApprovalResponse>("execCommandApproval").unwrap();
+        assert_eq!(
+            fail_closed_typed::<ChatgptAuthTokensRefreshResponse>(
+                "account/chatgptAuthTokens/refresh"
+            )
+            .unwrap_err()
+            .code,
+            NO_HANDLER_CODE
+        );
+        assert_eq!(
+            fail_closed_typed::<AttestationGenerateResponse>("attestation/generate")
+                .unwrap_err()
+                .code,
+            NO_HANDLER_CODE
+        );
+        assert_eq!(
+            fail_closed_answer("x/y").unwrap_err().code,
+            UNKNOWN_METHOD_CODE
+        );
+    }
+
+    #[test]
+    fn typed_answers_round_trip_to_the_exact_wire_shape() {
+        let typed: CommandExecutionRequestApprovalResponse =
+            fail_closed_typed("item/commandExecution/requestApproval").unwrap();
+        assert_eq!(
+            serde_json::to_value(typed).unwrap(),
+            json!({"decision": "decline"})
+        );
+        let typed: PermissionsRequestApprovalResponse =
+            fail_closed_typed("item/permissions/requestApproval").unwrap();
+        let value = serde_json::to_value(typed).unwrap();
+        assert_eq!(value["permissions"], json!({}), "{value}");
+    }
+}
