@@ -149,6 +149,32 @@ impl RouterStats {
 
 pub(crate) const TURN_COMPLETED: &str = "turn/completed";
 
+/// FNV-1a: the router's maps are keyed by ids the app-server generates (UUIDs), looked up once
+/// per event; a simple fast hash is enough (there is no untrusted key to defend against).
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Bounds of the router's buffers.
 #[derive(Debug, Clone)]
 pub(crate) struct RouterLimits {
@@ -328,7 +354,7 @@ struct RecentTurn {
 #[derive(Default)]
 struct RecentTurns {
     order: VecDeque<String>,
-    map: HashMap<String, RecentTurn>,
+    map: IdMap<RecentTurn>,
 }
 
 impl RecentTurns {
@@ -361,13 +387,13 @@ impl RecentTurns {
 struct State {
     closed: Option<Arc<ClosedInfo>>,
     waiters: HashMap<i64, Waiter>,
-    turns: HashMap<String, TurnRoute>,
-    pending: HashMap<String, PendingTurn>,
+    turns: IdMap<TurnRoute>,
+    pending: IdMap<PendingTurn>,
     pending_events: usize,
     pending_bytes: usize,
     next_sweep: Option<Instant>,
     recent: RecentTurns,
-    threads: HashMap<String, Vec<Sub>>,
+    threads: IdMap<Vec<Sub>>,
     global: Vec<Sub>,
     next_sub: u64,
     dropped_events: u64,
@@ -655,16 +681,20 @@ impl Router {
 
     fn stash(&self, st: &mut State, turn: &str, event: &Arc<ServerNotification>, bytes: usize) {
         let now = Instant::now();
-        let pending = st
-            .pending
-            .entry(turn.to_owned())
-            .or_insert_with(|| PendingTurn {
-                events: VecDeque::new(),
-                bytes: 0,
-                since: now,
-            });
-        pending.events.push_back(event.clone());
-        pending.bytes += bytes;
+        match st.pending.get_mut(turn) {
+            Some(pending) => {
+                pending.events.push_back(event.clone());
+                pending.bytes += bytes;
+            }
+            None => {
+                let pending = PendingTurn {
+                    events: VecDeque::from([event.clone()]),
+                    bytes,
+                    since: now,
+                };
+                st.pending.insert(turn.to_owned(), pending);
+            }
+        }
         st.pending_events += 1;
         st.pending_bytes += bytes;
         if st.next_sweep.is_none() {

@@ -5,8 +5,8 @@
 
 use super::{Transport, TransportControl};
 use crate::error::{ClosedInfo, Error};
+use futures::StreamExt;
 use futures::future::BoxFuture;
-use futures::{SinkExt, StreamExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -134,12 +134,25 @@ pub(super) fn pair() -> (Transport, MemoryPeer) {
         shutdown: Mutex::new(false),
         eof: to_client.clone(),
     });
-    let incoming = futures::stream::unfold(Some(inbound_rx), |rx| async move {
-        let mut rx = rx?;
-        match rx.recv().await {
-            Some(Inbound::Line(line)) => Some((Ok(line), Some(rx))),
-            Some(Inbound::Fail(err)) => Some((Err(err), None)),
-            Some(Inbound::Eof) | None => None,
+    let mut inbound_rx = inbound_rx;
+    let mut ended = false;
+    let incoming = futures::stream::poll_fn(move |cx| {
+        if ended {
+            return std::task::Poll::Ready(None);
+        }
+        match inbound_rx.poll_recv(cx) {
+            std::task::Poll::Ready(Some(Inbound::Line(line))) => {
+                std::task::Poll::Ready(Some(Ok(line)))
+            }
+            std::task::Poll::Ready(Some(Inbound::Fail(err))) => {
+                ended = true;
+                std::task::Poll::Ready(Some(Err(err)))
+            }
+            std::task::Poll::Ready(Some(Inbound::Eof) | None) => {
+                ended = true;
+                std::task::Poll::Ready(None)
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
         }
     })
     .boxed();
@@ -154,7 +167,7 @@ pub(super) fn pair() -> (Transport, MemoryPeer) {
     ));
     let transport = Transport {
         incoming,
-        outgoing: outgoing.sink_map_err(|e| e).boxed_sink(),
+        outgoing,
         control: control.clone(),
     };
     (
@@ -166,10 +179,3 @@ pub(super) fn pair() -> (Transport, MemoryPeer) {
         },
     )
 }
-
-trait BoxedSinkExt: futures::Sink<String, Error = std::io::Error> + Send + Sized + 'static {
-    fn boxed_sink(self) -> super::LineSink {
-        Box::pin(self)
-    }
-}
-impl<T: futures::Sink<String, Error = std::io::Error> + Send + Sized + 'static> BoxedSinkExt for T {}
