@@ -852,3 +852,67 @@ fn _assert_send_sync() {
     send::<TurnStream>();
     let _ = Arc::new(());
 }
+
+#[tokio::test]
+async fn a_thread_subscriber_sees_turns_nobody_started_here() {
+    // e.g. a turn the server starts on its own (goal mode) or another client's turn.
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let mut thread = conn.subscribe_thread("th");
+    peer.send(turn_started("th", "server-turn"));
+    peer.send(delta("th", "server-turn", "x"));
+    peer.send(turn_completed("th", "server-turn"));
+    let mut methods = Vec::new();
+    for _ in 0..3 {
+        methods.push(thread.next().await.unwrap().unwrap().method().to_owned());
+    }
+    assert_eq!(
+        methods,
+        ["turn/started", "item/agentMessage/delta", "turn/completed"]
+    );
+    // And a later subscriber of that turn still gets it from the start.
+    sync(&conn, &mut peer).await;
+    assert_eq!(
+        drain(conn.subscribe_turn("server-turn")).await,
+        ["turn/started", "delta:x", "turn/completed"]
+    );
+}
+
+#[tokio::test]
+async fn a_server_request_whose_params_do_not_decode_is_answered_fail_closed() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    peer.send(
+        r#"{"id":11,"method":"item/commandExecution/requestApproval","params":{"threadId":5}}"#,
+    );
+    assert_eq!(
+        next_message(&mut peer).await,
+        json!({"id": 11, "result": {"decision": "decline"}})
+    );
+    sync(&conn, &mut peer).await;
+}
+
+#[tokio::test]
+async fn in_flight_requests_are_bounded() {
+    let (conn, mut peer) = connect(ConnectionConfig::default().max_in_flight(2)).await;
+    let mut calls = Vec::new();
+    for i in 0..5 {
+        let c = conn.clone();
+        calls.push(tokio::spawn(async move {
+            c.request_raw("thread/list", Some(json!({"i": i}))).await
+        }));
+    }
+    let first = next_request(&mut peer).await;
+    let second = next_request(&mut peer).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(peer.try_recv().is_none(), "only two requests in flight");
+    respond(&peer, &first.0, json!({}));
+    let third = next_request(&mut peer).await;
+    respond(&peer, &second.0, json!({}));
+    respond(&peer, &third.0, json!({}));
+    for _ in 0..2 {
+        let (id, _, _) = next_request(&mut peer).await;
+        respond(&peer, &id, json!({}));
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
