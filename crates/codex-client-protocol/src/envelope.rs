@@ -323,6 +323,11 @@ impl<'a> Incoming<'a> {
     /// assert_eq!(Incoming::parse(r#"{"id":1}"#).unwrap_err().kind(), EnvelopeErrorKind::Unclassifiable);
     /// ```
     pub fn parse(line: &'a str) -> Result<Incoming<'a>, EnvelopeError> {
+        // serde's derived visitor would also accept an array (fields by position): reject
+        // anything that is not an object up front.
+        if !line.trim_start().starts_with('{') {
+            return Err(not_an_object(line));
+        }
         let wire: Wire<'a> = serde_json::from_str(line).map_err(|e| classify(line, e))?;
         match (wire.id, wire.method) {
             (Some(id), Some(method)) => Ok(Incoming::Request {
@@ -359,6 +364,25 @@ impl<'a> Incoming<'a> {
                 "an object with neither `method` nor `id`",
             )),
         }
+    }
+}
+
+fn not_an_object(line: &str) -> EnvelopeError {
+    match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+        Ok(_) => {
+            let what = match line.trim_start().as_bytes().first() {
+                Some(b'[') => "an array (batches are not part of the protocol)",
+                Some(b'"') => "a string",
+                Some(b'n') => "null",
+                Some(b't' | b'f') => "a boolean",
+                _ => "a number",
+            };
+            EnvelopeError::new(
+                EnvelopeErrorKind::NotAnObject,
+                format!("the line is {what}"),
+            )
+        }
+        Err(e) => EnvelopeError::new(EnvelopeErrorKind::NotJson, e.to_string()),
     }
 }
 

@@ -318,6 +318,15 @@ impl Builder<'_> {
             let fields = self.fields(name, schema, &[], None)?;
             return Ok(Shape::Struct(fields));
         }
+        // `{"type": "object"}` alone is what schemars emits for a struct without fields.
+        if schema.get("type").and_then(Value::as_str) == Some("object")
+            && !matches!(
+                schema.get("additionalProperties"),
+                Some(Value::Object(_) | Value::Bool(true))
+            )
+        {
+            return Ok(Shape::Struct(Vec::new()));
+        }
         let (ty, nullable) = self.ty(schema, name)?;
         Ok(Shape::Alias(if nullable {
             Ty::Opt(Box::new(ty))

@@ -1064,7 +1064,8 @@ pub struct AsyncUserInputQuestion {
     pub title: String,
 }
 
-pub type AttestationGenerateParams = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AttestationGenerateParams {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttestationGenerateResponse {
@@ -2389,7 +2390,8 @@ pub struct CommandExecResizeParams {
 }
 
 /// Empty success response for `command/exec/resize`.
-pub type CommandExecResizeResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CommandExecResizeResponse {}
 
 /// Final buffered result for `command/exec`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2429,7 +2431,8 @@ pub struct CommandExecTerminateParams {
 }
 
 /// Empty success response for `command/exec/terminate`.
-pub type CommandExecTerminateResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CommandExecTerminateResponse {}
 
 /// Write stdin bytes to a running `command/exec` session, close stdin, or both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2454,7 +2457,8 @@ pub struct CommandExecWriteParams {
 }
 
 /// Empty success response for `command/exec/write`.
-pub type CommandExecWriteResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CommandExecWriteResponse {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommandExecutionApprovalDecision {
@@ -5252,7 +5256,8 @@ pub struct FsCopyParams {
 }
 
 /// Successful response for `fs/copy`.
-pub type FsCopyResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FsCopyResponse {}
 
 /// Create a directory on the host filesystem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5266,7 +5271,8 @@ pub struct FsCreateDirectoryParams {
 }
 
 /// Successful response for `fs/createDirectory`.
-pub type FsCreateDirectoryResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FsCreateDirectoryResponse {}
 
 /// Request metadata for an absolute path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5357,7 +5363,8 @@ pub struct FsRemoveParams {
 }
 
 /// Successful response for `fs/remove`.
-pub type FsRemoveResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FsRemoveResponse {}
 
 /// Stop filesystem watch notifications for a prior `fs/watch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5368,7 +5375,8 @@ pub struct FsUnwatchParams {
 }
 
 /// Successful response for `fs/unwatch`.
-pub type FsUnwatchResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FsUnwatchResponse {}
 
 /// Start filesystem watch notifications for an absolute path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5401,7 +5409,8 @@ pub struct FsWriteFileParams {
 }
 
 /// Successful response for `fs/writeFile`.
-pub type FsWriteFileResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FsWriteFileResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -5601,7 +5610,8 @@ pub struct FuzzyFileSearchSessionUpdatedNotification {
     pub session_id: String,
 }
 
-pub type GatewayOAuthCancelResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GatewayOAuthCancelResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayOAuthChangedNotification {
@@ -5616,7 +5626,8 @@ pub struct GatewayOAuthChangedNotification {
     pub status: GatewayOAuthStatus,
 }
 
-pub type GatewayOAuthLoginResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GatewayOAuthLoginResponse {}
 
 /// Current effective gateway policy and credential readiness; never contains credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -7813,7 +7824,8 @@ impl<'de> Deserialize<'de> for LoginAppBrand {
     }
 }
 
-pub type LogoutAccountResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LogoutAccountResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarketplaceAddParams {
@@ -8974,7 +8986,8 @@ pub struct McpServerOauthLoginResponse {
     pub login_id: Option<String>,
 }
 
-pub type McpServerRefreshResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct McpServerRefreshResponse {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum McpServerStartupFailureReason {
@@ -9816,7 +9829,8 @@ pub struct ModelListResponse {
     pub next_cursor: Option<String>,
 }
 
-pub type ModelProviderCapabilitiesReadParams = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelProviderCapabilitiesReadParams {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelProviderCapabilitiesReadResponse {
@@ -11628,7 +11642,8 @@ pub struct PluginShareDeleteParams {
     pub remote_plugin_id: String,
 }
 
-pub type PluginShareDeleteResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PluginShareDeleteResponse {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PluginShareDiscoverability {
@@ -11694,7 +11709,8 @@ pub struct PluginShareListItem {
     pub plugin: PluginSummary,
 }
 
-pub type PluginShareListParams = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PluginShareListParams {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginShareListResponse {
@@ -12166,7 +12182,8 @@ pub struct PluginUninstallParams {
     pub plugin_id: String,
 }
 
-pub type PluginUninstallResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PluginUninstallResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginsMigration {
@@ -14001,7 +14018,8 @@ pub struct SkillUserInput {
 /// Notification emitted when watched local skill files change.
 ///
 /// Treat this as an invalidation signal and re-run `skills/list` with the client's current parameters when refreshed skill metadata is needed.
-pub type SkillsChangedNotification = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SkillsChangedNotification {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillsConfigWriteParams {
@@ -14027,7 +14045,8 @@ pub struct SkillsExtraRootsSetParams {
     pub extra_roots: Vec<AbsolutePathBuf>,
 }
 
-pub type SkillsExtraRootsSetResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SkillsExtraRootsSetResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillsListEntry {
@@ -14535,7 +14554,8 @@ pub struct ThreadApproveGuardianDeniedActionParams {
     pub thread_id: String,
 }
 
-pub type ThreadApproveGuardianDeniedActionResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadApproveGuardianDeniedActionResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadArchiveParams {
@@ -14543,7 +14563,8 @@ pub struct ThreadArchiveParams {
     pub thread_id: String,
 }
 
-pub type ThreadArchiveResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadArchiveResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadArchivedNotification {
@@ -14761,7 +14782,8 @@ pub struct ThreadAttachmentRemoveParams {
 }
 
 /// Successful deletion does not return additional attachment data.
-pub type ThreadAttachmentRemoveResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadAttachmentRemoveResponse {}
 
 /// Notification published after a thread attachment is created or deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14790,7 +14812,8 @@ pub struct ThreadCompactStartParams {
     pub thread_id: String,
 }
 
-pub type ThreadCompactStartResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadCompactStartResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadDeleteParams {
@@ -14798,7 +14821,8 @@ pub struct ThreadDeleteParams {
     pub thread_id: String,
 }
 
-pub type ThreadDeleteResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadDeleteResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadDeletedNotification {
@@ -15198,7 +15222,8 @@ pub struct ThreadInjectItemsParams {
     pub thread_id: String,
 }
 
-pub type ThreadInjectItemsResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadInjectItemsResponse {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThreadItem {
@@ -16518,7 +16543,8 @@ pub struct ThreadSectionDeleteParams {
 }
 
 /// Successful deletion does not return additional section data.
-pub type ThreadSectionDeleteResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadSectionDeleteResponse {}
 
 /// Parameters for listing independently persisted thread sections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -16565,7 +16591,8 @@ pub struct ThreadSectionMoveParams {
     pub thread_id: String,
 }
 
-pub type ThreadSectionMoveResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadSectionMoveResponse {}
 
 /// Parameters for updating an independently persisted thread section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16600,7 +16627,8 @@ pub struct ThreadSetNameParams {
     pub thread_id: String,
 }
 
-pub type ThreadSetNameResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadSetNameResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadSettings {
@@ -16670,7 +16698,8 @@ pub struct ThreadShellCommandParams {
     pub timeout_ms: Option<i64>,
 }
 
-pub type ThreadShellCommandResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadShellCommandResponse {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ThreadSortKey {
@@ -17596,7 +17625,8 @@ pub struct TurnInterruptParams {
     pub turn_id: String,
 }
 
-pub type TurnInterruptResponse = serde_json::Map<String, serde_json::Value>;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TurnInterruptResponse {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TurnItemsView {
