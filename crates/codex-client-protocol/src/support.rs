@@ -123,3 +123,27 @@ pub(crate) fn unknown_thread_id(params: &Value) -> Option<&str> {
 pub(crate) fn unknown_turn_id(params: &Value) -> Option<&str> {
     str_at(params, &["turnId"]).or_else(|| str_at(params, &["turn", "id"]))
 }
+
+/// `with` module for patch-style fields (`Option<Option<T>>`): absent → `None` (and omitted
+/// when serializing, through `skip_serializing_if`), `null` → `Some(None)`, a value →
+/// `Some(Some(v))`.
+pub(crate) mod patch {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[allow(clippy::ref_option)] // serde's `with` passes `&Option<Option<T>>`
+    pub(crate) fn serialize<S: Serializer, T: Serialize>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(Some(v)) => v.serialize(serializer),
+            _ => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}

@@ -319,3 +319,21 @@ fn initialize_params() {
     let v = check("InitializeParams", &params);
     assert_eq!(v["clientInfo"]["name"], json!("codex-client"));
 }
+
+#[test]
+fn patch_params_keep_absent_and_null_apart() {
+    let params = ThreadMetadataUpdateParams {
+        thread_id: "thr_1".into(),
+        git_info: Some(ThreadMetadataGitInfoUpdateParams {
+            branch: Some(None),               // clear it
+            sha: Some(Some("abc123".into())), // replace it
+            origin_url: None,                 // leave it
+        }),
+    };
+    let v = check("ThreadMetadataUpdateParams", &params);
+    assert_eq!(
+        v,
+        json!({"threadId": "thr_1", "gitInfo": {"branch": null, "sha": "abc123"}})
+    );
+    assert_eq!(from::<ThreadMetadataUpdateParams>(v), params);
+}

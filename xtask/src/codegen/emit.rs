@@ -251,6 +251,7 @@ fn field_ty(f: &Field) -> String {
     match f.mode {
         Mode::Required | Mode::DefaultVec | Mode::DefaultFalse | Mode::Flatten => rust_ty(&f.ty),
         Mode::Nullable | Mode::Optional => format!("Option<{}>", rust_ty(&f.ty)),
+        Mode::Patch => format!("Option<Option<{}>>", rust_ty(&f.ty)),
     }
 }
 
@@ -268,6 +269,9 @@ fn field_attr(f: &Field) -> String {
             "#[serde(rename = \"{w}\", default, skip_serializing_if = \"crate::support::is_false\")]"
         ),
         Mode::Flatten => "#[serde(flatten)]".into(),
+        Mode::Patch => format!(
+            "#[serde(rename = \"{w}\", default, skip_serializing_if = \"Option::is_none\", with = \"crate::support::patch\")]"
+        ),
     }
 }
 
@@ -275,6 +279,9 @@ fn field_doc(f: &Field, indent: &str) -> String {
     let mut text = f.doc.clone().unwrap_or_default();
     let note = match f.mode {
         Mode::Nullable => Some("Required on the wire, may be `null`."),
+        Mode::Patch => Some(
+            "`None` leaves the stored value unchanged (omitted), `Some(None)` clears it (`null`).",
+        ),
         _ => None,
     };
     if let Some(n) = note {

@@ -37,6 +37,9 @@ pub enum Mode {
     DefaultFalse,
     /// An inner `anyOf` of alternative field sets: `#[serde(flatten)]`.
     Flatten,
+    /// Optional and nullable in a patch-style params type where absent and `null` differ
+    /// ("Omit to leave ... unchanged, set to `null` to clear"): `Option<Option<T>>`.
+    Patch,
 }
 
 #[derive(Debug, Clone)]
@@ -555,6 +558,7 @@ impl Builder<'_> {
                 (false, false) if ty == Ty::Bool && default == Some(&Value::Bool(false)) => {
                     Mode::DefaultFalse
                 }
+                (false, true) if is_patch(p) => Mode::Patch,
                 (false, _) => Mode::Optional,
             };
             let ident = snake(wire);
@@ -778,4 +782,9 @@ fn find_tag(members: &[Value]) -> Option<String> {
         return Some(c.clone());
     }
     None
+}
+
+/// A patch-style field: its description says that omitting it and sending `null` differ.
+fn is_patch(p: &Value) -> bool {
+    desc(p).is_some_and(|d| d.starts_with("Omit") && d.contains("`null` to clear"))
 }

@@ -15735,14 +15735,35 @@ pub struct ThreadLoadedListResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThreadMetadataGitInfoUpdateParams {
     /// Omit to leave the stored branch unchanged, set to `null` to clear it, or provide a non-empty string to replace it.
-    #[serde(rename = "branch", default, skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
+    ///
+    /// `None` leaves the stored value unchanged (omitted), `Some(None)` clears it (`null`).
+    #[serde(
+        rename = "branch",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::support::patch"
+    )]
+    pub branch: Option<Option<String>>,
     /// Omit to leave the stored origin URL unchanged, set to `null` to clear it, or provide a non-empty string to replace it.
-    #[serde(rename = "originUrl", default, skip_serializing_if = "Option::is_none")]
-    pub origin_url: Option<String>,
+    ///
+    /// `None` leaves the stored value unchanged (omitted), `Some(None)` clears it (`null`).
+    #[serde(
+        rename = "originUrl",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::support::patch"
+    )]
+    pub origin_url: Option<Option<String>>,
     /// Omit to leave the stored commit unchanged, set to `null` to clear it, or provide a non-empty string to replace it.
-    #[serde(rename = "sha", default, skip_serializing_if = "Option::is_none")]
-    pub sha: Option<String>,
+    ///
+    /// `None` leaves the stored value unchanged (omitted), `Some(None)` clears it (`null`).
+    #[serde(
+        rename = "sha",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::support::patch"
+    )]
+    pub sha: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16598,12 +16619,15 @@ pub struct ThreadSectionMoveResponse {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadSectionUpdateParams {
     /// Omit to preserve appearance, use `null` to clear it, or provide a replacement.
+    ///
+    /// `None` leaves the stored value unchanged (omitted), `Some(None)` clears it (`null`).
     #[serde(
         rename = "appearance",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        with = "crate::support::patch"
     )]
-    pub appearance: Option<ThreadSectionAppearance>,
+    pub appearance: Option<Option<ThreadSectionAppearance>>,
     /// The updated user-visible name of the section.
     #[serde(rename = "name")]
     pub name: String,
