@@ -49,8 +49,6 @@
 mod config;
 mod connection;
 mod error;
-#[doc(hidden)]
-pub mod proto_stub;
 mod retry;
 mod router;
 mod server_requests;
@@ -58,8 +56,8 @@ mod spawn;
 pub mod transport;
 
 /// The wire types this client speaks (re-export of `codex-client-protocol`).
-pub use proto_stub as protocol;
-pub(crate) use proto_stub as proto;
+pub use codex_client_protocol as protocol;
+pub(crate) use codex_client_protocol as proto;
 
 pub use config::{ClientInfo, ConnectionConfig};
 pub use connection::{Connection, RequestOptions, ServerInfo};

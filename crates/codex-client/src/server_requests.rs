@@ -399,7 +399,8 @@ impl Drop for Responder {
 /// # Ok(()) }
 /// ```
 pub struct PendingServerRequest {
-    request: ServerRequest,
+    // Boxed: the typed requests are large, and this travels through queues and streams.
+    request: Box<ServerRequest>,
     responder: Responder,
 }
 
@@ -414,11 +415,14 @@ impl std::fmt::Debug for PendingServerRequest {
 
 impl PendingServerRequest {
     pub(crate) fn new(request: ServerRequest, responder: Responder) -> Self {
-        Self { request, responder }
+        Self {
+            request: Box::new(request),
+            responder,
+        }
     }
 
     pub(crate) fn into_parts(self) -> (ServerRequest, Responder) {
-        (self.request, self.responder)
+        (*self.request, self.responder)
     }
 
     /// The server's id of this request.
