@@ -66,16 +66,21 @@ pub(super) fn spawn(config: &SpawnConfig, max_line_bytes: usize) -> Result<Trans
     let group = config.process_group.then_some(pid).flatten();
     tokio::spawn(monitor(child, group, signal_rx, status_tx));
 
-    let incoming = FramedRead::new(stdout, LinesCodec::new_with_max_length(max_line_bytes))
-        .map(move |item| {
-            item.map_err(|err| match err {
-                LinesCodecError::MaxLineLengthExceeded => Error::LineTooLong {
-                    limit: max_line_bytes,
-                },
-                LinesCodecError::Io(e) => Error::Transport(Arc::new(e)),
-            })
+    // A pipe holds 64 KiB: read it whole, so that one wake-up carries many lines.
+    let incoming = FramedRead::with_capacity(
+        stdout,
+        LinesCodec::new_with_max_length(max_line_bytes),
+        64 * 1024,
+    )
+    .map(move |item| {
+        item.map_err(|err| match err {
+            LinesCodecError::MaxLineLengthExceeded => Error::LineTooLong {
+                limit: max_line_bytes,
+            },
+            LinesCodecError::Io(e) => Error::Transport(Arc::new(e)),
         })
-        .boxed();
+    })
+    .boxed();
     let outgoing = Box::pin(SinkExt::<String>::sink_map_err(
         FramedWrite::new(stdin, LinesCodec::new()),
         |err| match err {
