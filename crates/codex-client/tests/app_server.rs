@@ -421,3 +421,49 @@ async fn the_handshake_reports_the_pinned_version() {
         .unwrap_err();
     assert_eq!(err.rpc_error().map(|e| e.code), Some(-32600), "{err}");
 }
+
+#[tokio::test]
+async fn turn_start_during_an_active_turn_gives_a_second_handle_on_the_same_turn() {
+    let Some(env) = start(
+        "turn_start_while_active",
+        |s| s,
+        ConnectionConfig::default(),
+    )
+    .await
+    else {
+        return;
+    };
+    let gate = StallGate::new();
+    env.mock
+        .set_default(MockResponse::stalled(["first ", "answer"], &gate));
+    let thread = env.start_thread(json!({})).await;
+    let (first_response, first) = env
+        .conn
+        .start_turn(turn_params(&thread, "first input"))
+        .await
+        .unwrap();
+    assert!(gate.wait_stalled(1, TURN_TIMEOUT).await);
+    let (second_response, second) = env
+        .conn
+        .start_turn(turn_params(&thread, "more input"))
+        .await
+        .unwrap();
+    assert_eq!(
+        second_response.turn.id, first_response.turn.id,
+        "the server folds the input into the active turn"
+    );
+    assert_eq!(env.conn.stats().turn_subscribers, 2);
+    gate.release();
+    let (a, b) = tokio::join!(collect(first), collect(second));
+    for got in [&a, &b] {
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        let completed = got
+            .completed
+            .as_ref()
+            .expect("turn/completed in both streams");
+        assert_eq!(completed["turn"]["id"], first_response.turn.id.as_str());
+    }
+    assert!(a.methods.len() >= b.methods.len());
+    assert_eq!(a.methods.first().map(String::as_str), Some("turn/started"));
+    assert!(env.conn.stats().turn_routes == 0);
+}
