@@ -413,7 +413,24 @@ async fn the_handshake_reports_the_pinned_version() {
         "{info:?}"
     );
     assert!(info.version_matches());
-    // Typed requests work end to end, and an unknown method is a typed RPC error.
+    // Typed requests work end to end.
+    use codex_client::protocol::methods::{ThreadLoadedList, ThreadStart};
+    let params = codex_client::protocol::ThreadStartParams {
+        cwd: Some(env.sandbox.workdir().to_string_lossy().into_owned()),
+        ..Default::default()
+    };
+    let started = env
+        .conn
+        .request::<ThreadStart>(params)
+        .await
+        .expect("typed thread/start");
+    let loaded = env
+        .conn
+        .request::<ThreadLoadedList>(Default::default())
+        .await
+        .expect("typed thread/loaded/list");
+    assert!(loaded.data.contains(&started.thread.id), "{loaded:?}");
+    // An unknown method is a typed RPC error.
     let err = env
         .conn
         .request_raw("no/such/method", Some(json!({})))
