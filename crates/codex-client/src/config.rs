@@ -236,7 +236,8 @@ impl ConnectionConfig {
     }
 
     /// Capacity of each turn stream's queue (default 4096 events). A consumer that falls further
-    /// behind gets [`Error::Lagged`](crate::Error::Lagged) and the connection goes on.
+    /// behind gets [`Error::Lagged`](crate::Error::Lagged) and the connection goes on. (A stream
+    /// takes its queue in batches, so it may hold up to twice this many events.)
     ///
     /// ```
     /// let config = codex_client::ConnectionConfig::new().turn_queue_capacity(128);
