@@ -23,7 +23,7 @@ use crate::router::{
     Waiter,
 };
 use crate::server_requests::{
-    AnswerSink, ErasedHandler, PendingServerRequest, Responder, spawn_handler,
+    AnswerSink, ErasedHandler, OpenRequests, PendingServerRequest, Responder, spawn_handler,
 };
 use crate::spawn::SpawnConfig;
 use crate::transport::{LineSink, LineStream, Transport, TransportControl};
@@ -112,10 +112,14 @@ enum WriterMsg {
     Close(Option<oneshot::Sender<()>>),
 }
 
-struct WriterHandle(mpsc::UnboundedSender<WriterMsg>);
+struct WriterHandle {
+    writer: mpsc::UnboundedSender<WriterMsg>,
+    open: Arc<OpenRequests>,
+}
 
 impl AnswerSink for WriterHandle {
     fn send_answer(&self, id: &RequestId, answer: std::result::Result<Value, RpcError>) -> bool {
+        self.open.remove(id);
         let line = match encode_answer(id, answer) {
             Ok(line) => line,
             Err(err) => {
@@ -123,7 +127,7 @@ impl AnswerSink for WriterHandle {
                 return false;
             }
         };
-        self.0.send(WriterMsg::Line(line)).is_ok()
+        self.writer.send(WriterMsg::Line(line)).is_ok()
     }
 }
 
@@ -165,6 +169,7 @@ struct Core {
     router: Arc<Router>,
     writer: mpsc::UnboundedSender<WriterMsg>,
     answers: Arc<dyn AnswerSink>,
+    open_requests: Arc<OpenRequests>,
     handler: Arc<dyn ErasedHandler>,
     control: Arc<dyn TransportControl>,
     next_id: AtomicI64,
@@ -262,10 +267,15 @@ impl Connection {
         } = transport;
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = watch::channel(false);
+        let open_requests = Arc::new(OpenRequests::default());
         let core = Arc::new(Core {
             router: Router::new(RouterLimits::from(&config)),
             writer: writer_tx.clone(),
-            answers: Arc::new(WriterHandle(writer_tx)),
+            answers: Arc::new(WriterHandle {
+                writer: writer_tx,
+                open: open_requests.clone(),
+            }),
+            open_requests,
             handler: config.handler.clone(),
             control,
             next_id: AtomicI64::new(1),
@@ -533,6 +543,12 @@ impl Connection {
         self.handle.core.router.stats()
     }
 
+    /// How many server requests wait for this client's answer (handlers running, requests held
+    /// in turn streams).
+    pub fn open_server_requests(&self) -> usize {
+        self.handle.core.open_requests.len()
+    }
+
     /// How many lines from the server were malformed and skipped.
     pub fn malformed_lines(&self) -> u64 {
         self.handle.core.malformed_lines.load(Ordering::Relaxed)
@@ -795,6 +811,9 @@ impl Core {
                 }
             }
         };
+        if let ServerNotification::ServerRequestResolved(resolved) = &notification {
+            self.open_requests.resolve(&resolved.request_id);
+        }
         self.router.route_notification(notification, bytes, wakes);
     }
 
@@ -811,6 +830,7 @@ impl Core {
         tracing::debug!(method, "server request");
         // Armed before routing: once in a stream, the request is the consumer's to answer, and
         // the watchdog is what keeps an ignored request from blocking the turn forever.
+        self.open_requests.insert(&responder);
         responder.arm_watchdog(self.server_request_timeout);
         let pending = PendingServerRequest::new(request, responder);
         if let Some(pending) = self.router.route_server_request(pending) {
@@ -820,6 +840,7 @@ impl Core {
                 self.handler.clone(),
                 PendingServerRequest::new(request, responder),
                 self.server_request_timeout,
+                &self.open_requests,
             );
         }
     }

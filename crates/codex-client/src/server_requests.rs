@@ -311,12 +311,75 @@ pub(crate) trait AnswerSink: Send + Sync + 'static {
     fn send_answer(&self, id: &RequestId, answer: std::result::Result<Value, RpcError>) -> bool;
 }
 
+/// The server requests not answered yet, so that a `serverRequest/resolved` from the server
+/// (the request was settled elsewhere: another client, an interrupt, the turn ended) cancels
+/// the handler and turns a later answer into a no-op. An entry is removed when the request is
+/// answered or resolved.
+#[derive(Default)]
+pub(crate) struct OpenRequests {
+    map: std::sync::Mutex<std::collections::HashMap<RequestId, OpenEntry>>,
+}
+
+struct OpenEntry {
+    answered: Arc<AtomicBool>,
+    resolved: Arc<AtomicBool>,
+    task: Option<tokio::task::AbortHandle>,
+}
+
+impl OpenRequests {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<RequestId, OpenEntry>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn insert(&self, responder: &Responder) {
+        self.lock().insert(
+            responder.id.clone(),
+            OpenEntry {
+                answered: responder.answered.clone(),
+                resolved: responder.resolved.clone(),
+                task: None,
+            },
+        );
+    }
+
+    fn set_task(&self, id: &RequestId, task: tokio::task::AbortHandle) {
+        if let Some(entry) = self.lock().get_mut(id) {
+            entry.task = Some(task);
+        }
+    }
+
+    /// Forgets an answered request.
+    pub(crate) fn remove(&self, id: &RequestId) {
+        self.lock().remove(id);
+    }
+
+    /// The server settled request `id` itself: stop its handler, answer nothing.
+    pub(crate) fn resolve(&self, id: &RequestId) {
+        let Some(entry) = self.lock().remove(id) else {
+            return;
+        };
+        entry.resolved.store(true, Ordering::Release);
+        if !entry.answered.swap(true, Ordering::AcqRel) {
+            tracing::debug!(%id, "server request resolved by the server before this client answered");
+        }
+        if let Some(task) = entry.task {
+            task.abort();
+        }
+    }
+
+    /// How many requests wait for an answer.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
 /// The "answered exactly once" state shared by a [`PendingServerRequest`] and its watchdog.
 pub(crate) struct Responder {
     id: RequestId,
     method: String,
     sink: Arc<dyn AnswerSink>,
     answered: Arc<AtomicBool>,
+    resolved: Arc<AtomicBool>,
     watchdog: Option<tokio::task::AbortHandle>,
 }
 
@@ -327,6 +390,7 @@ impl Responder {
             method,
             sink,
             answered: Arc::new(AtomicBool::new(false)),
+            resolved: Arc::new(AtomicBool::new(false)),
             watchdog: None,
         }
     }
@@ -435,6 +499,13 @@ impl PendingServerRequest {
         &self.responder.method
     }
 
+    /// `true` once the server said (`serverRequest/resolved`) that the request was settled
+    /// without this client (another client answered, the turn was interrupted or ended); an
+    /// answer is then pointless and is not sent.
+    pub fn is_resolved(&self) -> bool {
+        self.responder.resolved.load(Ordering::Acquire)
+    }
+
     /// The typed request.
     pub fn request(&self) -> &ServerRequest {
         &self.request
@@ -497,7 +568,7 @@ impl PendingServerRequest {
             Ok(())
         } else {
             Err(Error::Protocol(format!(
-                "the answer to server request {} (`{}`) was not sent: already answered (timeout) or the connection is closed",
+                "the answer to server request {} (`{}`) was not sent: already answered (timeout), resolved by the server, or the connection is closed",
                 self.responder.id, self.responder.method
             )))
         }
@@ -510,8 +581,10 @@ pub(crate) fn spawn_handler(
     handler: Arc<dyn ErasedHandler>,
     pending: PendingServerRequest,
     timeout: Duration,
+    open: &OpenRequests,
 ) {
     let (request, responder) = pending.into_parts();
+    let id = responder.id.clone();
     let span = tracing::debug_span!("codex.server_request", method = %responder.method, id = %responder.id);
     let task = async move {
         let fut = AssertUnwindSafe(handler.handle(request)).catch_unwind();
@@ -534,7 +607,8 @@ pub(crate) fn spawn_handler(
             }
         }
     };
-    tokio::spawn(tracing::Instrument::instrument(task, span));
+    let task = tokio::spawn(tracing::Instrument::instrument(task, span));
+    open.set_task(&id, task.abort_handle());
 }
 
 #[cfg(test)]

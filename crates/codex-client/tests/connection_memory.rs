@@ -916,3 +916,60 @@ async fn in_flight_requests_are_bounded() {
         call.await.unwrap().unwrap();
     }
 }
+
+fn resolved(id: i64, thread: &str) -> String {
+    notification(
+        "serverRequest/resolved",
+        json!({"threadId": thread, "requestId": id}),
+    )
+}
+
+#[tokio::test]
+async fn server_request_resolved_cancels_the_handler_and_answers_nothing() {
+    let config = ConnectionConfig::default()
+        .handler(NeverReturns)
+        .server_request_timeout(Duration::from_millis(300));
+    let (conn, mut peer) = connect(config).await;
+    peer.send(command_approval_request(4, "th", "tu"));
+    wait_until(|| conn.open_server_requests() == 1).await;
+    peer.send(resolved(4, "th"));
+    sync(&conn, &mut peer).await;
+    assert_eq!(conn.open_server_requests(), 0);
+    // Past the handler timeout: still no (fail-closed) answer for the resolved request.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        peer.try_recv().is_none(),
+        "nothing is sent for a resolved request"
+    );
+}
+
+#[tokio::test]
+async fn a_resolved_request_in_a_stream_says_so_and_is_not_answered() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let c = conn.clone();
+    let call = tokio::spawn(async move {
+        c.request_turn::<codex_client::protocol::methods::TurnStart>(
+            turn_start_params("th"),
+            SubscribeOptions::new().server_requests(true),
+            RequestOptions::new(),
+        )
+        .await
+    });
+    let (id, _, _) = next_request(&mut peer).await;
+    respond(&peer, &id, turn_start_result("tu"));
+    let (_, mut stream) = call.await.unwrap().unwrap();
+    peer.send(command_approval_request(5, "th", "tu"));
+    peer.send(resolved(5, "th"));
+    let TurnEvent::ServerRequest(request) = stream.next().await.unwrap().unwrap() else {
+        panic!("expected the approval");
+    };
+    sync(&conn, &mut peer).await;
+    assert!(request.is_resolved());
+    assert!(request.accept().is_err());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        peer.try_recv().is_none(),
+        "no answer for a resolved request"
+    );
+    assert_eq!(conn.open_server_requests(), 0);
+}
