@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+use codex_client_protocol::envelope::{Incoming, RequestId};
+use codex_client_protocol::{ClientMethod, ServerNotification, ServerRequest, methods};
 use codex_client_testkit::RawAppServer;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -95,12 +97,99 @@ pub fn assert_every_line_decodes(server: &RawAppServer) {
     }
 }
 
-/// Typed decoding of one received line with the protocol crate's types.
+/// Typed decoding of one received line with the protocol crate: the envelope parses; a
+/// notification decodes to a known `ServerNotification` variant, a server request to a known
+/// `ServerRequest`, a response into the `ClientMethod::Response` of the method sent with its id;
+/// and nowhere inside (items, statuses, enums) does a catch-all variant appear.
+pub fn decode_typed(server: &RawAppServer, line: &str) {
+    match Incoming::parse(line).unwrap_or_else(|e| panic!("envelope: {e}: {line}")) {
+        Incoming::Notification { method, params, .. } => {
+            let n = ServerNotification::decode(&method, params)
+                .unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(
+                !matches!(n, ServerNotification::Unknown { .. }),
+                "notification {method} decoded to Unknown: {line}"
+            );
+            assert_eq!(n.method(), method);
+            assert_no_catch_all(&n, line);
+        }
+        Incoming::Request { method, params, .. } => {
+            let r =
+                ServerRequest::decode(&method, params).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(
+                !matches!(r, ServerRequest::Unknown { .. }),
+                "server request {method} decoded to Unknown: {line}"
+            );
+            assert_eq!(r.method(), method);
+            assert_no_catch_all(&r, line);
+        }
+        Incoming::Response { id, result } => {
+            let RequestId::Integer(id) = id else {
+                panic!("a response to an id this driver never sent: {line}")
+            };
+            let method = server
+                .sent_method(id)
+                .unwrap_or_else(|| panic!("a response to an id this driver never sent: {line}"));
+            decode_response(method, result.get());
+        }
+        Incoming::Error { .. } => panic!("no request of these scenarios fails: {line}"),
+    }
+}
+
+/// Fails when a decoded message holds a forward-compatibility catch-all anywhere inside.
 ///
-/// TODO: a stub until the protocol crate's API (envelope `Incoming`, `ServerNotification`,
-/// `ServerRequest`, `ClientMethod`) lands; the implementation is ready in
-/// `tests/common/typed_decode.rs.pending`.
-pub fn decode_typed(_server: &RawAppServer, _line: &str) {}
+/// The generated unions and string enums name their catch-all `Unknown` (or `Unrecognized` where
+/// the schema itself has a variant called `unknown`, as `CommandAction` does) and it holds the raw
+/// JSON (`serde_json::Value`) or the raw string; in `Debug` output that is the variant name
+/// followed by a `Value` or a quoted string, which a schema variant (a struct) never is.
+fn assert_no_catch_all(decoded: &impl std::fmt::Debug, line: &str) {
+    const RAW: [&str; 7] = [
+        "\"", "Object {", "Array [", "String(", "Number(", "Bool(", "Null)",
+    ];
+    let debug = format!("{decoded:?}");
+    for name in ["Unknown(", "Unrecognized("] {
+        for (at, _) in debug.match_indices(name) {
+            let inner = &debug[at + name.len()..];
+            assert!(
+                !RAW.iter().any(|raw| inner.starts_with(raw)),
+                "a part of this line decoded to a catch-all {name}..): {line}\n{debug}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_catch_all_check_tells_catch_alls_from_schema_variants() {
+    use codex_client_protocol::types::CommandAction;
+    let schema_variant: CommandAction =
+        serde_json::from_str(r#"{"type":"unknown","command":"ls"}"#).unwrap();
+    assert_no_catch_all(&schema_variant, "a schema variant named unknown");
+    let catch_all: CommandAction =
+        serde_json::from_str(r#"{"type":"teleport","command":"ls"}"#).unwrap();
+    let caught = std::panic::catch_unwind(|| assert_no_catch_all(&catch_all, "a new type"));
+    assert!(caught.is_err(), "{catch_all:?} must be reported");
+}
+
+/// Decodes `result` into the response type of `method`.
+fn decode_response(method: &str, result: &str) {
+    fn check<M: ClientMethod>(result: &str)
+    where
+        M::Response: std::fmt::Debug,
+    {
+        match serde_json::from_str::<M::Response>(result) {
+            Ok(response) => assert_no_catch_all(&response, result),
+            Err(e) => panic!("{} response does not decode: {e}: {result}", M::METHOD),
+        }
+    }
+    match method {
+        "initialize" => check::<methods::Initialize>(result),
+        "thread/start" => check::<methods::ThreadStart>(result),
+        "turn/start" => check::<methods::TurnStart>(result),
+        "turn/interrupt" => check::<methods::TurnInterrupt>(result),
+        "model/list" => check::<methods::ModelList>(result),
+        other => panic!("add {other} to decode_response"),
+    }
+}
 
 /// Writes the transcript to `<fixtures>/<name>.jsonl` when [`RECORD_ENV`] is `1`.
 pub fn record_fixture(server: &RawAppServer, name: &str) {
