@@ -106,6 +106,15 @@ pub enum Error {
     #[error("protocol error: {0}")]
     Protocol(String),
 
+    /// A turn ended with status `failed`. Carries the server's `TurnError` (message,
+    /// `codexErrorInfo`, additional details) and the partial [`TurnResult`](crate::TurnResult).
+    #[error("{0}")]
+    TurnFailed(Box<crate::api::TurnFailure>),
+
+    /// Options that cannot be combined (refused before anything was sent).
+    #[error("invalid options: {0}")]
+    InvalidOptions(String),
+
     /// The `codex` binary was not found.
     #[error(
         "the codex binary was not found; searched: {}. Install it with `cargo xtask install-codex` \
@@ -175,6 +184,19 @@ impl Error {
     /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, Error::Closed(_))
+    }
+
+    /// The failed turn's error and partial result, for [`Error::TurnFailed`].
+    ///
+    /// ```
+    /// # use codex_client::Error;
+    /// assert!(Error::Lagged(1).turn_failure().is_none());
+    /// ```
+    pub fn turn_failure(&self) -> Option<&crate::api::TurnFailure> {
+        match self {
+            Error::TurnFailed(failure) => Some(failure),
+            _ => None,
+        }
     }
 
     /// The close description, if the connection is closed.

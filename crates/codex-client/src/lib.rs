@@ -46,6 +46,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod api;
 mod config;
 mod connection;
 mod error;
@@ -59,6 +60,10 @@ pub mod transport;
 pub use codex_client_protocol as protocol;
 pub(crate) use codex_client_protocol as proto;
 
+pub use api::{
+    ApprovalMode, Codex, CodexConfig, Input, InputItem, ListThreads, Sandbox, Thread,
+    ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
+};
 pub use config::{ClientInfo, ConnectionConfig};
 pub use connection::{Connection, RequestOptions, ServerInfo};
 pub use error::{ClosedInfo, Error, OVERLOADED_CODE, Result};

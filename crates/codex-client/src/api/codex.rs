@@ -1,0 +1,460 @@
+//! [`Codex`], the entry point of the high-level API, and [`CodexConfig`], how to start it.
+//!
+//! A `Codex` is a [`Connection`] with the thread-level calls on top: start, resume, fork, list,
+//! read, archive and unarchive threads, plus the pass-throughs a user needs when the high-level
+//! API does not cover something (`request::<M>()`, `connection()`, the global notification
+//! stream). It is a cheap clone; all clones share one app-server, and any number of turns can
+//! run at once from any number of tasks. Dropping the last clone kills the app-server;
+//! [`close`](Codex::close) ends it gracefully.
+
+use super::options::{ListThreads, ThreadOptions};
+use super::thread::{self, Thread};
+use crate::config::{ClientInfo, ConnectionConfig};
+use crate::connection::{Connection, ServerInfo};
+use crate::error::{ClosedInfo, Result};
+use crate::proto::ClientMethod;
+use crate::proto::methods::{ThreadFork, ThreadList, ThreadResume, ThreadStart};
+use crate::router::NotificationStream;
+use crate::server_requests::ServerRequestHandler;
+use crate::spawn::SpawnConfig;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to start a [`Codex`]: the process ([`SpawnConfig`]) and the connection
+/// ([`ConnectionConfig`]), with builder methods for what is commonly set.
+///
+/// ```
+/// use codex_client::CodexConfig;
+/// use std::time::Duration;
+/// let config = CodexConfig::new()
+///     .codex_bin("/usr/local/bin/codex")
+///     .config_override("model", "\"gpt-5\"")
+///     .disable_feature("plugins")
+///     .cwd("/work/repo")
+///     .env("RUST_LOG", "warn")
+///     .request_timeout(Duration::from_secs(60));
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CodexConfig {
+    spawn: SpawnConfig,
+    connection: ConnectionConfig,
+}
+
+impl CodexConfig {
+    /// Defaults: the discovered `codex` binary, inherited environment, fail-closed approvals.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new();
+    /// # let _ = config;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Both halves, fully specified.
+    ///
+    /// ```
+    /// use codex_client::{CodexConfig, ConnectionConfig, SpawnConfig};
+    /// let config = CodexConfig::from_parts(SpawnConfig::new(), ConnectionConfig::new());
+    /// # let _ = config;
+    /// ```
+    pub fn from_parts(spawn: SpawnConfig, connection: ConnectionConfig) -> Self {
+        Self { spawn, connection }
+    }
+
+    /// Edits the process half.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().with_spawn(|s| s.env_clear(true));
+    /// # let _ = config;
+    /// ```
+    pub fn with_spawn(mut self, edit: impl FnOnce(SpawnConfig) -> SpawnConfig) -> Self {
+        self.spawn = edit(self.spawn);
+        self
+    }
+
+    /// Edits the connection half.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().with_connection(|c| c.turn_queue_capacity(512));
+    /// # let _ = config;
+    /// ```
+    pub fn with_connection(
+        mut self,
+        edit: impl FnOnce(ConnectionConfig) -> ConnectionConfig,
+    ) -> Self {
+        self.connection = edit(self.connection);
+        self
+    }
+
+    /// The `codex` binary to run (instead of `CODEX_BIN`, `PATH`, the pinned runtime).
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().codex_bin("/opt/codex/bin/codex");
+    /// # let _ = config;
+    /// ```
+    pub fn codex_bin(self, path: impl Into<PathBuf>) -> Self {
+        self.with_spawn(|s| s.program(path))
+    }
+
+    /// A `-c key=value` override (`value` is TOML).
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().config_override("analytics.enabled", "false");
+    /// # let _ = config;
+    /// ```
+    pub fn config_override(self, key: &str, value: &str) -> Self {
+        self.with_spawn(|s| s.config_override(key, value))
+    }
+
+    /// `--enable <feature>`.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().enable_feature("goals");
+    /// # let _ = config;
+    /// ```
+    pub fn enable_feature(self, feature: impl Into<String>) -> Self {
+        self.with_spawn(|s| s.enable_feature(feature))
+    }
+
+    /// `--disable <feature>`.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().disable_feature("plugins");
+    /// # let _ = config;
+    /// ```
+    pub fn disable_feature(self, feature: impl Into<String>) -> Self {
+        self.with_spawn(|s| s.disable_feature(feature))
+    }
+
+    /// The app-server's working directory.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().cwd("/work/repo");
+    /// # let _ = config;
+    /// ```
+    pub fn cwd(self, dir: impl Into<PathBuf>) -> Self {
+        self.with_spawn(|s| s.cwd(dir))
+    }
+
+    /// One environment variable of the app-server.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().env("CODEX_HOME", "/tmp/codex-home");
+    /// # let _ = config;
+    /// ```
+    pub fn env(self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.with_spawn(|s| s.env(key, value))
+    }
+
+    /// The client-wide answerer of server requests (approvals, user input, ...) that no turn
+    /// stream takes. The default, [`FailClosed`](crate::FailClosed), declines everything.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().handler(codex_client::FailClosed);
+    /// # let _ = config;
+    /// ```
+    pub fn handler(self, handler: impl ServerRequestHandler) -> Self {
+        self.with_connection(|c| c.handler(handler))
+    }
+
+    /// Default timeout of every request.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().request_timeout(std::time::Duration::from_secs(30));
+    /// # let _ = config;
+    /// ```
+    pub fn request_timeout(self, timeout: Duration) -> Self {
+        self.with_connection(|c| c.request_timeout(timeout))
+    }
+
+    /// How long a server request may wait for its answer before the fail-closed one is sent.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().server_request_timeout(std::time::Duration::from_secs(60));
+    /// # let _ = config;
+    /// ```
+    pub fn server_request_timeout(self, timeout: Duration) -> Self {
+        self.with_connection(|c| c.server_request_timeout(timeout))
+    }
+
+    /// Grace period of [`Codex::close`] at each step (stdin closed, SIGTERM).
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().close_timeout(std::time::Duration::from_secs(2));
+    /// # let _ = config;
+    /// ```
+    pub fn close_timeout(self, timeout: Duration) -> Self {
+        self.with_connection(|c| c.close_timeout(timeout))
+    }
+
+    /// Who the client is (`initialize.clientInfo`; the name becomes the threads' originator).
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new()
+    ///     .client_info(codex_client::ClientInfo::new("my_app", "1.0.0"));
+    /// # let _ = config;
+    /// ```
+    pub fn client_info(self, info: ClientInfo) -> Self {
+        self.with_connection(|c| c.client_info(info))
+    }
+
+    /// Opt in to the server's experimental API.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().experimental_api(true);
+    /// # let _ = config;
+    /// ```
+    pub fn experimental_api(self, enabled: bool) -> Self {
+        self.with_connection(|c| c.experimental_api(enabled))
+    }
+}
+
+/// A page of [`Codex::list_threads`].
+///
+/// ```no_run
+/// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+/// use codex_client::ListThreads;
+/// let mut query = ListThreads::new().limit(50);
+/// loop {
+///     let page = codex.list_threads(query.clone()).await?;
+///     for thread in &page.threads {
+///         println!("{} {}", thread.id, thread.preview);
+///     }
+///     match page.next_cursor {
+///         Some(cursor) => query = query.cursor(cursor),
+///         None => break,
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ThreadPage {
+    /// The threads of this page.
+    pub threads: Vec<crate::proto::Thread>,
+    /// Pass to [`ListThreads::cursor`] for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// The cursor of the previous page, when the server gives one.
+    pub backwards_cursor: Option<String>,
+}
+
+/// A Codex app-server and the threads on it. Cheap to clone.
+///
+/// ```no_run
+/// use codex_client::{Codex, CodexConfig, ThreadOptions};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), codex_client::Error> {
+/// let codex = Codex::spawn(CodexConfig::new()).await?;
+/// let thread = codex.start_thread(ThreadOptions::new()).await?;
+/// let result = thread.run("Say hello in one sentence.").await?;
+/// println!("{}", result.final_response().unwrap_or_default());
+/// codex.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Codex {
+    conn: Connection,
+}
+
+impl Codex {
+    /// Starts `codex app-server` as configured and performs the handshake.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), codex_client::Error> {
+    /// let codex = codex_client::Codex::spawn(codex_client::CodexConfig::new()).await?;
+    /// println!("{:?}", codex.metadata());
+    /// # Ok(()) }
+    /// ```
+    pub async fn spawn(config: CodexConfig) -> Result<Self> {
+        let conn = Connection::spawn(config.spawn, config.connection).await?;
+        Ok(Self::from_connection(conn))
+    }
+
+    /// Wraps an existing connection (any transport: stdio, memory, your own).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// use codex_client::{Codex, Connection, ConnectionConfig, Transport};
+    /// let (transport, _server) = Transport::memory();
+    /// let conn = Connection::connect(transport, ConnectionConfig::new().handshake(false)).await?;
+    /// let codex = Codex::from_connection(conn);
+    /// assert!(codex.metadata().is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_connection(conn: Connection) -> Self {
+        Codex { conn }
+    }
+
+    /// The underlying connection (every method of the protocol, raw requests, statistics).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::Codex) { println!("{:?}", codex.connection().stats()); }
+    /// ```
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// What the server said at `initialize`: user agent, server version, codex home, platform
+    /// (`None` without a handshake).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::Codex) {
+    /// if let Some(info) = codex.metadata() {
+    ///     println!("{} ({:?}, home {:?})", info.user_agent, info.server_version, info.codex_home);
+    /// }
+    /// # }
+    /// ```
+    pub fn metadata(&self) -> Option<&ServerInfo> {
+        self.conn.server_info()
+    }
+
+    /// A typed request for any method of the protocol (for what this API does not wrap).
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// use codex_client::protocol::methods::ModelList;
+    /// let models = codex.request::<ModelList>(Default::default()).await?;
+    /// println!("{} models", models.data.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn request<M: ClientMethod>(&self, params: M::Params) -> Result<M::Response> {
+        self.conn.request::<M>(params).await
+    }
+
+    /// Every notification that no turn or thread stream takes (warnings, config warnings,
+    /// account and rate-limit updates, ...).
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// use futures::StreamExt;
+    /// let mut events = codex.notifications();
+    /// while let Some(n) = events.next().await {
+    ///     println!("{}", n?.method());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn notifications(&self) -> NotificationStream {
+        self.conn.notifications()
+    }
+
+    /// Closes gracefully (see [`Connection::close`]); every open stream ends. Idempotent.
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) {
+    /// let info = codex.close().await;
+    /// println!("{info}");
+    /// # }
+    /// ```
+    pub async fn close(&self) -> Arc<ClosedInfo> {
+        self.conn.close().await
+    }
+
+    /// Starts a thread (`thread/start`) and keeps what the server answered.
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// use codex_client::{Sandbox, ThreadOptions};
+    /// let thread = codex.start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly)).await?;
+    /// println!("{} {:?}", thread.id(), thread.sandbox());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
+        let response = self
+            .request::<ThreadStart>(options.to_start_params()?)
+            .await?;
+        Ok(Thread::from_start(self.clone(), response))
+    }
+
+    /// Resumes a stored thread (`thread/resume`), optionally changing its settings; the
+    /// returned thread carries its history ([`Thread::turns`]).
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// let thread = codex.resume_thread("thr_123", codex_client::ThreadOptions::new()).await?;
+    /// println!("{} earlier turns", thread.turns().len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
+        let response = self
+            .request::<ThreadResume>(options.to_resume_params(thread_id)?)
+            .await?;
+        Ok(Thread::from_resume(self.clone(), response))
+    }
+
+    /// Forks a thread into a new one (`thread/fork`).
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// let fork = codex.fork_thread("thr_123", codex_client::ThreadOptions::new()).await?;
+    /// println!("forked from {:?}", fork.info().forked_from_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
+        let response = self
+            .request::<ThreadFork>(options.to_fork_params(thread_id)?)
+            .await?;
+        Ok(Thread::from_fork(self.clone(), response))
+    }
+
+    /// Lists stored threads (`thread/list`), one page at a time.
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// let page = codex.list_threads(codex_client::ListThreads::new().limit(10)).await?;
+    /// println!("{} threads, more: {}", page.threads.len(), page.next_cursor.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_threads(&self, query: ListThreads) -> Result<ThreadPage> {
+        let response = self.request::<ThreadList>(query.to_params()).await?;
+        Ok(ThreadPage {
+            threads: response.data,
+            next_cursor: response.next_cursor,
+            backwards_cursor: response.backwards_cursor,
+        })
+    }
+
+    /// Reads a thread (`thread/read`), with its turns if asked.
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// let thread = codex.read_thread("thr_123", true).await?;
+    /// println!("{} turns", thread.turns.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_thread(
+        &self,
+        thread_id: &str,
+        include_turns: bool,
+    ) -> Result<crate::proto::Thread> {
+        thread::read(self, thread_id, include_turns).await
+    }
+
+    /// Archives a thread by id (`thread/archive`).
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// codex.archive_thread("thr_123").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn archive_thread(&self, thread_id: &str) -> Result<()> {
+        thread::archive(self, thread_id).await
+    }
+
+    /// Unarchives a thread by id (`thread/unarchive`) and returns it.
+    ///
+    /// ```no_run
+    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+    /// let thread = codex.unarchive_thread("thr_123").await?;
+    /// println!("{}", thread.preview());
+    /// # Ok(()) }
+    /// ```
+    pub async fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
+        thread::unarchive(self, thread_id).await
+    }
+}

@@ -1,0 +1,33 @@
+//! The high-level API: [`Codex`] → [`Thread`] → [`TurnHandle`] → [`TurnResult`].
+//!
+//! | module | owns |
+//! |---|---|
+//! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`CodexConfig`], [`ThreadPage`] |
+//! | `thread` | [`Thread`]: the server's answer kept as a snapshot, turns, read / name / compact / archive / fork |
+//! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes), [`TurnControl`] (steer, interrupt) |
+//! | `result` | [`TurnResult`], [`TurnFailure`], the final-response rule |
+//! | `input` | [`Input`], [`InputItem`] |
+//! | `options` | [`ThreadOptions`], [`TurnOptions`], [`ListThreads`] |
+//! | `presets` | [`ApprovalMode`], [`Sandbox`] |
+//!
+//! Everything here is built on the connection core ([`Connection`](crate::Connection)) and adds
+//! no task or lock of its own: a turn's stream *is* the router's per-turn stream, so many turns
+//! on one `Codex` from many tasks need nothing more. The shapes are chosen so that a blocking
+//! twin is mechanical: every call is an `async fn` with owned or borrowed plain arguments, and
+//! the one stream ([`TurnHandle`]) maps to an iterator.
+
+mod codex;
+mod input;
+mod options;
+mod presets;
+mod result;
+mod thread;
+mod turn;
+
+pub use codex::{Codex, CodexConfig, ThreadPage};
+pub use input::{Input, InputItem};
+pub use options::{ListThreads, ThreadOptions, TurnOptions};
+pub use presets::{ApprovalMode, Sandbox};
+pub use result::{TurnFailure, TurnResult};
+pub use thread::Thread;
+pub use turn::{TurnControl, TurnHandle};

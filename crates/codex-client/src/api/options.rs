@@ -1,0 +1,773 @@
+//! Builders for the parameters of threads ([`ThreadOptions`]: `thread/start`, `thread/resume`,
+//! `thread/fork`) and turns ([`TurnOptions`]: `turn/start`), and the filters of
+//! [`ListThreads`] (`thread/list`).
+//!
+//! Every setting is optional; an unset one is omitted from the request, which means "keep the
+//! thread's current value" (or the server's configuration for a new thread). The presets
+//! ([`ApprovalMode`], [`Sandbox`]) are resolved to wire values only when the request is built, so
+//! a conflicting combination is refused before anything is sent.
+
+use super::presets::{Access, ApprovalMode, Sandbox};
+use crate::proto::{
+    ApprovalsReviewer, AskForApproval, Personality, ReasoningEffort, ReasoningSummary, SandboxMode,
+    SandboxPolicy, SortDirection, ThreadForkParams, ThreadListCwdFilter, ThreadListParams,
+    ThreadResumeParams, ThreadSortKey, ThreadSourceKind, ThreadStartParams, TurnStartParams,
+    UserInput,
+};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of a thread, for [`Codex::start_thread`](crate::Codex::start_thread),
+/// [`resume_thread`](crate::Codex::resume_thread) and [`fork_thread`](crate::Codex::fork_thread).
+///
+/// Settings a call does not take are ignored by it: `ephemeral` and `service_name` only apply to
+/// start (and `ephemeral` to fork), `personality` to start and resume.
+///
+/// ```
+/// use codex_client::{ApprovalMode, Sandbox, ThreadOptions};
+/// let options = ThreadOptions::new()
+///     .model("gpt-5")
+///     .cwd("/work/repo")
+///     .approval_mode(ApprovalMode::OnRequest)
+///     .sandbox(Sandbox::WorkspaceWrite)
+///     .developer_instructions("Answer in one sentence.")
+///     .config("model_reasoning_effort", "low");
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ThreadOptions {
+    model: Option<String>,
+    model_provider: Option<String>,
+    cwd: Option<String>,
+    access: Access,
+    sandbox_mode: Option<SandboxMode>,
+    base_instructions: Option<String>,
+    developer_instructions: Option<String>,
+    personality: Option<Personality>,
+    service_tier: Option<String>,
+    service_name: Option<String>,
+    config: Option<Map<String, Value>>,
+    ephemeral: Option<bool>,
+}
+
+impl ThreadOptions {
+    /// Nothing set: the server's configuration decides.
+    ///
+    /// ```
+    /// let options = codex_client::ThreadOptions::new();
+    /// # let _ = options;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The model (e.g. `gpt-5`).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().model("gpt-5");
+    /// # let _ = o;
+    /// ```
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The model provider (a key of `model_providers` in the Codex config).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().model_provider("openai");
+    /// # let _ = o;
+    /// ```
+    pub fn model_provider(mut self, provider: impl Into<String>) -> Self {
+        self.model_provider = Some(provider.into());
+        self
+    }
+
+    /// The working directory of the agent.
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().cwd("/work/repo");
+    /// # let _ = o;
+    /// ```
+    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(cwd.into().to_string_lossy().into_owned());
+        self
+    }
+
+    /// Approval preset (see [`ApprovalMode`]).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().approval_mode(codex_client::ApprovalMode::DenyAll);
+    /// # let _ = o;
+    /// ```
+    pub fn approval_mode(mut self, mode: ApprovalMode) -> Self {
+        self.access.mode = Some(mode);
+        self
+    }
+
+    /// Raw `approvalPolicy` (wins over the preset's).
+    ///
+    /// ```
+    /// use codex_client::protocol::AskForApproval;
+    /// let o = codex_client::ThreadOptions::new().approval_policy(AskForApproval::Untrusted);
+    /// # let _ = o;
+    /// ```
+    pub fn approval_policy(mut self, policy: AskForApproval) -> Self {
+        self.access.policy = Some(policy);
+        self
+    }
+
+    /// Raw `approvalsReviewer` (wins over the preset's).
+    ///
+    /// ```
+    /// use codex_client::protocol::ApprovalsReviewer;
+    /// let o = codex_client::ThreadOptions::new().approvals_reviewer(ApprovalsReviewer::User);
+    /// # let _ = o;
+    /// ```
+    pub fn approvals_reviewer(mut self, reviewer: ApprovalsReviewer) -> Self {
+        self.access.reviewer = Some(reviewer);
+        self
+    }
+
+    /// Sandbox preset (see [`Sandbox`]).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().sandbox(codex_client::Sandbox::ReadOnly);
+    /// # let _ = o;
+    /// ```
+    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
+        self.access.sandbox = Some(sandbox);
+        self
+    }
+
+    /// Raw sandbox mode (wins over the preset).
+    ///
+    /// ```
+    /// use codex_client::protocol::SandboxMode;
+    /// let o = codex_client::ThreadOptions::new().sandbox_mode(SandboxMode::ReadOnly);
+    /// # let _ = o;
+    /// ```
+    pub fn sandbox_mode(mut self, mode: SandboxMode) -> Self {
+        self.sandbox_mode = Some(mode);
+        self
+    }
+
+    /// Replaces the built-in base instructions.
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().base_instructions("You are terse.");
+    /// # let _ = o;
+    /// ```
+    pub fn base_instructions(mut self, text: impl Into<String>) -> Self {
+        self.base_instructions = Some(text.into());
+        self
+    }
+
+    /// Adds developer instructions.
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().developer_instructions("Use British spelling.");
+    /// # let _ = o;
+    /// ```
+    pub fn developer_instructions(mut self, text: impl Into<String>) -> Self {
+        self.developer_instructions = Some(text.into());
+        self
+    }
+
+    /// The personality.
+    ///
+    /// ```
+    /// use codex_client::protocol::Personality;
+    /// let o = codex_client::ThreadOptions::new().personality(Personality::Pragmatic);
+    /// # let _ = o;
+    /// ```
+    pub fn personality(mut self, personality: Personality) -> Self {
+        self.personality = Some(personality);
+        self
+    }
+
+    /// The service tier (e.g. `flex`).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().service_tier("flex");
+    /// # let _ = o;
+    /// ```
+    pub fn service_tier(mut self, tier: impl Into<String>) -> Self {
+        self.service_tier = Some(tier.into());
+        self
+    }
+
+    /// The service name recorded with the thread (start only).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().service_name("nightly-bot");
+    /// # let _ = o;
+    /// ```
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// One config override (`config` object: a dotted key of the Codex config and its value).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().config("model_reasoning_effort", "high");
+    /// # let _ = o;
+    /// ```
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.config
+            .get_or_insert_with(Map::new)
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Every config override at once (replaces earlier ones).
+    ///
+    /// ```
+    /// let mut map = serde_json::Map::new();
+    /// map.insert("model_verbosity".into(), "low".into());
+    /// let o = codex_client::ThreadOptions::new().config_overrides(map);
+    /// # let _ = o;
+    /// ```
+    pub fn config_overrides(mut self, config: Map<String, Value>) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// An ephemeral thread is not persisted (start and fork only).
+    ///
+    /// ```
+    /// let o = codex_client::ThreadOptions::new().ephemeral(true);
+    /// # let _ = o;
+    /// ```
+    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
+        self.ephemeral = Some(ephemeral);
+        self
+    }
+
+    fn resolved(
+        &self,
+    ) -> crate::Result<(
+        Option<AskForApproval>,
+        Option<ApprovalsReviewer>,
+        Option<SandboxMode>,
+    )> {
+        let (policy, reviewer, sandbox) = self.access.resolve()?;
+        let sandbox = self.sandbox_mode.clone().or(sandbox.map(Sandbox::mode));
+        Ok((policy, reviewer, sandbox))
+    }
+
+    /// The `thread/start` parameters.
+    ///
+    /// ```
+    /// let params = codex_client::ThreadOptions::new().model("m").to_start_params()?;
+    /// assert_eq!(params.model.as_deref(), Some("m"));
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn to_start_params(&self) -> crate::Result<ThreadStartParams> {
+        let (approval_policy, approvals_reviewer, sandbox) = self.resolved()?;
+        Ok(ThreadStartParams {
+            approval_policy,
+            approvals_reviewer,
+            base_instructions: self.base_instructions.clone(),
+            config: self.config.clone(),
+            cwd: self.cwd.clone(),
+            developer_instructions: self.developer_instructions.clone(),
+            ephemeral: self.ephemeral,
+            model: self.model.clone(),
+            model_provider: self.model_provider.clone(),
+            personality: self.personality.clone(),
+            sandbox,
+            service_name: self.service_name.clone(),
+            service_tier: self.service_tier.clone(),
+            ..ThreadStartParams::default()
+        })
+    }
+
+    /// The `thread/resume` parameters for `thread_id`.
+    ///
+    /// ```
+    /// let params = codex_client::ThreadOptions::new().to_resume_params("thr_1")?;
+    /// assert_eq!(params.thread_id, "thr_1");
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn to_resume_params(&self, thread_id: &str) -> crate::Result<ThreadResumeParams> {
+        let (approval_policy, approvals_reviewer, sandbox) = self.resolved()?;
+        Ok(ThreadResumeParams {
+            approval_policy,
+            approvals_reviewer,
+            base_instructions: self.base_instructions.clone(),
+            config: self.config.clone(),
+            cwd: self.cwd.clone(),
+            developer_instructions: self.developer_instructions.clone(),
+            exclude_turns: None,
+            model: self.model.clone(),
+            model_provider: self.model_provider.clone(),
+            personality: self.personality.clone(),
+            sandbox,
+            service_tier: self.service_tier.clone(),
+            thread_id: thread_id.to_owned(),
+        })
+    }
+
+    /// The `thread/fork` parameters for `thread_id`.
+    ///
+    /// ```
+    /// let params = codex_client::ThreadOptions::new().ephemeral(true).to_fork_params("thr_1")?;
+    /// assert_eq!(params.ephemeral, Some(true));
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn to_fork_params(&self, thread_id: &str) -> crate::Result<ThreadForkParams> {
+        let (approval_policy, approvals_reviewer, sandbox) = self.resolved()?;
+        Ok(ThreadForkParams {
+            approval_policy,
+            approvals_reviewer,
+            base_instructions: self.base_instructions.clone(),
+            config: self.config.clone(),
+            cwd: self.cwd.clone(),
+            developer_instructions: self.developer_instructions.clone(),
+            ephemeral: self.ephemeral,
+            exclude_turns: None,
+            last_turn_id: None,
+            model: self.model.clone(),
+            model_provider: self.model_provider.clone(),
+            sandbox,
+            service_tier: self.service_tier.clone(),
+            thread_id: thread_id.to_owned(),
+            thread_source: None,
+        })
+    }
+}
+
+/// Settings of one turn, for [`Thread::turn_with`](crate::Thread::turn_with) and
+/// [`Thread::run_with`](crate::Thread::run_with). What a turn sets (model, approvals, sandbox,
+/// cwd, ...) persists for the thread's later turns — the server's rule.
+///
+/// ```
+/// use codex_client::{Sandbox, TurnOptions};
+/// use codex_client::protocol::ReasoningSummary;
+/// let options = TurnOptions::new()
+///     .model("gpt-5")
+///     .effort("high")
+///     .summary(ReasoningSummary::Concise)
+///     .sandbox(Sandbox::WorkspaceWrite)
+///     .output_schema(serde_json::json!({"type": "object"}))
+///     .approvals_in_stream();
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TurnOptions {
+    model: Option<String>,
+    effort: Option<ReasoningEffort>,
+    summary: Option<ReasoningSummary>,
+    output_schema: Option<Value>,
+    personality: Option<Personality>,
+    cwd: Option<String>,
+    service_tier: Option<String>,
+    access: Access,
+    sandbox_policy: Option<SandboxPolicy>,
+    pub(crate) approvals_in_stream: bool,
+    pub(crate) start_timeout: Option<Duration>,
+}
+
+impl TurnOptions {
+    /// Nothing set: the thread's settings apply.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new();
+    /// # let _ = o;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The model for this turn (and the next ones).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().model("gpt-5");
+    /// # let _ = o;
+    /// ```
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Reasoning effort (`minimal`, `low`, `medium`, `high`, ... — the model decides which).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().effort("low");
+    /// # let _ = o;
+    /// ```
+    pub fn effort(mut self, effort: impl Into<ReasoningEffort>) -> Self {
+        self.effort = Some(effort.into());
+        self
+    }
+
+    /// Reasoning summary.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().summary(codex_client::protocol::ReasoningSummary::Auto);
+    /// # let _ = o;
+    /// ```
+    pub fn summary(mut self, summary: ReasoningSummary) -> Self {
+        self.summary = Some(summary);
+        self
+    }
+
+    /// A JSON Schema the final answer must follow (the final message is then the JSON
+    /// document).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().output_schema(serde_json::json!({
+    ///     "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+    ///     "additionalProperties": false
+    /// }));
+    /// # let _ = o;
+    /// ```
+    pub fn output_schema(mut self, schema: Value) -> Self {
+        self.output_schema = Some(schema);
+        self
+    }
+
+    /// The personality.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().personality(codex_client::protocol::Personality::Friendly);
+    /// # let _ = o;
+    /// ```
+    pub fn personality(mut self, personality: Personality) -> Self {
+        self.personality = Some(personality);
+        self
+    }
+
+    /// The working directory.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().cwd("/work/repo");
+    /// # let _ = o;
+    /// ```
+    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(cwd.into().to_string_lossy().into_owned());
+        self
+    }
+
+    /// The service tier.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().service_tier("flex");
+    /// # let _ = o;
+    /// ```
+    pub fn service_tier(mut self, tier: impl Into<String>) -> Self {
+        self.service_tier = Some(tier.into());
+        self
+    }
+
+    /// Approval preset (see [`ApprovalMode`]).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().approval_mode(codex_client::ApprovalMode::OnRequest);
+    /// # let _ = o;
+    /// ```
+    pub fn approval_mode(mut self, mode: ApprovalMode) -> Self {
+        self.access.mode = Some(mode);
+        self
+    }
+
+    /// Raw `approvalPolicy` (wins over the preset's).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().approval_policy(codex_client::protocol::AskForApproval::Never);
+    /// # let _ = o;
+    /// ```
+    pub fn approval_policy(mut self, policy: AskForApproval) -> Self {
+        self.access.policy = Some(policy);
+        self
+    }
+
+    /// Raw `approvalsReviewer` (wins over the preset's).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().approvals_reviewer(codex_client::protocol::ApprovalsReviewer::User);
+    /// # let _ = o;
+    /// ```
+    pub fn approvals_reviewer(mut self, reviewer: ApprovalsReviewer) -> Self {
+        self.access.reviewer = Some(reviewer);
+        self
+    }
+
+    /// Sandbox preset (see [`Sandbox`]).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().sandbox(codex_client::Sandbox::WorkspaceWrite);
+    /// # let _ = o;
+    /// ```
+    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
+        self.access.sandbox = Some(sandbox);
+        self
+    }
+
+    /// Raw sandbox policy (wins over the preset).
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().sandbox_policy(codex_client::protocol::SandboxPolicy::DangerFullAccess);
+    /// # let _ = o;
+    /// ```
+    pub fn sandbox_policy(mut self, policy: SandboxPolicy) -> Self {
+        self.sandbox_policy = Some(policy);
+        self
+    }
+
+    /// Deliver this turn's server requests (approvals, user input, ...) in the turn's own stream
+    /// as [`TurnEvent::ServerRequest`](crate::TurnEvent::ServerRequest), for the caller to
+    /// answer, instead of to the client-wide handler. A request dropped unanswered gets the
+    /// fail-closed answer; so does one still pending when [`TurnHandle::run`](crate::TurnHandle::run)
+    /// consumes the stream.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().approvals_in_stream();
+    /// # let _ = o;
+    /// ```
+    pub fn approvals_in_stream(mut self) -> Self {
+        self.approvals_in_stream = true;
+        self
+    }
+
+    /// Timeout of the `turn/start` request itself (not of the turn), instead of the
+    /// connection's default.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().start_timeout(std::time::Duration::from_secs(10));
+    /// # let _ = o;
+    /// ```
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = Some(timeout);
+        self
+    }
+
+    /// The `turn/start` parameters for `thread_id` and `input`.
+    ///
+    /// ```
+    /// use codex_client::{Input, TurnOptions};
+    /// let params = TurnOptions::new().model("m").to_params("thr_1", Input::from("hi").to_wire())?;
+    /// assert_eq!(params.thread_id, "thr_1");
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn to_params(
+        &self,
+        thread_id: &str,
+        input: Vec<UserInput>,
+    ) -> crate::Result<TurnStartParams> {
+        let (approval_policy, approvals_reviewer, sandbox) = self.access.resolve()?;
+        let sandbox_policy = self.sandbox_policy.clone().or(sandbox.map(Sandbox::policy));
+        Ok(TurnStartParams {
+            approval_policy,
+            approvals_reviewer,
+            client_user_message_id: None,
+            cwd: self.cwd.clone(),
+            disabled_plugin_ids: None,
+            effort: self.effort.clone(),
+            input,
+            model: self.model.clone(),
+            output_schema: self.output_schema.clone(),
+            parent_turn_id: None,
+            personality: self.personality.clone(),
+            root_turn_id: None,
+            sandbox_policy,
+            service_tier: self.service_tier.clone(),
+            service_tier_for_turn: None,
+            summary: self.summary.clone(),
+            thread_id: thread_id.to_owned(),
+            tool_output: None,
+            turn_trigger: None,
+        })
+    }
+}
+
+/// Filters and paging of [`Codex::list_threads`](crate::Codex::list_threads) (`thread/list`).
+///
+/// ```
+/// use codex_client::ListThreads;
+/// let query = ListThreads::new().limit(20).search("refactor").archived(false);
+/// # let _ = query;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ListThreads {
+    params: ThreadListParams,
+}
+
+impl ListThreads {
+    /// No filter, the server's default page size and order.
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new();
+    /// # let _ = q;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Page size.
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().limit(10);
+    /// # let _ = q;
+    /// ```
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.params.limit = Some(limit);
+        self
+    }
+
+    /// Continue after a previous page ([`ThreadPage::next_cursor`](crate::ThreadPage::next_cursor)).
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().cursor("abc");
+    /// # let _ = q;
+    /// ```
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.params.cursor = Some(cursor.into());
+        self
+    }
+
+    /// Archived threads only (`true`) or unarchived only (`false`, the server's default).
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().archived(true);
+    /// # let _ = q;
+    /// ```
+    pub fn archived(mut self, archived: bool) -> Self {
+        self.params.archived = Some(archived);
+        self
+    }
+
+    /// Threads whose working directory is `cwd`.
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().cwd("/work/repo");
+    /// # let _ = q;
+    /// ```
+    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.params.cwd = Some(ThreadListCwdFilter::String(
+            cwd.into().to_string_lossy().into_owned(),
+        ));
+        self
+    }
+
+    /// Threads whose title or preview contains `term`.
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().search("bug");
+    /// # let _ = q;
+    /// ```
+    pub fn search(mut self, term: impl Into<String>) -> Self {
+        self.params.search_term = Some(term.into());
+        self
+    }
+
+    /// Threads of these model providers.
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().model_providers(["openai"]);
+    /// # let _ = q;
+    /// ```
+    pub fn model_providers<I, S>(mut self, providers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.params.model_providers = Some(providers.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Threads created by these kinds of source.
+    ///
+    /// ```
+    /// use codex_client::protocol::ThreadSourceKind;
+    /// let q = codex_client::ListThreads::new().source_kinds([ThreadSourceKind::AppServer]);
+    /// # let _ = q;
+    /// ```
+    pub fn source_kinds(mut self, kinds: impl IntoIterator<Item = ThreadSourceKind>) -> Self {
+        self.params.source_kinds = Some(kinds.into_iter().collect());
+        self
+    }
+
+    /// Sort key and direction.
+    ///
+    /// ```
+    /// use codex_client::protocol::{SortDirection, ThreadSortKey};
+    /// let q = codex_client::ListThreads::new().sort(ThreadSortKey::CreatedAt, SortDirection::Asc);
+    /// # let _ = q;
+    /// ```
+    pub fn sort(mut self, key: ThreadSortKey, direction: SortDirection) -> Self {
+        self.params.sort_key = Some(key);
+        self.params.sort_direction = Some(direction);
+        self
+    }
+
+    /// Everything else of `thread/list`, raw.
+    ///
+    /// ```
+    /// let q = codex_client::ListThreads::new().with_params(|p| p.use_state_db_only = Some(true));
+    /// # let _ = q;
+    /// ```
+    pub fn with_params(mut self, edit: impl FnOnce(&mut ThreadListParams)) -> Self {
+        edit(&mut self.params);
+        self
+    }
+
+    /// The `thread/list` parameters.
+    ///
+    /// ```
+    /// assert_eq!(codex_client::ListThreads::new().limit(3).to_params().limit, Some(3));
+    /// ```
+    pub fn to_params(&self) -> ThreadListParams {
+        self.params.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn thread_options_map_presets_to_the_thread_wire_types() {
+        let params = ThreadOptions::new()
+            .approval_mode(ApprovalMode::OnRequest)
+            .sandbox(Sandbox::WorkspaceWrite)
+            .config("a.b", 1)
+            .to_start_params()
+            .unwrap();
+        let v = serde_json::to_value(&params).unwrap();
+        assert_eq!(v["approvalPolicy"], "on-request");
+        assert_eq!(v["approvalsReviewer"], "user");
+        assert_eq!(v["sandbox"], "workspace-write");
+        assert_eq!(v["config"], json!({"a.b": 1}));
+        assert_eq!(
+            serde_json::to_value(ThreadOptions::new().to_start_params().unwrap()).unwrap(),
+            json!({}),
+            "nothing set, nothing sent"
+        );
+    }
+
+    #[test]
+    fn turn_options_map_presets_to_the_turn_wire_types() {
+        let params = TurnOptions::new()
+            .sandbox(Sandbox::ReadOnly)
+            .approval_mode(ApprovalMode::DenyAll)
+            .output_schema(json!({"type": "object"}))
+            .to_params("t", vec![])
+            .unwrap();
+        let v = serde_json::to_value(&params).unwrap();
+        assert_eq!(v["sandboxPolicy"]["type"], "readOnly");
+        assert_eq!(v["approvalPolicy"], "never");
+        assert!(v.get("approvalsReviewer").is_none());
+        assert_eq!(v["outputSchema"], json!({"type": "object"}));
+        let err = TurnOptions::new()
+            .approval_mode(ApprovalMode::DangerouslyBypass)
+            .sandbox(Sandbox::ReadOnly)
+            .to_params("t", vec![])
+            .unwrap_err();
+        assert!(matches!(err, crate::Error::InvalidOptions(_)), "{err}");
+    }
+}
