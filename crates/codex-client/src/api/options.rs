@@ -18,6 +18,82 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The setters [`ThreadOptions`] and [`TurnOptions`] share (same meaning, same wire fields);
+/// each type's own wire mapping stays in its `to_*params`.
+macro_rules! shared_setters {
+    ($ty:ident) => {
+        impl $ty {
+            /// The model (e.g. `gpt-5`).
+            ///
+            #[doc = concat!("```\nlet o = codex_client::", stringify!($ty), "::new().model(\"gpt-5\");\n# let _ = o;\n```")]
+            pub fn model(mut self, model: impl Into<String>) -> Self {
+                self.model = Some(model.into());
+                self
+            }
+
+            /// The working directory of the agent.
+            ///
+            #[doc = concat!("```\nlet o = codex_client::", stringify!($ty), "::new().cwd(\"/work/repo\");\n# let _ = o;\n```")]
+            pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+                self.cwd = Some(cwd.into().to_string_lossy().into_owned());
+                self
+            }
+
+            /// The personality.
+            ///
+            #[doc = concat!("```\nuse codex_client::protocol::Personality;\nlet o = codex_client::", stringify!($ty), "::new().personality(Personality::Pragmatic);\n# let _ = o;\n```")]
+            pub fn personality(mut self, personality: Personality) -> Self {
+                self.personality = Some(personality);
+                self
+            }
+
+            /// The service tier (e.g. `flex`).
+            ///
+            #[doc = concat!("```\nlet o = codex_client::", stringify!($ty), "::new().service_tier(\"flex\");\n# let _ = o;\n```")]
+            pub fn service_tier(mut self, tier: impl Into<String>) -> Self {
+                self.service_tier = Some(tier.into());
+                self
+            }
+
+            /// Approval preset (see [`ApprovalMode`]).
+            ///
+            #[doc = concat!("```\nlet o = codex_client::", stringify!($ty), "::new().approval_mode(codex_client::ApprovalMode::DenyAll);\n# let _ = o;\n```")]
+            pub fn approval_mode(mut self, mode: ApprovalMode) -> Self {
+                self.access.mode = Some(mode);
+                self
+            }
+
+            /// Raw `approvalPolicy` (wins over the preset's).
+            ///
+            #[doc = concat!("```\nuse codex_client::protocol::AskForApproval;\nlet o = codex_client::", stringify!($ty), "::new().approval_policy(AskForApproval::Untrusted);\n# let _ = o;\n```")]
+            pub fn approval_policy(mut self, policy: AskForApproval) -> Self {
+                self.access.policy = Some(policy);
+                self
+            }
+
+            /// Raw `approvalsReviewer` (wins over the preset's).
+            ///
+            #[doc = concat!("```\nuse codex_client::protocol::ApprovalsReviewer;\nlet o = codex_client::", stringify!($ty), "::new().approvals_reviewer(ApprovalsReviewer::User);\n# let _ = o;\n```")]
+            pub fn approvals_reviewer(mut self, reviewer: ApprovalsReviewer) -> Self {
+                self.access.reviewer = Some(reviewer);
+                self
+            }
+
+            /// Sandbox preset (see [`Sandbox`]): a thread gets the `SandboxMode` string, a turn
+            /// the `SandboxPolicy` object.
+            ///
+            #[doc = concat!("```\nlet o = codex_client::", stringify!($ty), "::new().sandbox(codex_client::Sandbox::WorkspaceWrite);\n# let _ = o;\n```")]
+            pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
+                self.access.sandbox = Some(sandbox);
+                self
+            }
+        }
+    };
+}
+
+shared_setters!(ThreadOptions);
+shared_setters!(TurnOptions);
+
 /// Settings of a thread, for [`Codex::start_thread`](crate::Codex::start_thread),
 /// [`resume_thread`](crate::Codex::resume_thread) and [`fork_thread`](crate::Codex::fork_thread).
 ///
@@ -62,17 +138,6 @@ impl ThreadOptions {
         Self::default()
     }
 
-    /// The model (e.g. `gpt-5`).
-    ///
-    /// ```
-    /// let o = codex_client::ThreadOptions::new().model("gpt-5");
-    /// # let _ = o;
-    /// ```
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
-        self
-    }
-
     /// The model provider (a key of `model_providers` in the Codex config).
     ///
     /// ```
@@ -81,63 +146,6 @@ impl ThreadOptions {
     /// ```
     pub fn model_provider(mut self, provider: impl Into<String>) -> Self {
         self.model_provider = Some(provider.into());
-        self
-    }
-
-    /// The working directory of the agent.
-    ///
-    /// ```
-    /// let o = codex_client::ThreadOptions::new().cwd("/work/repo");
-    /// # let _ = o;
-    /// ```
-    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
-        self.cwd = Some(cwd.into().to_string_lossy().into_owned());
-        self
-    }
-
-    /// Approval preset (see [`ApprovalMode`]).
-    ///
-    /// ```
-    /// let o = codex_client::ThreadOptions::new().approval_mode(codex_client::ApprovalMode::DenyAll);
-    /// # let _ = o;
-    /// ```
-    pub fn approval_mode(mut self, mode: ApprovalMode) -> Self {
-        self.access.mode = Some(mode);
-        self
-    }
-
-    /// Raw `approvalPolicy` (wins over the preset's).
-    ///
-    /// ```
-    /// use codex_client::protocol::AskForApproval;
-    /// let o = codex_client::ThreadOptions::new().approval_policy(AskForApproval::Untrusted);
-    /// # let _ = o;
-    /// ```
-    pub fn approval_policy(mut self, policy: AskForApproval) -> Self {
-        self.access.policy = Some(policy);
-        self
-    }
-
-    /// Raw `approvalsReviewer` (wins over the preset's).
-    ///
-    /// ```
-    /// use codex_client::protocol::ApprovalsReviewer;
-    /// let o = codex_client::ThreadOptions::new().approvals_reviewer(ApprovalsReviewer::User);
-    /// # let _ = o;
-    /// ```
-    pub fn approvals_reviewer(mut self, reviewer: ApprovalsReviewer) -> Self {
-        self.access.reviewer = Some(reviewer);
-        self
-    }
-
-    /// Sandbox preset (see [`Sandbox`]).
-    ///
-    /// ```
-    /// let o = codex_client::ThreadOptions::new().sandbox(codex_client::Sandbox::ReadOnly);
-    /// # let _ = o;
-    /// ```
-    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
-        self.access.sandbox = Some(sandbox);
         self
     }
 
@@ -172,29 +180,6 @@ impl ThreadOptions {
     /// ```
     pub fn developer_instructions(mut self, text: impl Into<String>) -> Self {
         self.developer_instructions = Some(text.into());
-        self
-    }
-
-    /// The personality.
-    ///
-    /// ```
-    /// use codex_client::protocol::Personality;
-    /// let o = codex_client::ThreadOptions::new().personality(Personality::Pragmatic);
-    /// # let _ = o;
-    /// ```
-    pub fn personality(mut self, personality: Personality) -> Self {
-        self.personality = Some(personality);
-        self
-    }
-
-    /// The service tier (e.g. `flex`).
-    ///
-    /// ```
-    /// let o = codex_client::ThreadOptions::new().service_tier("flex");
-    /// # let _ = o;
-    /// ```
-    pub fn service_tier(mut self, tier: impl Into<String>) -> Self {
-        self.service_tier = Some(tier.into());
         self
     }
 
@@ -382,17 +367,6 @@ impl TurnOptions {
         Self::default()
     }
 
-    /// The model for this turn (and the next ones).
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().model("gpt-5");
-    /// # let _ = o;
-    /// ```
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
-        self
-    }
-
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`, ... — the model decides which).
     ///
     /// ```
@@ -427,83 +401,6 @@ impl TurnOptions {
     /// ```
     pub fn output_schema(mut self, schema: Value) -> Self {
         self.output_schema = Some(schema);
-        self
-    }
-
-    /// The personality.
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().personality(codex_client::protocol::Personality::Friendly);
-    /// # let _ = o;
-    /// ```
-    pub fn personality(mut self, personality: Personality) -> Self {
-        self.personality = Some(personality);
-        self
-    }
-
-    /// The working directory.
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().cwd("/work/repo");
-    /// # let _ = o;
-    /// ```
-    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
-        self.cwd = Some(cwd.into().to_string_lossy().into_owned());
-        self
-    }
-
-    /// The service tier.
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().service_tier("flex");
-    /// # let _ = o;
-    /// ```
-    pub fn service_tier(mut self, tier: impl Into<String>) -> Self {
-        self.service_tier = Some(tier.into());
-        self
-    }
-
-    /// Approval preset (see [`ApprovalMode`]).
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().approval_mode(codex_client::ApprovalMode::OnRequest);
-    /// # let _ = o;
-    /// ```
-    pub fn approval_mode(mut self, mode: ApprovalMode) -> Self {
-        self.access.mode = Some(mode);
-        self
-    }
-
-    /// Raw `approvalPolicy` (wins over the preset's).
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().approval_policy(codex_client::protocol::AskForApproval::Never);
-    /// # let _ = o;
-    /// ```
-    pub fn approval_policy(mut self, policy: AskForApproval) -> Self {
-        self.access.policy = Some(policy);
-        self
-    }
-
-    /// Raw `approvalsReviewer` (wins over the preset's).
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().approvals_reviewer(codex_client::protocol::ApprovalsReviewer::User);
-    /// # let _ = o;
-    /// ```
-    pub fn approvals_reviewer(mut self, reviewer: ApprovalsReviewer) -> Self {
-        self.access.reviewer = Some(reviewer);
-        self
-    }
-
-    /// Sandbox preset (see [`Sandbox`]).
-    ///
-    /// ```
-    /// let o = codex_client::TurnOptions::new().sandbox(codex_client::Sandbox::WorkspaceWrite);
-    /// # let _ = o;
-    /// ```
-    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
-        self.access.sandbox = Some(sandbox);
         self
     }
 
@@ -619,6 +516,10 @@ impl ListThreads {
     }
 
     /// Continue after a previous page ([`ThreadPage::next_cursor`](crate::ThreadPage::next_cursor)).
+    ///
+    /// The app-server's cursor (0.163.0) is a timestamp with one-second resolution: threads
+    /// whose sort timestamp falls in the same second as the last thread of the previous page are
+    /// not returned on the next one. Use a page size that ends between seconds, or a larger one.
     ///
     /// ```
     /// let q = codex_client::ListThreads::new().cursor("abc");
