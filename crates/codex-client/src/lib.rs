@@ -1,17 +1,23 @@
-//! Rust client for the Codex `app-server` (JSON-RPC over stdio): the connection core.
+//! Rust client for the Codex `app-server` (JSON-RPC over stdio): threads, turns, streamed
+//! events, approvals — for many turns at once over one connection.
 //!
-//! What this crate does: start `codex app-server` (or take any [`Transport`]), perform the
-//! handshake, send typed requests for every method of the pinned protocol and match their
-//! responses, route the server's notifications to per-turn, per-thread and global streams
-//! without losing or hoarding any, answer the server's requests (approvals and friends)
-//! fail-closed unless you say otherwise, and end everything promptly with the exit status and
-//! stderr tail when the app-server dies.
+//! Two layers:
 //!
-//! What it leaves to you (or to the higher-level API built on it): threads and turns as objects,
-//! input builders, collecting a turn's result.
+//! - **The high-level API** ([`api`], re-exported here): [`Codex`] → [`Thread`] →
+//!   [`TurnHandle`] → [`TurnResult`]. Start, resume, fork, list, read, archive and name threads;
+//!   run a turn to its result or stream it; steer and interrupt; answer approvals in the turn's
+//!   stream or with a client-wide handler (fail-closed by default).
+//! - **The connection core**: start `codex app-server` (or take any [`Transport`]), perform the
+//!   handshake, send typed requests for every method of the pinned protocol and match their
+//!   responses, route the server's notifications to per-turn, per-thread and global streams
+//!   without losing or hoarding any, answer the server's requests fail-closed unless you say
+//!   otherwise, and end everything promptly with the exit status and stderr tail when the
+//!   app-server dies. [`Codex::connection`] and [`Codex::request`] reach it for what the
+//!   high-level API does not wrap.
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`api`] | [`Codex`], [`CodexConfig`], [`Thread`], [`TurnHandle`], [`TurnControl`], [`TurnResult`], [`Input`], [`ThreadOptions`], [`TurnOptions`], [`ApprovalMode`], [`Sandbox`] |
 //! | [`transport`] | the [`Transport`] abstraction: stdio child, in-memory pair, your own |
 //! | `spawn` | binary discovery ([`find_codex_binary`]) and the command line ([`SpawnConfig`]) |
 //! | `connection` | [`Connection`]: reader and writer tasks, requests, handshake, close |
@@ -24,24 +30,29 @@
 //! # Example
 //!
 //! ```no_run
-//! use codex_client::{Connection, ConnectionConfig, SpawnConfig, TurnEvent};
+//! use codex_client::{Codex, CodexConfig, ThreadOptions, TurnEvent};
+//! use codex_client::protocol::ServerNotification;
 //! use futures::StreamExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), codex_client::Error> {
-//! let conn = Connection::spawn(SpawnConfig::new(), ConnectionConfig::default()).await?;
-//! let thread = conn.request_raw("thread/start", Some(serde_json::json!({}))).await?;
-//! let params = serde_json::from_value(serde_json::json!({
-//!     "threadId": thread["thread"]["id"],
-//!     "input": [{"type": "text", "text": "Say hello"}],
-//! })).expect("valid params");
-//! let (_response, mut turn) = conn.start_turn(params).await?;
+//! let codex = Codex::spawn(CodexConfig::new()).await?;
+//! let thread = codex.start_thread(ThreadOptions::new()).await?;
+//!
+//! // Run a turn to its result.
+//! let result = thread.run("Say hello in one sentence.").await?;
+//! println!("{}", result.final_response().unwrap_or_default());
+//!
+//! // Or stream it.
+//! let mut turn = thread.turn("Now in French.").await?;
 //! while let Some(event) = turn.next().await {
 //!     if let TurnEvent::Notification(n) = event? {
-//!         println!("{}", n.method());
+//!         if let ServerNotification::ItemAgentMessageDelta(delta) = &*n {
+//!             print!("{}", delta.delta);
+//!         }
 //!     }
 //! }
-//! conn.close().await;
+//! codex.close().await;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
