@@ -712,3 +712,34 @@ async fn four_turns_run_at_once_from_separate_tasks_on_one_codex() {
     assert_eq!(stats.turn_routes, 0, "{stats:?}");
     assert_eq!(stats.lagged_events, 0, "{stats:?}");
 }
+
+#[tokio::test]
+async fn compact_asks_the_model_to_summarize_the_thread() {
+    let Some(env) = start("api_compact").await else {
+        return;
+    };
+    env.mock.set_default(MockResponse::message("summary"));
+    let thread = env.thread().await;
+    within("turn", thread.run("some history")).await.unwrap();
+    let before = env.mock.request_count();
+    within("compact", thread.compact())
+        .await
+        .expect("thread/compact/start");
+    within(
+        "the compaction request",
+        env.mock.wait_for_requests(before + 1, TURN_TIMEOUT),
+    )
+    .await
+    .expect("compaction reaches the model");
+    // Conflicting presets are refused before anything is sent.
+    let err = thread
+        .run_with(
+            "x",
+            TurnOptions::new()
+                .approval_mode(ApprovalMode::DangerouslyBypass)
+                .sandbox(Sandbox::ReadOnly),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidOptions(_)), "{err}");
+}
