@@ -6,6 +6,7 @@
 //! | [`MockModel`] | an HTTP server on loopback speaking the Responses API (`POST /v1/responses`, SSE), scripted with [`MockResponse`]s, recording every [`RecordedRequest`] |
 //! | [`CodexSandbox`] | throwaway `CODEX_HOME`/`HOME`/`TMPDIR`/workdir and the exact offline command line, as plain data ([`AppServerLaunch`]) an SDK can spawn itself |
 //! | [`RawAppServer`] | a JSON-lines driver of the real process: send lines, wait for messages with timeouts, keep the transcript, drain stderr |
+//! | [`ListeningAppServer`] | the real process in listen mode (`--listen ws://127.0.0.1:0`, `unix://PATH`), ready when its listener is |
 //! | [`AppServerHarness`] | all three, started and initialized in one call |
 //! | [`find_codex_binary`], [`require_codex_binary`] | binary discovery and the skip-or-fail rule for tests that need it |
 //!
@@ -42,6 +43,7 @@
 mod binary;
 mod error;
 mod harness;
+mod listen;
 mod mock;
 mod raw;
 mod sandbox;
@@ -52,6 +54,7 @@ pub use binary::{
 };
 pub use error::Error;
 pub use harness::{AppServerHarness, STARTUP_TIMEOUT};
+pub use listen::ListeningAppServer;
 pub use mock::{ExecCommand, Matcher, MockModel, MockResponse, RecordedRequest, StallGate};
 pub use raw::{RawAppServer, STDERR_TAIL_LINES};
 pub use sandbox::{AppServerLaunch, CodexSandbox, DISABLED_FEATURES, MOCK_MODEL_NAME};

@@ -60,7 +60,7 @@ pub struct RawAppServer {
     stderr_task: Option<tokio::task::JoinHandle<()>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -435,7 +435,7 @@ impl RawAppServer {
 }
 
 /// SIGKILL to the app-server's process group (it was spawned as the group leader).
-fn kill_group(pid: Option<u32>) {
+pub(crate) fn kill_group(pid: Option<u32>) {
     if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok())
         && pid > 0
     {
@@ -505,7 +505,10 @@ async fn read_stdout(
     }
 }
 
-async fn drain_stderr(stderr: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
+pub(crate) async fn drain_stderr(
+    stderr: impl AsyncRead + Unpin,
+    tail: Arc<Mutex<VecDeque<String>>>,
+) {
     let mut reader = BufReader::new(stderr);
     let mut buf = Vec::new();
     loop {
