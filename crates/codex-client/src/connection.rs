@@ -302,6 +302,31 @@ impl Connection {
         Ok(conn)
     }
 
+    /// Connects to a running app-server by URL (`ws://`, `wss://`, `unix://PATH`, `unix://`;
+    /// see [`Transport::connect`]) and performs the handshake. Messages larger than the
+    /// config's `max_line_bytes` end the connection, as on stdio. A lost connection ends every
+    /// pending call and stream with [`Error::Closed`]; reconnecting is a new call.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// use codex_client::{Connection, ConnectionConfig};
+    /// use codex_client::transport::ConnectOptions;
+    /// let options = ConnectOptions::new().bearer_token_file("/etc/codex/ws-token").expect("token");
+    /// let conn = Connection::connect_url("ws://127.0.0.1:4500", &options, ConnectionConfig::default()).await?;
+    /// println!("{:?}", conn.server_info());
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_url(
+        url: &str,
+        options: &crate::transport::ConnectOptions,
+        config: ConnectionConfig,
+    ) -> Result<Self> {
+        let options = options.clone().max_message_bytes(config.max_line_bytes);
+        let transport = Transport::connect(url, &options).await?;
+        Self::connect(transport, config).await
+    }
+
     async fn initialize(&self, config: &ConnectionConfig) -> Result<()> {
         let info = &config.client_info;
         let mut capabilities = serde_json::Map::new();

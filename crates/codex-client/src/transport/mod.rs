@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | stdio | [`Transport::spawn`] | a spawned `codex app-server` child: stdin/stdout carry newline-delimited JSON, stderr is drained into a ring buffer and `tracing` |
 //! | in-memory | [`Transport::memory`] | a connected pair for tests: the test holds the server end ([`MemoryPeer`]) |
+//! | websocket | [`Transport::connect`] with `ws://HOST:PORT` or `wss://HOST[:PORT][/PATH]` | a running `codex app-server --listen ws://...` (or a TLS proxy in front of one): one JSON-RPC message per text frame, optional bearer token ([`ConnectOptions`]) |
+//! | unix socket | [`Transport::connect`] with `unix://PATH` or `unix://` | the app-server's control socket (`--listen unix://`): the same websocket protocol over a unix stream; `unix://` is [`default_control_socket`] |
 //! | your own | [`Transport::new`] | any stream of inbound lines + sink of outbound lines + a [`TransportControl`] (a websocket or unix-socket transport plugs in here, without touching the router) |
 //!
 //! A transport is three things: an inbound stream of lines (each one JSON message, without the
@@ -23,8 +25,12 @@
 
 mod memory;
 mod stdio;
+mod unix;
+mod websocket;
 
 pub use memory::MemoryPeer;
+pub use unix::default_control_socket;
+pub use websocket::{ConnectError, ConnectErrorKind, ConnectOptions};
 
 use crate::error::{ClosedInfo, Error};
 use futures::future::BoxFuture;
@@ -148,6 +154,23 @@ impl Transport {
     /// ```
     pub fn spawn(config: &crate::SpawnConfig, max_line_bytes: usize) -> Result<Transport, Error> {
         stdio::spawn(config, max_line_bytes)
+    }
+
+    /// Connects to a running app-server: `ws://HOST:PORT[/PATH]`, `wss://HOST[:PORT][/PATH]`,
+    /// `unix://PATH`, or `unix://` (the default control socket under `CODEX_HOME`). Fails with
+    /// [`Error::Transport`] wrapping a [`ConnectError`] that says what failed (bad URL, refused,
+    /// timeout, TLS, the HTTP status of the upgrade such as 401, a token that would travel in
+    /// clear text).
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), codex_client::Error> {
+    /// use codex_client::transport::ConnectOptions;
+    /// let options = ConnectOptions::new().bearer_token("s3cret");
+    /// let transport = codex_client::Transport::connect("ws://127.0.0.1:4500", &options).await?;
+    /// # drop(transport); Ok(()) }
+    /// ```
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Transport, Error> {
+        websocket::connect(url, options).await
     }
 
     /// The peer's process id, when it is a process.
