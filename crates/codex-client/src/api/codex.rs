@@ -275,6 +275,26 @@ impl Codex {
         Ok(Self::from_connection(conn))
     }
 
+    /// Connects to a running app-server (`ws://`, `wss://`, `unix://PATH`, `unix://`) and
+    /// performs the handshake; `config`'s connection half applies (its process half is
+    /// unused). See [`Connection::connect_url`].
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), codex_client::Error> {
+    /// use codex_client::transport::ConnectOptions;
+    /// let options = ConnectOptions::new().bearer_token("s3cret");
+    /// let codex = codex_client::Codex::connect("ws://127.0.0.1:4500", &options, codex_client::CodexConfig::new()).await?;
+    /// # drop(codex); Ok(()) }
+    /// ```
+    pub async fn connect(
+        url: &str,
+        options: &crate::transport::ConnectOptions,
+        config: CodexConfig,
+    ) -> Result<Self> {
+        let conn = Connection::connect_url(url, options, config.connection).await?;
+        Ok(Self::from_connection(conn))
+    }
+
     /// Wraps an existing connection (any transport: stdio, memory, your own).
     ///
     /// ```
