@@ -2,16 +2,20 @@
 //!
 //! | command | what it does |
 //! |---|---|
+//! | `demo` | the first command to run: the SDK against the real app-server and a mock model, offline (installs the runtime if missing) |
 //! | `install-codex` | installs the pinned Codex runtime (`openai-codex-cli-bin`) under `target/codex-runtime/` |
 //! | `schema [--check]` | regenerates `crates/codex-client-protocol/schema/` from the installed runtime |
 //! | `codegen [--check]` | generates the protocol crate's `src/generated/` from that schema |
 //! | `bump-codex <version>` | moves the pin to another runtime and prints the protocol drift |
+//! | `bench [--quick]` | builds and runs the benchmark suite, writes `target/bench/report*.json` (see BENCHMARKS.md) |
 //! | `test` | the whole gate CI runs: fmt, clippy, drift checks, docs, and every test against the real app-server |
 //!
 //! The pinned Codex version lives in one place: `crates/codex-client-protocol/CODEX_VERSION`.
 
+mod bench;
 mod bump;
 mod codegen;
+mod demo;
 mod drift;
 mod runtime;
 mod schema;
@@ -23,6 +27,8 @@ use anyhow::{Result, bail};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  demo                 see what the SDK does: the real app-server + a mock model on 127.0.0.1, no account,
+                       no network (installs the pinned runtime first if it is missing)
   install-codex        install the pinned codex runtime under target/codex-runtime/
   schema [--check]     regenerate the pinned JSON schema from the installed runtime (--check: fail on drift)
   codegen [--check]    generate the protocol types from the schema (--check: fail when stale)
@@ -30,6 +36,8 @@ commands:
                        move to another codex runtime: install it, regenerate schema and types,
                        update the pin, run the tests, print the protocol drift for the CHANGELOG
   drift <version>      print the protocol drift from the pinned runtime to <version>, changing nothing
+  bench [--quick] [--only routing,latency,memory,e2e]
+                       build and run the benchmark suite; report in target/bench/ (see BENCHMARKS.md)
   test                 fmt, clippy, drift checks, docs and the full test suite (what CI runs)";
 
 fn main() {
@@ -56,6 +64,8 @@ fn run() -> Result<()> {
         Some("schema") => schema::run(&workspace, check),
         Some("codegen") => codegen::run(&workspace, check),
         Some("test") => test::run(&workspace),
+        Some("demo") => demo::run(&workspace),
+        Some("bench") => bench::run(&workspace, &args[1..]),
         Some("drift") => {
             let Some(version) = args.get(1) else {
                 bail!("usage: cargo xtask drift <version>");

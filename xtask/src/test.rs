@@ -7,7 +7,7 @@
 //! network namespace when the machine allows one, so no test can reach anything but 127.0.0.1.
 
 use crate::util::{cargo, run_step};
-use crate::{codegen, runtime, schema};
+use crate::{codegen, demo, runtime, schema};
 use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
@@ -84,6 +84,14 @@ pub fn run(workspace: &Path) -> Result<()> {
         "cargo test (the real app-server tests are required)",
         &mut tests,
     )?;
+    // The demo, as a newcomer runs it, in the same network arrangement as the tests.
+    let demo = demo::command(workspace, &bin, true);
+    let mut demo = match loopback_only_wrapper() {
+        Some(wrapper) => wrap(&wrapper, &demo),
+        None => demo,
+    };
+    run_step("cargo xtask demo (offline; must exit 0)", &mut demo)?;
+    crate::bench::run(workspace, &["--quick".to_owned()])?; // smoke test: works, loses nothing
     println!("\nxtask test: all checks passed");
     Ok(())
 }

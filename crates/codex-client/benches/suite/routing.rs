@@ -1,0 +1,149 @@
+//! Routing throughput: K turns on K threads, N deltas each (plus turn/started, item/started,
+//! item/completed, thread/tokenUsage/updated, turn/completed), written by the fake app-server
+//! as fast as the pipe takes them and consumed through `TurnHandle`, one task per turn.
+//!
+//! Baselines on the very same bytes (`codex-fake-app-server --dump`): (a) read the lines and
+//! nothing else, (b) read them and parse each into a `serde_json::Value`. Both run on one thread
+//! with a 64 KiB buffer; their clock starts when the first line has arrived. The SDK's clock
+//! starts before its K `turn/start` requests are sent (the flood begins after the last answer),
+//! so every approximation favours the baselines.
+
+use crate::Opts;
+use crate::util::{fmt_rate, median, runtime, spawn_fake};
+use codex_client::{Error, ThreadOptions, TurnEvent};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Notifications per turn besides its deltas (see the fake server).
+pub const EXTRA_EVENTS: usize = 5;
+
+pub fn run(opts: &Opts) -> Value {
+    println!(
+        "\n## 1. routing throughput (events/s; median of {} runs)",
+        opts.runs()
+    );
+    println!(
+        "{:>5} {:>7} {:>12} {:>12} {:>12} {:>8} {:>8} {:>5}",
+        "K", "N/turn", "(a) lines", "(b) Value", "SDK", "SDK/(b)", "(a)/(b)", "lost"
+    );
+    let total: usize = if opts.quick { 4_000 } else { 256_000 };
+    let mut rows = Vec::new();
+    for k in [1usize, 16, 256] {
+        let n = (total / k).max(2);
+        let (mut a, mut b, mut sdk) = (Vec::new(), Vec::new(), Vec::new());
+        let mut lost = 0u64;
+        for _ in 0..opts.runs() {
+            a.push(baseline(&opts.fake, k, n, false));
+            b.push(baseline(&opts.fake, k, n, true));
+            let (rate, run_lost) = through_sdk(&opts.fake, k, n);
+            sdk.push(rate);
+            lost += run_lost;
+        }
+        let (a, b, sdk) = (median(&mut a), median(&mut b), median(&mut sdk));
+        println!(
+            "{k:>5} {n:>7} {:>12} {:>12} {:>12} {:>7.2}x {:>7.2}x {lost:>5}",
+            fmt_rate(a),
+            fmt_rate(b),
+            fmt_rate(sdk),
+            sdk / b,
+            a / b
+        );
+        assert_eq!(lost, 0, "events were lost at K = {k}");
+        rows.push(json!({
+            "turns": k, "deltas_per_turn": n, "events": k * (n + EXTRA_EVENTS),
+            "lines_per_s": a, "value_per_s": b, "sdk_per_s": sdk,
+            "ratio_to_value": sdk / b, "lines_over_value": a / b, "lost": lost,
+        }));
+    }
+    Value::Array(rows)
+}
+
+/// Events per second of a plain reader of the flood's bytes, parsing each line into a `Value`
+/// when `parse`.
+fn baseline(fake: &Path, turns: usize, deltas: usize, parse: bool) -> f64 {
+    let mut child = Command::new(fake)
+        .arg("--dump")
+        .env("CODEX_FAKE_TURNS", turns.to_string())
+        .env("CODEX_FAKE_DELTAS", deltas.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the fake app-server");
+    let mut reader =
+        std::io::BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("the first line");
+    let start = Instant::now();
+    let mut count = 0usize;
+    let mut keys = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        count += 1;
+        if parse {
+            let value: Value = serde_json::from_str(&line).expect("a JSON line");
+            keys += value.as_object().map_or(0, |o| o.len());
+        }
+    }
+    let elapsed = start.elapsed();
+    std::hint::black_box(keys);
+    let _ = child.wait();
+    assert_eq!(
+        count + 1,
+        turns * (deltas + EXTRA_EVENTS),
+        "the whole flood"
+    );
+    count as f64 / elapsed.as_secs_f64()
+}
+
+/// Events per second through the SDK, and the events lost (`Lagged`).
+pub fn through_sdk(fake: &Path, turns: usize, deltas: usize) -> (f64, u64) {
+    runtime().block_on(async {
+        let codex = spawn_fake(fake, turns, deltas).await;
+        let threads = futures::future::try_join_all(
+            (0..turns).map(|_| codex.start_thread(ThreadOptions::new())),
+        )
+        .await
+        .expect("thread/start");
+        let start = Instant::now();
+        let tasks: Vec<_> = threads
+            .into_iter()
+            .map(|thread| {
+                tokio::spawn(async move {
+                    let mut turn = thread.turn("go").await.expect("turn/start");
+                    let (mut events, mut lost) = (0u64, 0u64);
+                    while let Some(event) = turn.next().await {
+                        match event {
+                            Ok(TurnEvent::Notification(_)) => events += 1,
+                            Ok(TurnEvent::ServerRequest(_)) => {}
+                            Err(Error::Lagged(n)) => lost += n,
+                            Err(err) => panic!("turn stream failed: {err}"),
+                        }
+                    }
+                    assert!(turn.is_completed(), "the turn completed");
+                    (events, lost)
+                })
+            })
+            .collect();
+        let (mut events, mut lost) = (0u64, 0u64);
+        for task in tasks {
+            let (e, l) = task.await.expect("consumer task");
+            events += e;
+            lost += l;
+        }
+        let elapsed = start.elapsed();
+        let stats = codex.connection().stats();
+        codex.close().await;
+        // The same loss can show in the streams, the count and the router's statistics.
+        let expected = (turns * (deltas + EXTRA_EVENTS)) as u64;
+        let lost = lost
+            .max(expected.saturating_sub(events))
+            .max(stats.lagged_events);
+        (events as f64 / elapsed.as_secs_f64(), lost)
+    })
+}

@@ -1,0 +1,70 @@
+//! `cargo xtask bench [--quick] [--only routing,latency,memory,e2e]`: builds (release) the fake
+//! app-server of the test kit and the benchmark suite (`crates/codex-client/benches/suite/`),
+//! runs it, prints its report and writes it as JSON to `target/bench/report.json`
+//! (`report-quick.json` with `--quick`). BENCHMARKS.md explains the benchmarks and keeps the
+//! latest figures.
+//!
+//! `--quick` is the smoke test `cargo xtask test` runs last: tiny sizes, one run each, asserting
+//! only that everything works and no event is lost — never anything about speed.
+
+use crate::runtime;
+use crate::util::{cargo, run_step};
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+pub fn run(workspace: &Path, args: &[String]) -> Result<()> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let codex = runtime::install(workspace)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    run_step(
+        "build the fake app-server (release)",
+        cargo().current_dir(workspace).args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "codex-client-testkit",
+            "--bin",
+            "codex-fake-app-server",
+        ]),
+    )?;
+    let out = target.join("bench").join(if quick {
+        "report-quick.json"
+    } else {
+        "report.json"
+    });
+    let mut bench = cargo();
+    bench
+        .current_dir(workspace)
+        .args([
+            "bench",
+            "--locked",
+            "-p",
+            "codex-client",
+            "--bench",
+            "suite",
+            "--",
+        ])
+        .arg("--fake")
+        .arg(target.join("release").join("codex-fake-app-server"))
+        .arg("--codex")
+        .arg(&codex)
+        .arg("--out")
+        .arg(&out);
+    if quick {
+        bench.arg("--quick");
+    }
+    if let Some(i) = args.iter().position(|a| a == "--only") {
+        bench.arg("--only").args(args.get(i + 1));
+    }
+    run_step(
+        if quick {
+            "benchmark suite (quick smoke test)"
+        } else {
+            "benchmark suite"
+        },
+        &mut bench,
+    )
+}
