@@ -695,3 +695,37 @@ async fn wss_with_a_private_ca_carries_the_token_and_a_full_turn() {
     assert_eq!(got.deltas.concat(), "over TLS");
     conn.close().await;
 }
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_is_detected_by_keepalive() {
+    // A websocket server that completes the upgrade, then never reads again: no pong, no answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(ws);
+    });
+    let options = ConnectOptions::new().keepalive(Some(Duration::from_millis(100)));
+    let conn = Connection::connect_url(&url, &options, config("keepalive").handshake(false))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = conn
+        .request_raw_with(
+            "thread/loaded/list",
+            Some(json!({})),
+            RequestOptions::new().timeout(Duration::from_secs(20)),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_closed(), "{err}");
+    assert!(err.to_string().contains("keepalive"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    server.abort();
+}

@@ -392,6 +392,13 @@ impl Endpoint {
             };
             return Ok(Endpoint::Unix { path });
         }
+        if let Some((scheme, _)) = url.split_once("://")
+            && !matches!(scheme, "ws" | "wss")
+        {
+            return Err(invalid(&format!(
+                "the scheme `{scheme}` is not ws://, wss:// or unix:// (the app-server's --listen URL)"
+            )));
+        }
         let uri: Uri = url.parse().map_err(|e| {
             invalid(&format!(
                 "{e} (expected ws://HOST:PORT, wss://HOST[:PORT], unix://PATH or unix://)"
@@ -644,7 +651,8 @@ where
                         .unwrap_or_default();
                     let mut detail = status.canonical_reason().unwrap_or("").to_owned();
                     if !body.is_empty() {
-                        detail = format!("{detail} ({})", body.chars().take(300).collect::<String>());
+                        detail =
+                            format!("{detail} ({})", body.chars().take(300).collect::<String>());
                     }
                     if status.as_u16() == 401 && options.token.is_none() {
                         detail.push_str(
