@@ -1,0 +1,36 @@
+//! Images and text in one turn: a text item, an image by URL (`https://` or a `data:` URL) and
+//! a local image file (read by the app-server and sent inline).
+//!
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Run: `cargo run --example image_and_text -- path/to/picture.png`
+
+use codex_client::{Codex, CodexConfig, Input, InputItem, ThreadOptions};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let local = std::env::args().nth(1);
+    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let thread = codex.start_thread(ThreadOptions::new()).await?;
+
+    // Build the input item by item...
+    let mut input = Input::new()
+        .text("Describe each image in one sentence.")
+        .image_url("https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png");
+    if let Some(path) = &local {
+        // The path is read on the machine the app-server runs on.
+        let path = std::fs::canonicalize(path)?;
+        input = input.local_image(path);
+    }
+    let result = thread.run(input).await?;
+    println!("{}", result.final_response().unwrap_or("(no answer)"));
+
+    // ...or from a list: anything that converts into `InputItem` (a `&str` is a text item).
+    let follow_up = vec![
+        InputItem::text("Which of them has the most colours?"),
+        InputItem::text("Answer with one word."),
+    ];
+    let result = thread.run(follow_up).await?;
+    println!("{}", result.final_response().unwrap_or("(no answer)"));
+    codex.close().await;
+    Ok(())
+}
