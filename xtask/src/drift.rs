@@ -102,14 +102,26 @@ pub fn summarize(old: &Bundle, new: &Bundle, old_label: &str, new_label: &str) -
         &old_defs.difference(&new_defs).collect::<Vec<_>>(),
     );
     let mut changed = String::new();
-    for name in old_defs.intersection(&new_defs) {
-        let lines = field_changes(&old.definitions[*name], &new.definitions[*name]);
+    let mut doc_only = Vec::new();
+    // The envelopes' own definitions changed exactly when their method lists did: said above.
+    for name in old_defs
+        .intersection(&new_defs)
+        .filter(|n| !ENVELOPES.contains(&n.as_str()))
+    {
+        let (a, b) = (&old.definitions[*name], &new.definitions[*name]);
+        let lines = field_changes(a, b);
         if !lines.is_empty() {
             let _ = writeln!(changed, "- `{name}`: {}", lines.join("; "));
+        } else if a != b {
+            doc_only.push(name);
         }
     }
     if !changed.is_empty() {
         let _ = write!(out, "\nChanged definitions:\n{changed}");
+    }
+    if !doc_only.is_empty() {
+        out.push('\n');
+        list(&mut out, "documentation only", &doc_only);
     }
     out
 }
@@ -121,9 +133,10 @@ fn list<T: std::fmt::Display>(out: &mut String, what: &str, items: &[T]) {
     }
 }
 
-/// Field-level changes of one definition (also for enums and unions, compared as a whole).
+/// Field-level changes of one definition (also for enums and unions, compared as a whole);
+/// empty when only the documentation changed.
 fn field_changes(old: &Value, new: &Value) -> Vec<String> {
-    if old == new {
+    if strip_docs(old) == strip_docs(new) {
         return Vec::new();
     }
     let (Some(op), Some(np)) = (old["properties"].as_object(), new["properties"].as_object())
@@ -164,37 +177,29 @@ fn field_changes(old: &Value, new: &Value) -> Vec<String> {
             _ => {}
         }
     }
-    if lines.is_empty() && strip_docs(old) != strip_docs(new) {
+    if lines.is_empty() {
         lines.push(describe_shape_change(old, new));
     }
     lines
 }
 
+/// Changes of an enum or a union: the values / tagged variants added and removed, and for each
+/// tagged variant present in both, its own field changes.
 fn describe_shape_change(old: &Value, new: &Value) -> String {
-    let values = |v: &Value| -> BTreeSet<String> {
-        let mut set = BTreeSet::new();
-        for e in v["enum"].as_array().into_iter().flatten() {
-            set.insert(e.to_string());
-        }
-        for alt in v["oneOf"].as_array().into_iter().flatten() {
-            for e in alt["enum"].as_array().into_iter().flatten() {
-                set.insert(e.to_string());
-            }
-            if let Some(tag) = alt["properties"]["type"]["enum"][0].as_str() {
-                set.insert(format!("{{type: {tag}}}"));
-            }
-        }
-        set
-    };
-    let (a, b) = (values(old), values(new));
+    let (a, b) = (variants(old), variants(new));
     if a.is_empty() && b.is_empty() {
-        if strip_docs(old) == strip_docs(new) {
-            return "documentation changed".to_string();
-        }
         return "shape changed".to_string();
     }
-    let added: Vec<_> = b.difference(&a).cloned().collect();
-    let removed: Vec<_> = a.difference(&b).cloned().collect();
+    let added: Vec<&str> = b
+        .keys()
+        .filter(|k| !a.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = a
+        .keys()
+        .filter(|k| !b.contains_key(*k))
+        .map(String::as_str)
+        .collect();
     let mut parts = Vec::new();
     if !added.is_empty() {
         parts.push(format!("values added {}", added.join(", ")));
@@ -202,11 +207,39 @@ fn describe_shape_change(old: &Value, new: &Value) -> String {
     if !removed.is_empty() {
         parts.push(format!("values removed {}", removed.join(", ")));
     }
+    for (label, ov) in &a {
+        if let Some(nv) = b.get(label) {
+            let inner = field_changes(ov, nv);
+            if !inner.is_empty() {
+                parts.push(format!("{label}: {}", inner.join(", ")));
+            }
+        }
+    }
     if parts.is_empty() {
-        "documentation changed".to_string()
+        "shape changed".to_string()
     } else {
         parts.join("; ")
     }
+}
+
+/// The values of an enum (label → `null`) or the variants of a union tagged by `type` or
+/// `method` (label `{type: tag}` → the variant's schema).
+fn variants(v: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for e in v["enum"].as_array().into_iter().flatten() {
+        out.insert(e.to_string(), Value::Null);
+    }
+    for alt in v["oneOf"].as_array().into_iter().flatten() {
+        for e in alt["enum"].as_array().into_iter().flatten() {
+            out.insert(e.to_string(), Value::Null);
+        }
+        for key in ["type", "method"] {
+            if let Some(tag) = alt["properties"][key]["enum"][0].as_str() {
+                out.insert(format!("{{{key}: {tag}}}"), alt.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The schema without `description`s, so that doc-only edits do not count as type changes.
@@ -220,5 +253,114 @@ fn strip_docs(v: &Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.iter().map(strip_docs).collect()),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bundle(methods: &[&str], definitions: Value) -> Bundle {
+        let set: BTreeSet<String> = methods.iter().map(|m| m.to_string()).collect();
+        Bundle {
+            envelopes: ENVELOPES.iter().map(|e| (*e, set.clone())).collect(),
+            definitions: definitions
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    fn notification(method: &str) -> Value {
+        json!({"type": "object", "properties": {"method": {"enum": [method]}}})
+    }
+
+    #[test]
+    fn no_drift_is_a_header_and_counts_only() {
+        let defs = json!({"A": {"type": "object", "properties": {"x": {"type": "string"}}}});
+        let a = bundle(&["thread/start"], defs.clone());
+        let text = summarize(&a, &bundle(&["thread/start"], defs), "1.0.0", "1.0.0");
+        assert_eq!(
+            text,
+            "### Protocol changes from Codex 1.0.0 to 1.0.0\n\n\
+             ClientRequest: 1 → 1 methods\n\n\
+             ServerNotification: 1 → 1 methods\n\n\
+             ServerRequest: 1 → 1 methods\n\n\
+             Definitions: 1 → 1\n"
+        );
+    }
+
+    #[test]
+    fn methods_definitions_fields_and_values_are_reported() {
+        let old = bundle(
+            &["a", "gone"],
+            json!({
+                "Params": {"type": "object", "required": ["id"],
+                           "properties": {"id": {"type": "string"}, "old": {"type": "string"},
+                                          "n": {"type": "integer"}, "m": {"type": "string"}}},
+                "Voice": {"type": "string", "enum": ["x", "y"]},
+                "Doc": {"type": "object", "description": "old words",
+                        "properties": {"x": {"type": "string", "description": "a"}}},
+                "ServerNotification": {"oneOf": [notification("a"), notification("gone")]},
+                "Removed": {"type": "string"},
+            }),
+        );
+        let new = bundle(
+            &["a", "new"],
+            json!({
+                "Params": {"type": "object", "required": ["id", "m"],
+                           "properties": {"id": {"type": "string"}, "added": {"type": "string"},
+                                          "n": {"type": "string"}, "m": {"type": "string"}}},
+                "Voice": {"type": "string", "enum": ["x", "z"]},
+                "Doc": {"type": "object", "description": "new words",
+                        "properties": {"x": {"type": "string", "description": "b"}}},
+                "ServerNotification": {"oneOf": [notification("a"), notification("new")]},
+                "Added": {"type": "string"},
+            }),
+        );
+        let text = summarize(&old, &new, "0.163.0", "0.162.1");
+        for line in [
+            "### Protocol changes from Codex 0.163.0 to 0.162.1",
+            "ServerNotification: 2 → 2 methods\n- added (1): `new`\n- removed (1): `gone`",
+            "Definitions: 5 → 5\n- added (1): `Added`\n- removed (1): `Removed`",
+            "- `Params`: +`added` (optional); -`old`; `m` now required; `n` type changed",
+            "- `Voice`: values added \"z\"; values removed \"y\"",
+            "- documentation only (1): `Doc`",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
+        // The envelope definition is not repeated under "Changed definitions".
+        assert!(!text.contains("- `ServerNotification`"), "{text}");
+    }
+
+    #[test]
+    fn method_tagged_unions_name_the_methods() {
+        let old = json!({"oneOf": [notification("a"), notification("b")], "properties": {}});
+        let new = json!({"oneOf": [notification("a")], "properties": {}});
+        assert_eq!(
+            field_changes(&old, &new),
+            ["values removed {method: b}".to_string()]
+        );
+    }
+
+    #[test]
+    fn variants_present_in_both_report_their_own_fields() {
+        let text = |extra: Value| {
+            let mut props = json!({"type": {"enum": ["output_text"]}, "text": {"type": "string"}});
+            props
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"type": "object", "properties": props})
+        };
+        let old = json!({"oneOf": [text(json!({}))]});
+        let new = json!({"oneOf": [text(json!({"logprobs": {"type": "array"}}))]});
+        assert_eq!(
+            field_changes(&old, &new),
+            ["{type: output_text}: +`logprobs` (optional)".to_string()]
+        );
     }
 }

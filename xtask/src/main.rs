@@ -17,6 +17,7 @@ mod bump;
 mod codegen;
 mod demo;
 mod drift;
+mod manifest;
 mod runtime;
 mod schema;
 mod test;

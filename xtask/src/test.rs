@@ -50,6 +50,8 @@ pub fn run(workspace: &Path) -> Result<()> {
             .args(["doc", "--workspace", "--no-deps", "--locked"]),
     )?;
 
+    msrv_check(workspace)?;
+
     // Build everything the tests need while the network is still there.
     run_step(
         "build the test binaries",
@@ -96,6 +98,77 @@ pub fn run(workspace: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Checks the workspace with the declared MSRV toolchain (`rust-version` of the root manifest)
+/// when rustup has it installed; says loudly that it is skipped, and why, when it has not. (The
+/// clippy step's `incompatible_msrv` lint checks std API use against `rust-version` either way.)
+fn msrv_check(workspace: &Path) -> Result<()> {
+    let manifest = std::fs::read_to_string(workspace.join("Cargo.toml"))?;
+    let msrv = crate::manifest::workspace_package_field(&manifest, "rust-version")?;
+    let listed = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let Some(listed) = listed else {
+        println!(
+            "\n==> MSRV check SKIPPED: `rustup toolchain list` does not run here, so no Rust {msrv} \
+             toolchain can be found (clippy's incompatible_msrv lint still checked std API use)"
+        );
+        return Ok(());
+    };
+    let Some(toolchain) = msrv_toolchain(&listed, &msrv) else {
+        let names: Vec<&str> = listed
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        println!(
+            "\n==> MSRV check SKIPPED: no Rust {msrv} toolchain is installed (rustup has: {}). \
+             Install it with `rustup toolchain install {msrv} --profile minimal` to enable this \
+             step; clippy's incompatible_msrv lint still checked std API use against {msrv}.",
+            names.join(", ")
+        );
+        return Ok(());
+    };
+    let mut check = Command::new("rustup");
+    check
+        .current_dir(workspace)
+        .args(["run", &toolchain, "cargo", "check"])
+        .args(["--workspace", "--all-targets", "--locked"]);
+    // The outer cargo's choices must not leak into the MSRV toolchain's build.
+    for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN"] {
+        check.env_remove(var);
+    }
+    run_step(
+        &format!("MSRV check: cargo check with Rust {msrv} ({toolchain})"),
+        &mut check,
+    )
+}
+
+/// The installed toolchain (a line of `rustup toolchain list`) that is Rust `msrv`: `1.88`,
+/// `1.88.0`, `1.88-<host>` or `1.88.0-<host>`; the newest patch release when there are several.
+fn msrv_toolchain(listed: &str, msrv: &str) -> Option<String> {
+    let mut best: Option<(u64, String)> = None;
+    for name in listed.lines().filter_map(|l| l.split_whitespace().next()) {
+        let version = name.split('-').next().unwrap_or(name);
+        let Some(rest) = version.strip_prefix(msrv) else {
+            continue;
+        };
+        let patch = match rest.strip_prefix('.') {
+            None if rest.is_empty() => u64::MAX, // `1.88` tracks the newest 1.88.x
+            Some(p) if !p.contains('.') && msrv.matches('.').count() == 1 => match p.parse() {
+                Ok(p) => p,
+                Err(_) => continue,
+            },
+            _ => continue,
+        };
+        if best.as_ref().is_none_or(|(b, _)| patch > *b) {
+            best = Some((patch, name.to_string()));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
 /// The `unshare` prefix that gives a fresh network namespace with only `lo` up, if this machine
 /// can make one (as root directly, otherwise as a mapped user namespace).
 fn loopback_only_wrapper() -> Option<Vec<String>> {
@@ -138,4 +211,40 @@ fn wrap(wrapper: &[String], cmd: &Command) -> Command {
         wrapped.current_dir(dir);
     }
     wrapped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::msrv_toolchain;
+
+    const HERE: &str = "stable-x86_64-unknown-linux-gnu (active, default)\n\
+                        nightly-x86_64-unknown-linux-gnu\n\
+                        1.95.0-x86_64-unknown-linux-gnu\n";
+
+    #[test]
+    fn the_msrv_toolchain_is_found_by_version_only() {
+        assert_eq!(msrv_toolchain(HERE, "1.88"), None);
+        assert_eq!(
+            msrv_toolchain(HERE, "1.95").as_deref(),
+            Some("1.95.0-x86_64-unknown-linux-gnu")
+        );
+        let with =
+            format!("{HERE}1.88.0-x86_64-unknown-linux-gnu\n1.88.1-x86_64-unknown-linux-gnu\n");
+        assert_eq!(
+            msrv_toolchain(&with, "1.88").as_deref(),
+            Some("1.88.1-x86_64-unknown-linux-gnu")
+        );
+        assert_eq!(
+            msrv_toolchain("1.88-x86_64-unknown-linux-gnu\n1.88.0\n", "1.88").as_deref(),
+            Some("1.88-x86_64-unknown-linux-gnu")
+        );
+        // 1.8 is not 1.88, and 1.880 is not 1.88.
+        assert_eq!(msrv_toolchain("1.88.0-x86_64\n1.880.0\n", "1.8"), None);
+        assert_eq!(msrv_toolchain("1.880.0-x86_64\n", "1.88"), None);
+        // An MSRV with a patch number matches exactly.
+        assert_eq!(
+            msrv_toolchain("1.88.1-x\n1.88.0-x\n", "1.88.0").as_deref(),
+            Some("1.88.0-x")
+        );
+    }
 }
