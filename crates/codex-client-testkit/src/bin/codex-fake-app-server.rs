@@ -31,7 +31,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 
-const VERSION: &str = include_str!("../../../codex-client-protocol/CODEX_VERSION");
+// The pinned version through the protocol crate: a path outside this crate would not survive
+// packaging (`cargo publish` builds the crate alone).
+const VERSION: &str = codex_client_protocol::CODEX_VERSION;
 const WORDS: [&str; 8] = [
     "Hello",
     " world",
