@@ -23,6 +23,11 @@ const PIN_MENTIONS: &[(&str, &str)] = &[
     ("README.md", "Pinned Codex runtime: **{v}**"),
     ("README.md", "openai-codex-cli-bin=={v}"),
     ("crates/codex-client-protocol/README.md", "(codex {v})"),
+    ("docs/getting-started.md", "openai-codex-cli-bin=={v}"),
+    (
+        "docs/faq.md",
+        "`crates/codex-client-protocol/CODEX_VERSION` ({v})",
+    ),
 ];
 
 /// Everything the bump may write, relative to the workspace (files or directories).
@@ -31,6 +36,8 @@ const TOUCHED: &[&str] = &[
     "Cargo.lock",
     "README.md",
     "crates/codex-client-protocol/README.md",
+    "docs/getting-started.md",
+    "docs/faq.md",
     "crates/codex-client-protocol/CODEX_VERSION",
     "crates/codex-client-protocol/schema",
     "crates/codex-client-protocol/src/generated",
@@ -402,8 +409,8 @@ mod tests {
             "Pinned Codex runtime: **0.162.1** (one place)\n\
              pip install openai-codex-cli-bin==0.162.1\nhistory: 0.163.0 was nice\n"
         );
-        // The protocol crate's README is missing here: reported, not fatal.
-        assert_eq!(notes.len(), 1, "{notes:?}");
+        // The other documents are missing here: each reported, none fatal.
+        assert_eq!(notes.len(), PIN_MENTIONS.len() - 2, "{notes:?}");
         assert!(notes[0].contains("codex-client-protocol/README.md"));
         let _ = std::fs::remove_dir_all(&ws);
     }
