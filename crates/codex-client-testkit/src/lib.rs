@@ -9,6 +9,7 @@
 //! | [`ListeningAppServer`] | the real process in listen mode (`--listen ws://127.0.0.1:0`, `unix://PATH`), ready when its listener is |
 //! | [`AppServerHarness`] | all three, started and initialized in one call |
 //! | [`find_codex_binary`], [`require_codex_binary`] | binary discovery and the skip-or-fail rule for tests that need it |
+//! | [`user_texts`], [`agent_texts`], [`item_of_type`], [`TINY_PNG`] | assertion helpers over a turn's items, shared by the end-to-end suites |
 //!
 //! What it leaves to you: the client under test. The kit does not depend on the SDK
 //! (`codex-client`); an SDK test takes [`CodexSandbox::launch`] and spawns the process its own way.
@@ -43,6 +44,7 @@
 mod binary;
 mod error;
 mod harness;
+mod items;
 mod listen;
 mod mock;
 mod raw;
@@ -54,6 +56,7 @@ pub use binary::{
 };
 pub use error::Error;
 pub use harness::{AppServerHarness, STARTUP_TIMEOUT};
+pub use items::{TINY_PNG, agent_texts, item_of_type, user_texts};
 pub use listen::ListeningAppServer;
 pub use mock::{ExecCommand, Matcher, MockModel, MockResponse, RecordedRequest, StallGate};
 pub use raw::{RawAppServer, STDERR_TAIL_LINES};
