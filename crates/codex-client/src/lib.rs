@@ -7,6 +7,9 @@
 //!   [`TurnHandle`] → [`TurnResult`]. Start, resume, fork, list, read, archive and name threads;
 //!   run a turn to its result or stream it; steer and interrupt; answer approvals in the turn's
 //!   stream or with a client-wide handler (fail-closed by default).
+//! - **The blocking facade** ([`blocking`]): the same API for synchronous programs, with the
+//!   same names and arguments (switch by changing an import), iterators where async has
+//!   streams, usable from many OS threads at once; no tokio knowledge required.
 //! - **The connection core**: start `codex app-server` (or take any [`Transport`]), perform the
 //!   handshake, send typed requests for every method of the pinned protocol and match their
 //!   responses, route the server's notifications to per-turn, per-thread and global streams
@@ -18,6 +21,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`api`] | [`Codex`], [`CodexConfig`], [`Thread`], [`TurnHandle`], [`TurnControl`], [`TurnResult`], [`Input`], [`ThreadOptions`], [`TurnOptions`], [`ApprovalMode`], [`Sandbox`] |
+//! | [`blocking`] | the blocking twin: [`blocking::Codex`], [`blocking::Thread`], [`blocking::TurnHandle`] (an iterator), [`blocking::TurnControl`], [`blocking::NotificationStream`] |
 //! | [`transport`] | the [`Transport`] abstraction: stdio child, in-memory pair, your own |
 //! | `spawn` | binary discovery ([`find_codex_binary`]) and the command line ([`SpawnConfig`]) |
 //! | `connection` | [`Connection`]: reader and writer tasks, requests, handshake, close |
@@ -58,6 +62,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod blocking;
 mod config;
 mod connection;
 mod error;

@@ -1,0 +1,244 @@
+//! The blocking [`Codex`]: the entry point of the blocking facade, mirroring
+//! [`crate::Codex`] method for method (spawn, close, the thread calls, `request::<M>()`,
+//! the global notification stream), each one a `wait` on the async call.
+
+use super::notifications::NotificationStream;
+use super::runtime::Shared;
+use super::thread::Thread;
+use crate::api::{CodexConfig, ListThreads, ThreadOptions, ThreadPage};
+use crate::connection::{Connection, ServerInfo};
+use crate::error::{ClosedInfo, Result};
+use crate::proto::ClientMethod;
+use crate::transport::ConnectOptions;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A Codex app-server and the threads on it, for synchronous programs. Cheap to clone, `Send`
+/// and `Sync`: share it between OS threads freely; all clones, and every [`Thread`] and
+/// [`TurnHandle`](super::TurnHandle) made from them, share one app-server and one runtime.
+/// When the last of them is dropped, the app-server is closed (gracefully, bounded) and
+/// reaped, and the runtime stops.
+///
+/// ```no_run
+/// use codex_client::blocking::{Codex, CodexConfig, ThreadOptions};
+///
+/// fn main() -> Result<(), codex_client::Error> {
+///     let codex = Codex::spawn(CodexConfig::new())?;
+///     let thread = codex.start_thread(ThreadOptions::new())?;
+///     let result = thread.run("Say hello in one sentence.")?;
+///     println!("{}", result.final_response().unwrap_or_default());
+///     codex.close();
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Codex {
+    inner: crate::api::Codex,
+    shared: Arc<Shared>,
+}
+
+impl Codex {
+    /// Runs one async call of this client to completion on the calling thread.
+    fn wait<F: Future>(&self, future: F) -> F::Output {
+        self.shared.wait(future)
+    }
+
+    /// Builds the runtime, then runs `connecting` (an async constructor) on it.
+    fn start(connecting: impl Future<Output = Result<crate::api::Codex>>) -> Result<Self> {
+        let shared = Shared::new()?;
+        let inner = shared.wait(connecting)?;
+        shared.adopt(inner.connection());
+        Ok(Codex { inner, shared })
+    }
+
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(super) fn thread(&self, inner: crate::api::Thread) -> Thread {
+        Thread::new(inner, self.clone())
+    }
+
+    /// Starts `codex app-server` as configured and performs the handshake (see
+    /// [`crate::Codex::spawn`]). Starts the client's runtime first; no tokio setup is needed.
+    ///
+    /// ```no_run
+    /// let codex = codex_client::blocking::Codex::spawn(codex_client::CodexConfig::new())?;
+    /// println!("{:?}", codex.metadata());
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn spawn(config: CodexConfig) -> Result<Self> {
+        Self::start(crate::api::Codex::spawn(config))
+    }
+
+    /// Connects to a running app-server (`ws://`, `wss://`, `unix://PATH`, `unix://`) and
+    /// performs the handshake (see [`crate::Codex::connect`]).
+    ///
+    /// ```no_run
+    /// use codex_client::transport::ConnectOptions;
+    /// let options = ConnectOptions::new().bearer_token("s3cret");
+    /// let codex = codex_client::blocking::Codex::connect("ws://127.0.0.1:4500", &options, codex_client::CodexConfig::new())?;
+    /// # drop(codex);
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn connect(url: &str, options: &ConnectOptions, config: CodexConfig) -> Result<Self> {
+        Self::start(crate::api::Codex::connect(url, options, config))
+    }
+
+    /// The underlying async connection: its synchronous accessors (`stats()`, `pid()`,
+    /// `closed()`, `stderr_tail()`, ...) are usable as is.
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) {
+    /// println!("{:?} {:?}", codex.connection().pid(), codex.connection().stats());
+    /// # }
+    /// ```
+    pub fn connection(&self) -> &Connection {
+        self.inner.connection()
+    }
+
+    /// What the server said at `initialize` (see [`crate::Codex::metadata`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) {
+    /// if let Some(info) = codex.metadata() {
+    ///     println!("{} ({:?})", info.user_agent, info.server_version);
+    /// }
+    /// # }
+    /// ```
+    pub fn metadata(&self) -> Option<&ServerInfo> {
+        self.inner.metadata()
+    }
+
+    /// A typed request for any method of the protocol (see [`crate::Codex::request`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// use codex_client::protocol::methods::ModelList;
+    /// let models = codex.request::<ModelList>(Default::default())?;
+    /// println!("{} models", models.data.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn request<M: ClientMethod>(&self, params: M::Params) -> Result<M::Response> {
+        self.wait(self.inner.request::<M>(params))
+    }
+
+    /// Every notification that no turn or thread stream takes, as an iterator (see
+    /// [`crate::Codex::notifications`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// for notification in codex.notifications() {
+    ///     println!("{}", notification?.method());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn notifications(&self) -> NotificationStream {
+        NotificationStream::new(self.inner.notifications(), self.shared.clone())
+    }
+
+    /// Closes gracefully (see [`crate::Codex::close`]); every open iterator ends with
+    /// `Err(Error::Closed)` then `None`, on whatever thread it is being iterated. Idempotent.
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) {
+    /// let info = codex.close();
+    /// println!("{info}");
+    /// # }
+    /// ```
+    pub fn close(&self) -> Arc<ClosedInfo> {
+        self.wait(self.inner.close())
+    }
+
+    /// Starts a thread (see [`crate::Codex::start_thread`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// use codex_client::{Sandbox, ThreadOptions};
+    /// let thread = codex.start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly))?;
+    /// println!("{} {:?}", thread.id(), thread.sandbox());
+    /// # Ok(()) }
+    /// ```
+    pub fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
+        self.wait(self.inner.start_thread(options))
+            .map(|t| self.thread(t))
+    }
+
+    /// Resumes a stored thread (see [`crate::Codex::resume_thread`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// let thread = codex.resume_thread("thr_123", codex_client::ThreadOptions::new())?;
+    /// println!("{} earlier turns", thread.turns().len());
+    /// # Ok(()) }
+    /// ```
+    pub fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
+        self.wait(self.inner.resume_thread(thread_id, options))
+            .map(|t| self.thread(t))
+    }
+
+    /// Forks a thread into a new one (see [`crate::Codex::fork_thread`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// let fork = codex.fork_thread("thr_123", codex_client::ThreadOptions::new())?;
+    /// println!("forked from {:?}", fork.info().forked_from_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
+        self.wait(self.inner.fork_thread(thread_id, options))
+            .map(|t| self.thread(t))
+    }
+
+    /// Lists stored threads, one page at a time (see [`crate::Codex::list_threads`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// let page = codex.list_threads(codex_client::ListThreads::new().limit(10))?;
+    /// println!("{} threads, more: {}", page.threads.len(), page.next_cursor.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn list_threads(&self, query: ListThreads) -> Result<ThreadPage> {
+        self.wait(self.inner.list_threads(query))
+    }
+
+    /// Reads a thread, with its turns if asked (see [`crate::Codex::read_thread`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// let thread = codex.read_thread("thr_123", true)?;
+    /// println!("{} turns", thread.turns.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn read_thread(
+        &self,
+        thread_id: &str,
+        include_turns: bool,
+    ) -> Result<crate::proto::Thread> {
+        self.wait(self.inner.read_thread(thread_id, include_turns))
+    }
+
+    /// Archives a thread by id (see [`crate::Codex::archive_thread`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// codex.archive_thread("thr_123")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn archive_thread(&self, thread_id: &str) -> Result<()> {
+        self.wait(self.inner.archive_thread(thread_id))
+    }
+
+    /// Unarchives a thread by id and returns it (see [`crate::Codex::unarchive_thread`]).
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
+    /// let thread = codex.unarchive_thread("thr_123")?;
+    /// println!("{}", thread.preview());
+    /// # Ok(()) }
+    /// ```
+    pub fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
+        self.wait(self.inner.unarchive_thread(thread_id))
+            .map(|t| self.thread(t))
+    }
+}
