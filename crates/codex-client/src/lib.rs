@@ -80,6 +80,10 @@ pub use api::{
     ApprovalMode, Codex, CodexConfig, Input, InputItem, ListThreads, Sandbox, Thread,
     ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
 };
+pub use api::{
+    ChatgptLogin, CommandExec, DeviceCodeLogin, ExecOutput, GoalControl, GoalHandle, GoalOptions,
+    GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
+};
 pub use config::{ClientInfo, ConnectionConfig};
 pub use connection::{Connection, RequestOptions, ServerInfo};
 pub use error::{ClosedInfo, Error, OVERLOADED_CODE, Result};

@@ -9,6 +9,10 @@
 //! | `input` | [`Input`], [`InputItem`] |
 //! | `options` | [`ThreadOptions`], [`TurnOptions`], [`ListThreads`] |
 //! | `presets` | [`ApprovalMode`], [`Sandbox`] |
+//! | `account` | login (API key as a [`Secret`], [`ChatgptLogin`], [`DeviceCodeLogin`]), account, logout, rate limits, usage |
+//! | `goal` | [`GoalHandle`] (a goal as one logical turn), [`GoalControl`], [`GoalResult`], [`GoalOptions`], the goal calls on [`Thread`] |
+//! | `models` | the model catalog and the provider's capabilities |
+//! | `extras` | review ([`Thread::review`]), command exec ([`CommandExec`]), file system, config, MCP, skills |
 //!
 //! Everything here is built on the connection core ([`Connection`](crate::Connection)) and adds
 //! no task or lock of its own: a turn's stream *is* the router's per-turn stream, so many turns
@@ -16,15 +20,22 @@
 //! twin is mechanical: every call is an `async fn` with owned or borrowed plain arguments, and
 //! the one stream ([`TurnHandle`]) maps to an iterator.
 
+mod account;
 mod codex;
+mod extras;
+mod goal;
 mod input;
+mod models;
 mod options;
 mod presets;
 mod result;
 mod thread;
 mod turn;
 
+pub use account::{ChatgptLogin, DeviceCodeLogin, Secret};
 pub use codex::{Codex, CodexConfig, ThreadPage};
+pub use extras::{CommandExec, ExecOutput};
+pub use goal::{GoalControl, GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS};
 pub use input::{Input, InputItem};
 pub use options::{ListThreads, ThreadOptions, TurnOptions};
 pub use presets::{ApprovalMode, Sandbox};

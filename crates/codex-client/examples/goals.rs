@@ -1,0 +1,61 @@
+//! Goals: give a thread an objective and let Codex work on it over as many turns as it takes,
+//! followed as one logical turn — one start, one completion, every turn's items and usage
+//! merged. Prints the agent's messages and goal updates as they come, and pauses the goal on
+//! Ctrl-C.
+//!
+//! Needs `codex` installed and logged in (`codex login`); found through `CODEX_BIN`, then
+//! `PATH`. Run: `cargo run --example goals -- "Write a haiku about Rust, then mark the goal complete"`.
+
+use codex_client::protocol::ServerNotification;
+use codex_client::{Codex, CodexConfig, GoalOptions, ThreadOptions, TurnEvent};
+use futures::StreamExt;
+use std::io::Write;
+
+#[tokio::main]
+async fn main() -> Result<(), codex_client::Error> {
+    let objective = std::env::args().nth(1).unwrap_or_else(|| {
+        "Write a haiku about Rust's borrow checker, then mark the goal complete.".to_owned()
+    });
+    let codex = Codex::spawn(CodexConfig::new()).await?;
+    // A goal needs a persisted (non-ephemeral), idle thread.
+    let thread = codex.start_thread(ThreadOptions::new()).await?;
+
+    let options = GoalOptions::new().token_budget(200_000);
+    let mut goal = thread.start_goal_with(&objective, options).await?;
+    println!("goal started: logical turn {}", goal.id());
+
+    let control = goal.control();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\npausing the goal…");
+            let _ = control.interrupt().await;
+        }
+    });
+
+    while let Some(event) = goal.next().await {
+        let TurnEvent::Notification(n) = event? else {
+            continue;
+        };
+        match &*n {
+            ServerNotification::ItemAgentMessageDelta(delta) => {
+                print!("{}", delta.delta);
+                std::io::stdout().flush().ok();
+            }
+            ServerNotification::ThreadGoalUpdated(update) => println!(
+                "\n[goal {}: {} tokens, {} s]",
+                update.goal.status, update.goal.tokens_used, update.goal.time_used_seconds
+            ),
+            _ => {}
+        }
+    }
+
+    let done = goal.run().await?;
+    println!(
+        "\ngoal ended: {:?} after {} turns; final answer: {}",
+        done.status(),
+        done.turn_ids.len(),
+        done.final_response().unwrap_or("(none)")
+    );
+    codex.close().await;
+    Ok(())
+}

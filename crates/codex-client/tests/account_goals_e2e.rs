@@ -1,0 +1,443 @@
+//! Login and account, goals, models, review, command exec, file system and config against the
+//! real `codex app-server`, offline: the test kit's mock model on 127.0.0.1 and its sandbox.
+//! Skipped loudly when the binary is missing, unless CODEX_CLIENT_REQUIRE_APP_SERVER=1.
+//!
+//! Every wait is bounded (`TIMEOUT`); nothing sleeps and hopes. The device-code login is not
+//! started here: the server asks auth.openai.com for the code before it answers (its handle is
+//! tested against a scripted server in `src/api/account.rs`).
+
+use codex_client::protocol::{
+    Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, ServerNotification,
+    ThreadGoalStatus, ThreadItem, TurnStatus,
+};
+use codex_client::{
+    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, GoalOptions, Sandbox,
+    SpawnConfig, Thread, ThreadOptions, TurnEvent,
+};
+use codex_client_testkit::{CodexSandbox, MockModel, MockResponse};
+use futures::StreamExt;
+use std::future::Future;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Field order = drop order: the client (and its process) first, then directories, then mock.
+struct Env {
+    codex: Codex,
+    sandbox: CodexSandbox,
+    mock: MockModel,
+}
+
+async fn start(name: &str) -> Option<Env> {
+    start_with(name, |s| s).await
+}
+
+async fn start_with(name: &str, edit: impl FnOnce(CodexSandbox) -> CodexSandbox) -> Option<Env> {
+    let binary = codex_client_testkit::require_codex_binary(name)?;
+    let mock = MockModel::start().await.expect("mock model");
+    let sandbox = edit(CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
+    let launch = sandbox.launch();
+    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
+        .env_clear(launch.env_clear)
+        .cwd(&launch.cwd);
+    for (k, v) in &launch.env {
+        spawn = spawn.env(k, v);
+    }
+    let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
+    let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
+        .await
+        .expect("spawn + initialize");
+    Some(Env {
+        codex,
+        sandbox,
+        mock,
+    })
+}
+
+impl Env {
+    /// A persisted thread in the sandbox's workdir: no approvals, read-only.
+    async fn thread(&self) -> Thread {
+        let options = ThreadOptions::new()
+            .cwd(self.sandbox.workdir())
+            .approval_mode(ApprovalMode::DenyAll)
+            .sandbox(Sandbox::ReadOnly);
+        self.codex
+            .start_thread(options)
+            .await
+            .expect("thread/start")
+    }
+}
+
+async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(TIMEOUT, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
+fn agent_texts(items: &[ThreadItem]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            ThreadItem::AgentMessage(m) => Some(m.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+// ----- login and account -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn api_key_login_is_the_bearer_the_mock_receives_then_logout() {
+    const KEY: &str = "sk-test-e2e-0123456789";
+    // A provider that needs OpenAI auth: codex then sends the stored key as the bearer token.
+    let Some(env) = start_with("api_key_login", |s| {
+        s.config("model_providers.mock.requires_openai_auth", "true")
+    })
+    .await
+    else {
+        return;
+    };
+    let before = within("account/read", env.codex.account(false))
+        .await
+        .unwrap();
+    assert!(before.requires_openai_auth);
+    assert_eq!(before.account, None);
+
+    within("login", env.codex.login_api_key(KEY))
+        .await
+        .expect("api key login");
+    let after = within("account/read", env.codex.account(true))
+        .await
+        .unwrap();
+    assert_eq!(after.account, Some(Account::ApiKey));
+
+    env.mock.push(MockResponse::message("authorized"));
+    let thread = env.thread().await;
+    let result = within("turn", thread.run("hello")).await.expect("turn");
+    assert_eq!(result.final_response(), Some("authorized"));
+    let request = env.mock.requests().pop().expect("a model request");
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+
+    // Rate limits and usage need a ChatGPT login: a JSON-RPC error, not a hang.
+    let limits = within("rate limits", env.codex.rate_limits()).await;
+    assert!(matches!(limits, Err(Error::Rpc { .. })), "{limits:?}");
+    let usage = within("usage", env.codex.token_usage(None)).await;
+    assert!(matches!(usage, Err(Error::Rpc { .. })), "{usage:?}");
+
+    within("logout", env.codex.logout()).await.expect("logout");
+    let out = within("account/read", env.codex.account(false))
+        .await
+        .unwrap();
+    assert_eq!(out.account, None);
+}
+
+#[tokio::test]
+async fn chatgpt_login_starts_offline_and_cancel_completes_it() {
+    let Some(env) = start("chatgpt_login").await else {
+        return;
+    };
+    let mut login = within("login/start", env.codex.login_chatgpt())
+        .await
+        .expect("chatgpt login starts without network");
+    assert!(!login.login_id().is_empty());
+    assert!(
+        login.auth_url().starts_with("https://auth.openai.com/"),
+        "{}",
+        login.auth_url()
+    );
+    assert!(format!("{login:?}").contains(login.login_id()));
+    let status = within("cancel", login.cancel()).await.expect("cancel");
+    assert_eq!(status, CancelLoginAccountStatus::Canceled);
+    let done = within("completion", login.wait())
+        .await
+        .expect("completion");
+    assert_eq!(done.login_id.as_deref(), Some(login.login_id()));
+    assert!(!done.success);
+    assert!(done.error.is_some());
+}
+
+// ----- models ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn models_list_with_and_without_hidden_and_provider_capabilities() {
+    let Some(env) = start("models").await else {
+        return;
+    };
+    let visible = within("model/list", env.codex.models(false)).await.unwrap();
+    assert!(!visible.is_empty(), "the bundled catalog answers offline");
+    assert!(visible.iter().all(|m| !m.hidden));
+    let all = within("model/list hidden", env.codex.models(true))
+        .await
+        .unwrap();
+    assert!(all.len() >= visible.len());
+    for model in &visible {
+        assert!(all.iter().any(|m| m.id == model.id), "{} missing", model.id);
+    }
+    let caps = within("capabilities", env.codex.model_provider_capabilities())
+        .await
+        .unwrap();
+    let _ = (caps.web_search, caps.image_generation);
+}
+
+// ----- goals -------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_goal_runs_as_one_logical_turn_over_several_physical_turns() {
+    let Some(env) = start("goal_turns").await else {
+        return;
+    };
+    // Each mock answer reports 15 tokens: a budget of 40 lasts three turns (15, 30, 45).
+    env.mock.set_default(MockResponse::message("still working"));
+    let thread = env.thread().await;
+    let mut goal = within(
+        "goal start",
+        thread.start_goal_with("Write a haiku", GoalOptions::new().token_budget(40)),
+    )
+    .await
+    .expect("goal starts");
+    let logical = goal.id().to_owned();
+    let (mut started, mut completed, mut goal_updates) = (0, 0, 0);
+    while let Some(event) = within("goal event", goal.next()).await {
+        let TurnEvent::Notification(n) = event.expect("event") else {
+            continue;
+        };
+        match &*n {
+            ServerNotification::TurnStarted(s) => {
+                started += 1;
+                assert_eq!(s.turn.id, logical);
+            }
+            ServerNotification::TurnCompleted(c) => {
+                completed += 1;
+                assert_eq!(c.turn.id, logical);
+            }
+            ServerNotification::ThreadGoalUpdated(_) => goal_updates += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        (started, completed),
+        (1, 1),
+        "one logical start and completion"
+    );
+    assert!(goal_updates >= 2);
+    let done = within("goal result", goal.run())
+        .await
+        .expect("goal result");
+    assert!(done.turn_ids.len() >= 2, "{:?}", done.turn_ids);
+    assert_eq!(done.turn_ids[0], logical);
+    assert_eq!(done.turn.id, logical);
+    assert_eq!(done.status(), Some(&ThreadGoalStatus::BudgetLimited));
+    assert_eq!(done.turn.status, TurnStatus::Completed);
+    let texts = agent_texts(&done.turn.items);
+    assert_eq!(
+        texts.len(),
+        done.turn_ids.len(),
+        "one answer per physical turn: {texts:?}"
+    );
+    assert!(
+        done.turn
+            .usage
+            .as_ref()
+            .is_some_and(|u| u.total.total_tokens >= 40)
+    );
+    assert_eq!(done.final_response(), Some("still working"));
+    assert_eq!(env.mock.request_count(), done.turn_ids.len());
+
+    // The thread is usable for an ordinary turn afterwards, and the goal is not swallowing it.
+    env.mock.push(MockResponse::message("ordinary"));
+    let ordinary = within("ordinary turn", thread.run("hi"))
+        .await
+        .expect("turn");
+    assert_eq!(ordinary.final_response(), Some("ordinary"));
+    assert_eq!(
+        within("goal/get", thread.goal())
+            .await
+            .unwrap()
+            .map(|g| g.status),
+        Some(ThreadGoalStatus::BudgetLimited)
+    );
+}
+
+#[tokio::test]
+async fn interrupting_a_goal_pauses_it_and_ends_the_logical_turn() {
+    let Some(env) = start("goal_interrupt").await else {
+        return;
+    };
+    env.mock.set_default(
+        MockResponse::deltas(["working", " on", " it"]).with_delay(Duration::from_millis(50)),
+    );
+    let thread = env.thread().await;
+    let goal = within("goal start", thread.start_goal("Keep going"))
+        .await
+        .unwrap();
+    let control = goal.control();
+    let running = tokio::spawn(goal.run());
+    within("interrupt", control.interrupt())
+        .await
+        .expect("interrupt");
+    let done = within("goal end", running)
+        .await
+        .unwrap()
+        .expect("goal result");
+    assert_eq!(done.status(), Some(&ThreadGoalStatus::Paused));
+    assert!(matches!(
+        done.turn.status,
+        TurnStatus::Interrupted | TurnStatus::Completed
+    ));
+    assert!(
+        within("steer after end", control.steer("more"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn goal_preconditions_are_checked_before_anything_is_set() {
+    let Some(env) = start("goal_preconditions").await else {
+        return;
+    };
+    let thread = env.thread().await;
+    for objective in [
+        "",
+        "   ",
+        &"x".repeat(codex_client::MAX_GOAL_OBJECTIVE_CHARS + 1),
+    ] {
+        let err = thread.start_goal(objective).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidOptions(_)), "{err:?}");
+    }
+    let ephemeral = env
+        .codex
+        .start_thread(
+            ThreadOptions::new()
+                .cwd(env.sandbox.workdir())
+                .ephemeral(true),
+        )
+        .await
+        .unwrap();
+    let err = ephemeral.start_goal("Do it").await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidOptions(ref m) if m.contains("persisted")),
+        "{err:?}"
+    );
+    assert_eq!(within("goal/get", thread.goal()).await.unwrap(), None);
+    assert_eq!(env.mock.request_count(), 0);
+}
+
+// ----- review, command exec, file system, config -------------------------------------------------
+
+#[tokio::test]
+async fn review_start_returns_a_turn_handle_that_completes() {
+    let Some(env) = start("review").await else {
+        return;
+    };
+    env.mock
+        .set_default(MockResponse::message("Looks fine to me."));
+    let thread = env.thread().await;
+    let target = ReviewTarget::Custom(codex_client::protocol::CustomReviewTarget {
+        instructions: "Review the empty workspace.".to_owned(),
+    });
+    let review = within("review/start", thread.review(target))
+        .await
+        .expect("review");
+    assert!(!review.id().is_empty());
+    let result = within("review turn", review.run())
+        .await
+        .expect("review result");
+    assert_eq!(result.status, TurnStatus::Completed);
+    assert!(env.mock.request_count() >= 1);
+}
+
+#[tokio::test]
+async fn command_exec_streams_its_output_then_exits() {
+    let Some(env) = start("command_exec").await else {
+        return;
+    };
+    let params = serde_json::from_value(serde_json::json!({
+        "command": ["sh", "-c", "echo one; echo two >&2; echo three"],
+        "cwd": env.sandbox.workdir(),
+    }))
+    .unwrap();
+    let mut exec = within("exec start", env.codex.exec_streaming(params))
+        .await
+        .unwrap();
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    while let Some(chunk) = within("exec output", exec.next()).await {
+        let chunk = chunk.expect("chunk");
+        match chunk.stream {
+            CommandExecOutputStream::Stdout => stdout.extend(chunk.data),
+            CommandExecOutputStream::Stderr => stderr.extend(chunk.data),
+            other => panic!("unexpected stream {other}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&stdout), "one\nthree\n");
+    assert_eq!(String::from_utf8_lossy(&stderr), "two\n");
+    let done = within("exec exit", exec.wait()).await.expect("exit");
+    assert_eq!(done.exit_code, 0);
+    assert!(done.stdout.is_empty(), "streamed output is not repeated");
+
+    let buffered = within("exec", env.codex.exec(["sh", "-c", "echo hi; exit 3"]))
+        .await
+        .unwrap();
+    assert_eq!((buffered.stdout.as_str(), buffered.exit_code), ("hi\n", 3));
+}
+
+#[tokio::test]
+async fn file_system_and_config_calls() {
+    let Some(env) = start("fs_config").await else {
+        return;
+    };
+    let dir = env.sandbox.workdir().join("sub");
+    let file = dir.join("notes.txt");
+    within("mkdir", env.codex.create_directory(&dir, true))
+        .await
+        .unwrap();
+    within("write", env.codex.write_file(&file, b"hello\x00world"))
+        .await
+        .unwrap();
+    assert_eq!(
+        within("read", env.codex.read_file(&file)).await.unwrap(),
+        b"hello\x00world"
+    );
+    let entries = within("readdir", env.codex.read_directory(&dir))
+        .await
+        .unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| e.file_name.as_str())
+            .collect::<Vec<_>>(),
+        ["notes.txt"]
+    );
+    let copy = dir.join("copy.txt");
+    within("copy", env.codex.copy_path(&file, &copy, false))
+        .await
+        .unwrap();
+    assert!(
+        !within("meta", env.codex.file_metadata(&copy))
+            .await
+            .unwrap()
+            .is_directory
+    );
+    within("remove", env.codex.remove_path(&dir, true))
+        .await
+        .unwrap();
+    assert!(!dir.exists());
+    let relative = env.codex.read_file("relative.txt").await.unwrap_err();
+    assert!(matches!(relative, Error::InvalidOptions(_)));
+
+    let config = within("config/read", env.codex.config(None)).await.unwrap();
+    assert_eq!(
+        config.config.model.as_deref(),
+        Some(codex_client_testkit::MOCK_MODEL_NAME)
+    );
+    let servers = within("mcp status", env.codex.mcp_servers()).await.unwrap();
+    assert!(servers.is_empty());
+    let workdir = env.sandbox.workdir();
+    let skills = within("skills", env.codex.skills(&[workdir.to_str().unwrap()]))
+        .await
+        .unwrap();
+    assert_eq!(skills.len(), 1);
+}
