@@ -69,7 +69,7 @@ pub(super) fn spawn(config: &SpawnConfig, max_line_bytes: usize) -> Result<Trans
     // A pipe holds 64 KiB: read it whole, so that one wake-up carries many lines.
     let incoming = FramedRead::with_capacity(
         stdout,
-        LinesCodec::new_with_max_length(max_line_bytes),
+        Utf8Tolerant(LinesCodec::new_with_max_length(max_line_bytes)),
         64 * 1024,
     )
     .map(move |item| {
@@ -100,6 +100,48 @@ pub(super) fn spawn(config: &SpawnConfig, max_line_bytes: usize) -> Result<Trans
             stderr_done,
         }),
     })
+}
+
+/// What the reader gets in place of a line that is not UTF-8: not JSON, so it is counted and
+/// reported as a malformed line like any other.
+const NOT_UTF8: &str = "<a line that is not valid UTF-8>";
+
+/// [`LinesCodec`], except that a line that is not UTF-8 does not end the stream: `LinesCodec`
+/// has already consumed that line when it reports the error, and `FramedRead` ends the stream
+/// after any decoder error, so one bad byte from the server would otherwise close the
+/// connection. It becomes [`NOT_UTF8`] instead.
+struct Utf8Tolerant(LinesCodec);
+
+impl Utf8Tolerant {
+    fn tolerate(
+        result: Result<Option<String>, LinesCodecError>,
+    ) -> Result<Option<String>, LinesCodecError> {
+        match result {
+            Err(LinesCodecError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Ok(Some(NOT_UTF8.to_owned()))
+            }
+            other => other,
+        }
+    }
+}
+
+impl tokio_util::codec::Decoder for Utf8Tolerant {
+    type Item = String;
+    type Error = LinesCodecError;
+
+    fn decode(
+        &mut self,
+        buf: &mut tokio_util::bytes::BytesMut,
+    ) -> Result<Option<String>, LinesCodecError> {
+        Self::tolerate(self.0.decode(buf))
+    }
+
+    fn decode_eof(
+        &mut self,
+        buf: &mut tokio_util::bytes::BytesMut,
+    ) -> Result<Option<String>, LinesCodecError> {
+        Self::tolerate(self.0.decode_eof(buf))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
