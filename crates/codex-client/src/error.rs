@@ -111,6 +111,21 @@ pub enum Error {
     #[error("{0}")]
     TurnFailed(Box<crate::api::TurnFailure>),
 
+    /// A turn's stream had no event for its inactivity timeout
+    /// ([`TurnOptions::inactivity_timeout`](crate::TurnOptions::inactivity_timeout)) and the
+    /// server's record of the turn did not show it finished. The stream ends after this error;
+    /// the turn may still be running on the server.
+    #[error("turn {turn_id} had no event for {idle:?} and is not finished: {server_says}")]
+    TurnTimeout {
+        /// The turn's id.
+        turn_id: String,
+        /// The inactivity timeout that expired.
+        idle: Duration,
+        /// What the server said when asked (`thread/read`): the turn's status, that it does
+        /// not know the turn, or why the question failed.
+        server_says: String,
+    },
+
     /// Options that cannot be combined (refused before anything was sent).
     #[error("invalid options: {0}")]
     InvalidOptions(String),

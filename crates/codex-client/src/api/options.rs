@@ -354,6 +354,7 @@ pub struct TurnOptions {
     sandbox_policy: Option<SandboxPolicy>,
     pub(crate) approvals_in_stream: bool,
     pub(crate) start_timeout: Option<Duration>,
+    pub(crate) inactivity_timeout: Option<Duration>,
 }
 
 impl TurnOptions {
@@ -439,6 +440,30 @@ impl TurnOptions {
     /// ```
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = Some(timeout);
+        self
+    }
+
+    /// The turn watchdog: when the turn's stream has had no event for `timeout`, the handle
+    /// asks the server for its record of the turn (`thread/read` with turns) instead of waiting
+    /// on. If the server says the turn finished, the stream ends with a `turn/completed` built
+    /// from that record (so [`TurnHandle::run`](crate::TurnHandle::run) returns the real
+    /// outcome); otherwise — still in progress, unknown to the server, or no answer — with
+    /// [`Error::TurnTimeout`](crate::Error::TurnTimeout). Either way the stream never waits
+    /// forever, even when the server loses a turn's `turn/completed` (it has happened in some
+    /// app-server versions).
+    ///
+    /// Off by default. Pick a timeout longer than the longest silence a healthy turn can have:
+    /// a long tool call, or an approval waiting for you (for approvals the connection's
+    /// server-request timeout bounds that wait). After a `TurnTimeout` the turn may still be
+    /// running on the server: [`TurnControl::interrupt`](crate::TurnControl::interrupt) it if
+    /// you give up on it.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().inactivity_timeout(std::time::Duration::from_secs(600));
+    /// # let _ = o;
+    /// ```
+    pub fn inactivity_timeout(mut self, timeout: Duration) -> Self {
+        self.inactivity_timeout = Some(timeout);
         self
     }
 

@@ -8,15 +8,21 @@
 
 use super::input::Input;
 use super::result::{Collector, TurnResult};
+use crate::RequestOptions;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::proto::methods::ThreadRead;
 use crate::proto::methods::{TurnInterrupt, TurnSteer};
+use crate::proto::{ServerNotification, ThreadReadParams, TurnStatus};
 use crate::proto::{TurnInterruptParams, TurnSteerParams};
 use crate::router::{TurnEvent, TurnStream};
-use futures::{Stream, StreamExt};
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream, StreamExt};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// Steers or interrupts one turn. Cheap to clone and `Send`, so a task other than the one
 /// streaming the turn can hold it.
@@ -133,6 +139,51 @@ pub struct TurnHandle {
     collector: Collector,
     control: TurnControl,
     span: tracing::Span,
+    watchdog: Option<Watchdog>,
+    /// The watchdog ended the stream (with a synthesized completion or `TurnTimeout`).
+    ended: bool,
+}
+
+/// The opt-in inactivity timeout of a turn (see
+/// [`TurnOptions::inactivity_timeout`](crate::TurnOptions::inactivity_timeout)). It lives in the
+/// handle, not in the router: no task, no lock; the timer only runs while the handle is polled.
+struct Watchdog {
+    idle: Duration,
+    /// Created on first poll (inside the runtime) and reset by every event.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The `thread/read` asked when the timer fired. In a `Mutex` only to keep `TurnHandle`
+    /// `Sync` (a boxed future is not); it is only ever reached through `&mut self`.
+    probe: Option<std::sync::Mutex<Probe>>,
+}
+
+impl Watchdog {
+    fn rearm(&mut self) {
+        self.probe = None;
+        let deadline = tokio::time::Instant::now() + self.idle;
+        match &mut self.timer {
+            Some(timer) => timer.as_mut().reset(deadline),
+            None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+        }
+    }
+}
+
+type Probe = BoxFuture<'static, Result<crate::proto::Thread>>;
+
+/// The `turn/completed` the server would have sent, built from its record of a finished turn.
+fn synthesized_completion(
+    thread_id: &str,
+    turn: &crate::proto::Turn,
+) -> Result<ServerNotification> {
+    let params = serde_json::json!({ "threadId": thread_id, "turn": turn });
+    let raw = serde_json::value::to_raw_value(&params).map_err(|source| Error::Encode {
+        method: crate::router::TURN_COMPLETED.to_owned(),
+        source,
+    })?;
+    ServerNotification::decode(crate::router::TURN_COMPLETED, Some(&raw)).map_err(|e| {
+        Error::Protocol(format!(
+            "could not build turn/completed from thread/read: {e}"
+        ))
+    })
 }
 
 impl std::fmt::Debug for TurnHandle {
@@ -158,7 +209,71 @@ impl TurnHandle {
             },
             stream,
             span,
+            watchdog: None,
+            ended: false,
         }
+    }
+
+    /// Arms the inactivity watchdog (`None`: off).
+    pub(crate) fn watchdog(mut self, idle: Option<Duration>) -> Self {
+        self.watchdog = idle.map(|idle| Watchdog {
+            idle,
+            timer: None,
+            probe: None,
+        });
+        self
+    }
+
+    /// The watchdog fired: what does the server say about the turn?
+    fn probe(&self, idle: Duration) -> Probe {
+        let conn = self.control.conn.clone();
+        let params = ThreadReadParams {
+            include_turns: Some(true),
+            thread_id: self.control.thread_id.to_string(),
+        };
+        let timeout = idle.max(Duration::from_secs(5));
+        async move {
+            let response = conn
+                .request_with::<ThreadRead>(params, RequestOptions::new().timeout(timeout))
+                .await?;
+            Ok(response.thread)
+        }
+        .boxed()
+    }
+
+    /// The end of the stream the watchdog decides from the server's answer.
+    fn watchdog_verdict(
+        &mut self,
+        idle: Duration,
+        answer: Result<crate::proto::Thread>,
+    ) -> Result<TurnEvent> {
+        let turn_id = self.control.turn_id.to_string();
+        let server_says = match answer {
+            Ok(thread) => match thread.turns.iter().find(|t| t.id == turn_id) {
+                Some(turn) if turn.status == TurnStatus::InProgress => {
+                    "thread/read shows it still inProgress".to_owned()
+                }
+                Some(turn) if matches!(turn.status, TurnStatus::Unknown(_)) => {
+                    format!("thread/read shows it {}", turn.status.as_str())
+                }
+                Some(turn) => {
+                    tracing::warn!(parent: &self.span, ?idle, status = turn.status.as_str(),
+                        "turn/completed never came; ending the turn from the server's record (thread/read)");
+                    let completion =
+                        Arc::new(synthesized_completion(&self.control.thread_id, turn)?);
+                    self.collector.observe(&completion);
+                    return Ok(TurnEvent::Notification(completion));
+                }
+                None => "thread/read does not list it".to_owned(),
+            },
+            Err(err) => format!("thread/read failed: {err}"),
+        };
+        tracing::warn!(parent: &self.span, ?idle, %server_says, "turn watchdog: no event and not finished");
+        Err(Error::TurnTimeout {
+            turn_id,
+            idle,
+            server_says,
+        })
     }
 
     /// The turn's id.
@@ -270,13 +385,51 @@ impl Stream for TurnHandle {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let _enter = this.span.enter();
-        let item = std::task::ready!(this.stream.poll_next_unpin(cx));
-        match &item {
-            Some(Ok(TurnEvent::Notification(n))) => this.collector.observe(n),
-            Some(Err(Error::Lagged(n))) => this.collector.missed(*n),
-            _ => {}
+        if this.ended {
+            return Poll::Ready(None);
         }
-        Poll::Ready(item)
+        let span = this.span.clone();
+        let _enter = span.enter();
+        if let Poll::Ready(item) = this.stream.poll_next_unpin(cx) {
+            match &item {
+                Some(Ok(TurnEvent::Notification(n))) => this.collector.observe(n),
+                Some(Err(Error::Lagged(n))) => this.collector.missed(*n),
+                _ => {}
+            }
+            if let Some(watchdog) = &mut this.watchdog {
+                watchdog.rearm();
+            }
+            return Poll::Ready(item);
+        }
+        // Nothing from the server: the watchdog's turn (if armed and the turn is not over).
+        let Some(watchdog) = &mut this.watchdog else {
+            return Poll::Pending;
+        };
+        if this.collector.is_done() {
+            return Poll::Pending;
+        }
+        let idle = watchdog.idle;
+        if watchdog.probe.is_none() {
+            if watchdog.timer.is_none() {
+                watchdog.rearm();
+            }
+            let timer = watchdog.timer.as_mut().expect("armed");
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            tracing::debug!(
+                ?idle,
+                "turn watchdog fired; asking the server (thread/read)"
+            );
+            let probe = this.probe(idle);
+            this.watchdog.as_mut().expect("armed").probe = Some(std::sync::Mutex::new(probe));
+        }
+        let watchdog = this.watchdog.as_mut().expect("armed");
+        let probe = watchdog.probe.as_mut().expect("probing");
+        let probe = probe.get_mut().unwrap_or_else(|e| e.into_inner());
+        let answer = std::task::ready!(probe.as_mut().poll(cx));
+        watchdog.probe = None;
+        this.ended = true;
+        Poll::Ready(Some(this.watchdog_verdict(idle, answer)))
     }
 }
