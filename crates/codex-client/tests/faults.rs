@@ -83,6 +83,260 @@ async fn start_turn(
     call.await.unwrap().expect("turn/start").1
 }
 
+// ----- server output faults -----------------------------------------------------------------
+
+/// Every kind of bad line, between every two events of a streaming turn: the turn loses nothing,
+/// the bad lines are counted, the connection stays open.
+#[tokio::test]
+async fn bad_lines_between_every_event_of_a_turn_lose_nothing() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let stream = start_turn(&conn, &mut peer, "th", "tu").await;
+    let garbage = [
+        "this is not json",
+        "[1,2,3]",
+        r#"[{"id":1,"result":{}}]"#,
+        "42",
+        "null",
+        r#""a string""#,
+        "{",
+        r#"{"id":999999,"result":{}}"#,
+        r#"{"id":-5,"result":{}}"#,
+        r#"{"id":1.5,"result":{}}"#,
+        r#"{"id":null,"result":{}}"#,
+        r#"{"id":"str","result":{}}"#,
+        r#"{"id":1,"error":{"code":"x","message":"code is a string"}}"#,
+        r#"{"id":1,"error":{"code":1.5,"message":"code is a float"}}"#,
+        r#"{"id":1,"error":"not an object"}"#,
+        r#"{"method":42}"#,
+        r#"{"method":"item/agentMessage/delta","params":"not an object"}"#,
+        r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":7}}"#,
+        "\u{feff}{\"method\":\"x\"",
+        &"[".repeat(10_000),
+        &format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200)),
+    ];
+    let mut expected = vec!["turn/started".to_owned()];
+    peer.send(turn_started("th", "tu"));
+    for (i, bad) in garbage.iter().enumerate() {
+        peer.send(*bad);
+        peer.send(delta("th", "tu", &i.to_string()));
+        expected.push(format!("delta:{i}"));
+    }
+    peer.send(turn_completed("th", "tu"));
+    expected.push("turn/completed".to_owned());
+    assert_eq!(drain(stream).await, expected);
+    sync(&conn, &mut peer).await;
+    assert!(conn.closed().is_none(), "the connection stays open");
+    // Lines that do not parse as an envelope, and responses nobody waits for, are counted (the
+    // two undecodable notifications are delivered as `Unknown` instead, see below).
+    assert!(conn.malformed_lines() >= 15, "{}", conn.malformed_lines());
+    assert!(conn.stats().is_idle(), "{:?}", conn.stats());
+}
+
+/// A notification whose params do not decode is delivered as `Unknown` (with its raw params), not
+/// dropped and not fatal.
+#[tokio::test]
+async fn an_undecodable_notification_is_delivered_as_unknown() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let mut all = conn.notifications();
+    peer.send(r#"{"method":"turn/started","params":{"threadId":5}}"#);
+    let n = tokio::time::timeout(LONG, all.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    match &*n {
+        ServerNotification::Unknown { method, params } => {
+            assert_eq!(method, "turn/started");
+            assert_eq!(params["threadId"], 5);
+        }
+        other => panic!("expected Unknown, got {other:?}"),
+    }
+    sync(&conn, &mut peer).await;
+}
+
+/// A duplicate response goes nowhere: the first answer wins, the copy is counted, and it is not
+/// delivered to the next request that happens to be waiting.
+#[tokio::test]
+async fn a_duplicate_response_is_skipped_and_reaches_no_other_caller() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let c = conn.clone();
+    let first = tokio::spawn(async move { c.request_raw("a", None).await });
+    let (id1, _, _) = next_request(&mut peer).await;
+    let c = conn.clone();
+    let second = tokio::spawn(async move { c.request_raw("b", None).await });
+    let (id2, _, _) = next_request(&mut peer).await;
+    respond(&peer, &id1, json!("first"));
+    respond(&peer, &id1, json!("duplicate"));
+    respond(&peer, &id1, json!("triplicate"));
+    assert_eq!(first.await.unwrap().unwrap(), json!("first"));
+    sync(&conn, &mut peer).await;
+    assert_eq!(conn.malformed_lines(), 2);
+    respond(&peer, &id2, json!("second"));
+    assert_eq!(second.await.unwrap().unwrap(), json!("second"));
+    assert!(conn.stats().is_idle());
+}
+
+/// An error whose `code` is not an integer does not take the reader down (the Python SDK's
+/// reader dies on it). The caller it was meant for still gets an answer: the real one, or its
+/// timeout.
+#[tokio::test]
+async fn an_error_with_a_non_integer_code_is_skipped_and_the_caller_times_out() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let c = conn.clone();
+    let call = tokio::spawn(async move {
+        c.request_raw_with(
+            "a",
+            None,
+            RequestOptions::new().timeout(Duration::from_millis(300)),
+        )
+        .await
+    });
+    let (id, _, _) = next_request(&mut peer).await;
+    peer.send(json!({"id": id, "error": {"code": "overloaded", "message": "m"}}).to_string());
+    let err = call.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    sync(&conn, &mut peer).await;
+    assert!(conn.malformed_lines() >= 1);
+    assert!(conn.stats().is_idle());
+}
+
+// ----- server faults ------------------------------------------------------------------------
+
+/// The server stops answering one request: that caller gets `Timeout`, every other caller in
+/// flight at the same time gets its answer, and the connection goes on.
+#[tokio::test]
+async fn one_unanswered_request_times_out_and_the_others_go_on() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let mut calls = Vec::new();
+    for i in 0..5 {
+        let c = conn.clone();
+        let timeout = Duration::from_millis(if i == 2 { 200 } else { 20_000 });
+        calls.push(tokio::spawn(async move {
+            c.request_raw_with(
+                "m",
+                Some(json!({"i": i})),
+                RequestOptions::new().timeout(timeout),
+            )
+            .await
+        }));
+    }
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let (id, _, params) = next_request(&mut peer).await;
+        ids.push((id, params["i"].as_i64().unwrap()));
+    }
+    let (skipped_id, _) = ids.iter().find(|(_, i)| *i == 2).cloned().unwrap();
+    // The unanswered one times out while the others are still pending.
+    wait_until("the stalled request times out", || {
+        conn.stats().waiters == 4
+    })
+    .await;
+    for (id, i) in &ids {
+        if *i != 2 {
+            respond(&peer, id, json!({"i": i}));
+        }
+    }
+    for (i, call) in calls.into_iter().enumerate() {
+        let result = call.await.unwrap();
+        if i == 2 {
+            assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+        } else {
+            assert_eq!(result.unwrap(), json!({"i": i}));
+        }
+    }
+    // Its answer arriving late is skipped; the connection still works.
+    respond(&peer, &skipped_id, json!({"late": true}));
+    sync(&conn, &mut peer).await;
+    assert!(conn.closed().is_none());
+    assert!(conn.stats().is_idle());
+}
+
+/// Thousands of concurrent requests against a server that answers "overloaded" (-32001) to a
+/// third of them and silently drops a tenth: with retry and timeouts, every caller ends with its
+/// own answer or an error, none hangs, no answer goes to the wrong caller, no waiter is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_thousands_with_overload_and_silent_drops_never_hangs() {
+    const CALLERS: usize = 3000;
+    let config = ConnectionConfig::default()
+        .max_in_flight(512)
+        .request_timeout(Duration::from_secs(3));
+    let (conn, mut peer) = connect(config).await;
+    let server = tokio::spawn(async move {
+        let (mut overloaded, mut dropped, mut answered) = (0u64, 0u64, 0u64);
+        while let Some(line) = peer.recv().await {
+            let msg: Value = serde_json::from_str(&line).unwrap();
+            let id = msg["id"].as_i64().unwrap();
+            if id % 10 == 7 {
+                dropped += 1; // never answered
+            } else if id % 3 == 0 {
+                overloaded += 1;
+                respond_error(&peer, &msg["id"], -32001, "Server overloaded; retry later.");
+            } else {
+                answered += 1;
+                respond(&peer, &msg["id"], json!({"echo": msg["params"]["caller"]}));
+            }
+        }
+        (overloaded, dropped, answered)
+    });
+    let policy = RetryPolicy::new()
+        .max_attempts(6)
+        .initial_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(50));
+    let mut callers = Vec::new();
+    for caller in 0..CALLERS {
+        let c = conn.clone();
+        callers.push(tokio::spawn(async move {
+            retry_on_overload(policy, || {
+                c.request_raw("thread/list", Some(json!({"caller": caller})))
+            })
+            .await
+        }));
+    }
+    let (mut ok, mut timeouts, mut overloaded) = (0, 0, 0);
+    let all = async {
+        for (caller, task) in callers.into_iter().enumerate() {
+            match task.await.unwrap() {
+                Ok(v) => {
+                    assert_eq!(
+                        v,
+                        json!({"echo": caller}),
+                        "an answer reached the wrong caller"
+                    );
+                    ok += 1;
+                }
+                Err(Error::Timeout { .. }) => timeouts += 1,
+                Err(e) if e.is_overloaded() => overloaded += 1,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), all)
+        .await
+        .expect("every caller ended: none hangs");
+    assert_eq!(ok + timeouts + overloaded, CALLERS);
+    assert!(
+        ok > CALLERS / 2,
+        "ok {ok}, timeouts {timeouts}, overloaded {overloaded}"
+    );
+    assert!(timeouts > 0, "some requests were dropped");
+    assert_eq!(conn.stats().waiters, 0);
+    assert!(conn.stats().is_idle());
+    assert!(conn.closed().is_none());
+    drop(conn);
+    let (srv_overloaded, srv_dropped, srv_answered) = server.await.unwrap();
+    // Every dropped request is one caller's timeout; an answer can only be missed by a caller
+    // that timed out first (on a loaded machine), never by one that is still waiting.
+    assert!(
+        timeouts as u64 >= srv_dropped,
+        "{timeouts} timeouts, {srv_dropped} dropped"
+    );
+    assert!(srv_answered >= ok as u64);
+    eprintln!(
+        "burst: {CALLERS} callers, {} requests: {srv_answered} answered, {srv_overloaded} overloaded (retried), {srv_dropped} dropped -> {ok} ok, {timeouts} timeouts, {overloaded} gave up overloaded",
+        srv_answered + srv_overloaded + srv_dropped
+    );
+}
+
 // ----- the stand-in process (what needs a real pipe and a real process) ----------------------
 
 fn sh(script: &str) -> SpawnConfig {
@@ -121,3 +375,130 @@ async fn a_line_that_is_not_utf8_is_skipped_and_the_connection_goes_on() {
     conn.close().await;
 }
 
+/// A partial line then EOF: the caller waiting for that response gets `Closed` (with the exit
+/// status), not a hang and not a half-parsed answer.
+#[tokio::test]
+async fn a_partial_line_then_eof_closes_the_connection_cleanly() {
+    let conn = Connection::spawn(
+        sh("read line; printf '{\"id\":1,\"result\":{\"ok\":'; exit 4"),
+        no_handshake(),
+    )
+    .await
+    .unwrap();
+    let err = tokio::time::timeout(LONG, conn.request_raw("x", None))
+        .await
+        .expect("no hang")
+        .unwrap_err();
+    let info = err.closed_info().unwrap_or_else(|| panic!("closed: {err}"));
+    assert_eq!(info.exit_status.and_then(|s| s.code()), Some(4), "{info}");
+    assert!(conn.stats().is_idle());
+}
+
+/// The server exits in the middle of a turn: the turn's stream yields what arrived, then
+/// `Closed` with the exit code and the last lines of stderr; later calls fail fast.
+#[tokio::test]
+async fn the_server_exiting_mid_turn_ends_the_turn_with_its_exit_status_and_stderr() {
+    let script = format!(
+        "read line; {}; {}; {}; echo 'fatal: the model runner crashed' >&2; exit 7",
+        echo(&json!({"id": 1, "result": turn_start_result("tu")})),
+        echo(&serde_json::from_str::<Value>(&turn_started("th", "tu")).unwrap()),
+        echo(&serde_json::from_str::<Value>(&delta("th", "tu", "partial")).unwrap()),
+    );
+    let conn = Connection::spawn(sh(&script), no_handshake())
+        .await
+        .unwrap();
+    let (_, stream) = conn.start_turn(turn_start_params("th")).await.unwrap();
+    assert_eq!(
+        drain(stream).await,
+        ["turn/started", "delta:partial", "closed"]
+    );
+    let info = conn.closed().expect("latched closed");
+    assert_eq!(info.exit_status.and_then(|s| s.code()), Some(7), "{info}");
+    assert!(info.stderr_tail.contains("model runner crashed"), "{info}");
+    let err = conn.request_raw("x", None).await.unwrap_err();
+    assert!(err.is_closed());
+    assert!(conn.stats().is_idle());
+}
+
+/// `true` while `pid` is a live (not zombie) process.
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next());
+            state != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+/// The server closes stdout but keeps running (and has a child of its own holding stderr): the
+/// client sees EOF, waits a bounded time for an exit that does not come, kills the process group
+/// and reaps the server; the pending request ends with `Closed`.
+#[tokio::test]
+async fn a_server_that_closes_stdout_but_keeps_running_is_killed_and_reaped() {
+    let conn = Connection::spawn(
+        sh("read line; sleep 300 >/dev/null & echo \"child $!\" >&2; exec 1>&-; wait"),
+        no_handshake(),
+    )
+    .await
+    .unwrap();
+    let pid = conn.pid().expect("a process");
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(LONG, conn.request_raw("x", None))
+        .await
+        .expect("no hang")
+        .unwrap_err();
+    let info = err.closed_info().unwrap_or_else(|| panic!("closed: {err}"));
+    assert!(info.reason.contains("closed its output"), "{info}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(info.exit_status.and_then(|s| s.signal()), Some(9), "{info}");
+    }
+    eprintln!("stdout closed -> Closed after {:?}", started.elapsed());
+    wait_until("the server is reaped", || !running(pid)).await;
+    let child: u32 = info
+        .stderr_tail
+        .lines()
+        .find_map(|l| l.strip_prefix("child "))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the child's pid is in the stderr tail: {info}"));
+    wait_until("the server's own child is killed with its group", || {
+        !running(child)
+    })
+    .await;
+}
+
+/// A flood of stderr while stdout carries a turn: stderr is drained concurrently (the server
+/// never blocks on it), the turn loses nothing, the kept tail stays bounded.
+#[tokio::test]
+async fn a_stderr_flood_during_a_turn_neither_blocks_nor_loses_events() {
+    let mut script = String::from("read line; ");
+    script.push_str(&echo(&json!({"id": 1, "result": turn_start_result("tu")})));
+    script.push_str("; (head -c 20000000 /dev/zero | tr '\\0' 'e' | fold -w 200 >&2) & ");
+    script.push_str("i=0; while [ $i -lt 2000 ]; do ");
+    script.push_str(
+        "echo '{\"method\":\"item/agentMessage/delta\",\"params\":{\"threadId\":\"th\",\"turnId\":\"tu\",\"itemId\":\"m\",\"delta\":\"'$i'\"}}'; ",
+    );
+    script.push_str("i=$((i+1)); done; wait; ");
+    script.push_str(&echo(
+        &serde_json::from_str::<Value>(&turn_completed("th", "tu")).unwrap(),
+    ));
+    script.push_str("; cat >/dev/null");
+    let conn = Connection::spawn(sh(&script), no_handshake().turn_queue_capacity(4096))
+        .await
+        .unwrap();
+    let (_, stream) = conn.start_turn(turn_start_params("th")).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(120), drain(stream))
+        .await
+        .expect("the turn ends");
+    let mut expected: Vec<String> = (0..2000).map(|i| format!("delta:{i}")).collect();
+    expected.push("turn/completed".into());
+    assert_eq!(got, expected);
+    assert!(conn.stderr_tail().len() <= 16 * 1024);
+    assert!(conn.stderr_tail().contains("eeee"));
+    conn.close().await;
+}

@@ -1,7 +1,12 @@
-//! Property: for random interleavings of K turns' events, with each turn's `turn/start` response
-//! before, among or after its events, and random consumer speeds (within the queue capacity),
-//! every turn's stream yields exactly its own events, in order, ending with its
-//! `turn/completed` — and the router is empty afterwards.
+//! Properties of the router, over random interleavings of K turns' events, with each turn's
+//! `turn/start` response before, among or after its events, and random consumer speeds (within
+//! the queue capacity):
+//!
+//! - exactly once, in order: every turn's stream yields exactly its own events, in order, ending
+//!   with its `turn/completed`;
+//! - cleanup: the router is empty afterwards — also when random consumers drop their stream
+//!   part-way (they got an exact prefix; the turn's later events are neither delivered nor
+//!   buffered), and when the turn ends before anybody reads it.
 
 mod common;
 
@@ -66,17 +71,25 @@ fn expected(turn: usize, deltas: usize) -> Vec<String> {
 }
 
 async fn run(s: Scenario) -> Result<(), TestCaseError> {
+    let drops = vec![None; s.deltas.len()];
+    run_with_drops(s, drops).await
+}
+
+/// `drop_after[t] = Some(n)`: turn `t`'s consumer drops its stream after `n` events.
+async fn run_with_drops(s: Scenario, drop_after: Vec<Option<usize>>) -> Result<(), TestCaseError> {
     let (conn, mut peer) = connect(ConnectionConfig::default().turn_queue_capacity(64)).await;
     let k = s.deltas.len();
     let mut consumers = Vec::new();
-    for t in 0..k {
+    for (t, &stop) in drop_after.iter().enumerate() {
         let c = conn.clone();
         let speed = s.speeds[t].clone();
         consumers.push(tokio::spawn(async move {
             let (_, mut stream) = c.start_turn(turn_start_params(&format!("th-{t}"))).await?;
             let mut got = Vec::new();
             let mut step = 0;
-            while let Some(item) = stream.next().await {
+            while stop != Some(got.len())
+                && let Some(item) = stream.next().await
+            {
                 match item? {
                     TurnEvent::Notification(n) => got.push(match delta_text(&n) {
                         Some(d) => format!("delta:{d}"),
@@ -131,16 +144,47 @@ async fn run(s: Scenario) -> Result<(), TestCaseError> {
             .map_err(|_| TestCaseError::fail(format!("turn {t} did not end")))?
             .unwrap()
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(got, expected(t, s.deltas[t]), "turn {}", t);
+        let mut want = expected(t, s.deltas[t]);
+        if let Some(n) = drop_after[t] {
+            want.truncate(n);
+        }
+        prop_assert_eq!(got, want, "turn {}", t);
     }
+    // Every line sent has been routed once a later request is answered.
+    let c = conn.clone();
+    let sync = tokio::spawn(async move { c.request_raw("sync", None).await });
+    let (id, _, _) = next_request(&mut peer).await;
+    respond(&peer, &id, serde_json::json!({}));
+    sync.await
+        .unwrap()
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let stats = conn.stats();
     prop_assert!(stats.is_idle(), "{:?}", stats);
     prop_assert_eq!(stats.lagged_events, 0);
     Ok(())
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn consumers_that_drop_part_way_get_a_prefix_and_leave_nothing_behind(
+        (s, drops) in scenario().prop_flat_map(|s| {
+            let k = s.deltas.len();
+            let drops = proptest::collection::vec(proptest::option::of(0usize..30), k);
+            (Just(s), drops)
+        })
+    ) {
+        runtime().block_on(run_with_drops(s, drops))?;
+    }
 
     #[test]
     fn every_turn_stream_yields_exactly_its_own_events_in_order(s in scenario()) {
