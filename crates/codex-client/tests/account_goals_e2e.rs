@@ -441,3 +441,54 @@ async fn file_system_and_config_calls() {
         .unwrap();
     assert_eq!(skills.len(), 1);
 }
+
+// ----- the blocking twin -------------------------------------------------------------------------
+
+#[test]
+fn blocking_goal_and_streamed_exec() {
+    use codex_client::blocking;
+    let Some(binary) = codex_client_testkit::require_codex_binary("blocking_goal") else {
+        return;
+    };
+    // The mock needs a runtime of its own; the blocking client brings its own.
+    let mock_rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = mock_rt.block_on(MockModel::start()).expect("mock model");
+    mock.set_default(MockResponse::message("step"));
+    let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
+    let launch = sandbox.launch();
+    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
+        .env_clear(launch.env_clear)
+        .cwd(&launch.cwd);
+    for (k, v) in &launch.env {
+        spawn = spawn.env(k, v);
+    }
+    let codex = blocking::Codex::spawn(CodexConfig::from_parts(spawn, ConnectionConfig::new()))
+        .expect("spawn");
+    let thread = codex
+        .start_thread(ThreadOptions::new().cwd(sandbox.workdir()))
+        .expect("thread");
+    let mut goal = thread
+        .start_goal_with("Count", GoalOptions::new().token_budget(20))
+        .expect("goal");
+    let mut events = 0;
+    for event in &mut goal {
+        event.expect("event");
+        events += 1;
+    }
+    assert!(events > 0);
+    let done = goal.run().expect("goal result");
+    assert!(done.turn_ids.len() >= 2, "{:?}", done.turn_ids);
+    assert_eq!(done.status(), Some(&ThreadGoalStatus::BudgetLimited));
+
+    let params =
+        serde_json::from_value(serde_json::json!({"command": ["sh", "-c", "echo out"]})).unwrap();
+    let mut exec = codex.exec_streaming(params).expect("exec");
+    let out: Vec<u8> = (&mut exec).flat_map(|c| c.expect("chunk").data).collect();
+    assert_eq!(out, b"out\n");
+    assert_eq!(exec.wait().expect("exit").exit_code, 0);
+    codex.close();
+    drop(codex);
+    drop(thread);
+    drop(sandbox);
+    drop(mock);
+}

@@ -55,6 +55,11 @@ impl Codex {
         &self.shared
     }
 
+    /// The async client (for the mirrors in `extras.rs`).
+    pub(super) fn inner(&self) -> &crate::api::Codex {
+        &self.inner
+    }
+
     pub(super) fn thread(&self, inner: crate::api::Thread) -> Thread {
         Thread::new(inner, self.clone())
     }

@@ -7,6 +7,7 @@
 //! | `codex` | [`Codex`]: spawn, close, the thread calls, `request::<M>()`, notifications |
 //! | `thread` | [`Thread`]: the snapshot accessors, turns, read / refresh / name / compact / archive / fork |
 //! | `turn` | [`TurnHandle`] (an `Iterator` of [`TurnEvent`]s, `next_timeout`, `run`), [`TurnControl`] |
+//! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the account / goal / model / exec / fs / config / MCP / skills mirrors |
 //! | `notifications` | [`NotificationStream`] (an `Iterator` of notifications, `next_timeout`) |
 //! | `runtime` | the runtime every object of one client shares: running calls, closing on the last drop |
 //!
@@ -90,12 +91,14 @@
 //! the example in blocking form.
 
 mod codex;
+mod extras;
 mod notifications;
 mod runtime;
 mod thread;
 mod turn;
 
 pub use codex::Codex;
+pub use extras::{ChatgptLogin, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle};
 pub use notifications::NotificationStream;
 pub use thread::Thread;
 pub use turn::{TurnControl, TurnHandle};
@@ -104,6 +107,7 @@ pub use crate::api::{
     ApprovalMode, CodexConfig, Input, InputItem, ListThreads, Sandbox, ThreadOptions, ThreadPage,
     TurnFailure, TurnOptions, TurnResult,
 };
+pub use crate::api::{ExecOutput, GoalOptions, GoalResult, Secret};
 pub use crate::error::{ClosedInfo, Error, Result};
 pub use crate::router::TurnEvent;
 pub use crate::server_requests::PendingServerRequest;

@@ -45,7 +45,12 @@ impl Thread {
         self.codex.shared().wait(future)
     }
 
-    fn handle(&self, inner: crate::api::TurnHandle) -> TurnHandle {
+    /// The async thread (for the mirrors in `extras.rs`).
+    pub(super) fn inner(&self) -> &crate::api::Thread {
+        &self.inner
+    }
+
+    pub(super) fn handle(&self, inner: crate::api::TurnHandle) -> TurnHandle {
         TurnHandle::new(inner, self.codex.shared().clone())
     }
 
