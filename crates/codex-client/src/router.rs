@@ -256,11 +256,22 @@ impl SubQueue {
     }
 
     fn push(&self, item: Delivery, wakes: &mut Vec<Waker>) -> std::result::Result<(), PushError> {
+        self.push_with(item, false, wakes)
+    }
+
+    /// `force`: queue even past the capacity (a turn's end: at most twice per turn, see
+    /// [`Sub::offer_end`]).
+    fn push_with(
+        &self,
+        item: Delivery,
+        force: bool,
+        wakes: &mut Vec<Waker>,
+    ) -> std::result::Result<(), PushError> {
         let mut q = self.lock();
         if q.gone {
             return Err(PushError::Gone(item));
         }
-        if q.items.len() >= self.capacity {
+        if q.items.len() >= self.capacity && !force {
             return Err(PushError::Full(item));
         }
         q.items.push_back(item);
@@ -314,6 +325,21 @@ impl Sub {
             }
             Err(PushError::Gone(_)) => false,
         }
+    }
+
+    /// Queues a turn's `turn/completed` even when the queue is full (after the count of what
+    /// this subscriber missed): a consumer that fell behind loses events, never the turn's end
+    /// and its status. Bounded: the queue exceeds its capacity by at most these two items, once.
+    fn offer_end(&mut self, event: &Arc<ServerNotification>, wakes: &mut Vec<Waker>) {
+        if self.missed > 0 {
+            let _ = self
+                .queue
+                .push_with(Delivery::Lagged(self.missed), true, wakes);
+            self.missed = 0;
+        }
+        let _ = self
+            .queue
+            .push_with(Delivery::Event(event.clone()), true, wakes);
     }
 
     fn offer_lagged(&mut self, n: u64, wakes: &mut Vec<Waker>) {
@@ -516,7 +542,7 @@ impl Router {
                 sub.offer_lagged(recent.missed, &mut wakes);
             }
             if let Some(done) = recent.completion {
-                sub.offer(&done, &mut wakes);
+                sub.offer_end(&done, &mut wakes);
                 completed = true;
             }
         }
@@ -524,10 +550,12 @@ impl Router {
             st.pending_events -= pending.events.len();
             st.pending_bytes -= pending.bytes;
             for event in &pending.events {
-                if sub.offer(event, &mut wakes) {
+                if event.method() == TURN_COMPLETED {
+                    sub.offer_end(event, &mut wakes);
+                    completed = true;
+                } else if sub.offer(event, &mut wakes) {
                     st.lagged_events += 1;
                 }
-                completed |= event.method() == TURN_COMPLETED;
             }
         }
         if completed {
@@ -620,7 +648,9 @@ impl Router {
         if let Some(turn) = event.turn_id() {
             if let Some(route) = st.turns.get_mut(turn) {
                 for sub in &mut route.subs {
-                    if sub.offer(&event, wakes) {
+                    if completed {
+                        sub.offer_end(&event, wakes);
+                    } else if sub.offer(&event, wakes) {
                         st.lagged_events += 1;
                     }
                 }

@@ -502,3 +502,146 @@ async fn a_stderr_flood_during_a_turn_neither_blocks_nor_loses_events() {
     assert!(conn.stderr_tail().contains("eeee"));
     conn.close().await;
 }
+
+// ----- the user's side ------------------------------------------------------------------------
+
+/// Polls `fut` once (it must not finish), returning it for later dropping.
+async fn poll_once<F: std::future::Future + Unpin>(fut: &mut F) {
+    assert!(
+        futures::poll!(fut).is_pending(),
+        "the call waits at this point"
+    );
+}
+
+/// A request or turn start cancelled at each of its await points — waiting for an in-flight
+/// permit, waiting for the response, and after the response was routed but before the caller
+/// woke — leaves no waiter, no route and (once the abandoned turn's events arrive) no buffered
+/// events.
+#[tokio::test]
+async fn futures_cancelled_at_every_await_point_leave_the_router_empty() {
+    let (conn, mut peer) = connect(ConnectionConfig::default().max_in_flight(1)).await;
+    // 1. Waiting for a permit (the only one is held by a request the server has not answered).
+    let c = conn.clone();
+    let holder = tokio::spawn(async move { c.request_raw("hold", None).await });
+    let (hold_id, _, _) = next_request(&mut peer).await;
+    let mut plain = Box::pin(conn.request_raw("queued", None));
+    let mut turn = Box::pin(conn.start_turn(turn_start_params("th")));
+    poll_once(&mut plain).await;
+    poll_once(&mut turn).await;
+    drop((plain, turn));
+    assert_eq!(conn.stats().waiters, 1, "only the holder waits");
+    respond(&peer, &hold_id, json!({}));
+    holder.await.unwrap().unwrap();
+    assert!(
+        peer.try_recv().is_none(),
+        "the cancelled calls were never sent"
+    );
+    // 2. Sent, waiting for the response.
+    let mut plain = Box::pin(conn.request_raw("plain", None));
+    poll_once(&mut plain).await;
+    let (plain_id, _, _) = next_request(&mut peer).await;
+    drop(plain);
+    let mut turn = Box::pin(conn.start_turn(turn_start_params("th")));
+    poll_once(&mut turn).await;
+    let (turn_id, _, _) = next_request(&mut peer).await;
+    drop(turn);
+    assert_eq!(conn.stats().waiters, 0);
+    respond(&peer, &plain_id, json!({}));
+    respond(
+        &peer,
+        &turn_id,
+        turn_start_result("cancelled-before-response"),
+    );
+    // 3. The response routed (the turn's route registered by the reader) but the caller never
+    //    polled again.
+    let mut turn = Box::pin(conn.start_turn(turn_start_params("th")));
+    poll_once(&mut turn).await;
+    let (id, _, _) = next_request(&mut peer).await;
+    respond(&peer, &id, turn_start_result("cancelled-after-response"));
+    // Lines are routed in order: once this marker arrives, so did the response (a request would
+    // not do: the cancelled call still holds the only in-flight permit).
+    let mut marker = conn.subscribe_thread("marker");
+    peer.send(thread_status_idle("marker"));
+    tokio::time::timeout(LONG, marker.next())
+        .await
+        .expect("the marker is routed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        conn.stats().turn_routes,
+        1,
+        "the reader registered the route"
+    );
+    drop(turn);
+    drop(marker);
+    // The abandoned turns' events arrive afterwards.
+    for t in ["cancelled-after-response", "cancelled-before-response"] {
+        peer.send(turn_started("th", t));
+        peer.send(delta("th", t, "x"));
+        peer.send(turn_completed("th", t));
+    }
+    sync(&conn, &mut peer).await;
+    let stats = conn.stats();
+    assert_eq!(stats.waiters, 0, "{stats:?}");
+    assert_eq!(stats.turn_routes + stats.turn_subscribers, 0, "{stats:?}");
+    // A turn whose turn/start was cancelled before its response is unknown to the router; its
+    // events are buffered (bounded, aging) for a possible subscriber — and its turn/completed
+    // ends that: a finished turn's buffer is kept only until it ages out.
+    assert!(stats.pending_turns <= 1, "{stats:?}");
+    assert_eq!(
+        conn.malformed_lines(),
+        2,
+        "the two late responses were skipped"
+    );
+}
+
+/// A consumer that never reads while its turn floods: the reader and the other turn go on, the
+/// stalled queue stays bounded, and when the consumer finally reads it learns how much it lost
+/// and still gets the turn's end.
+#[tokio::test]
+async fn a_stalled_consumer_under_flood_costs_only_itself() {
+    let (conn, mut peer) = connect(ConnectionConfig::default().turn_queue_capacity(64)).await;
+    let stalled = start_turn(&conn, &mut peer, "th", "flooded").await;
+    let other = start_turn(&conn, &mut peer, "th", "other").await;
+    let other_reader = tokio::spawn(drain(other));
+    const FLOOD: usize = 50_000;
+    for i in 0..FLOOD {
+        peer.send(delta("th", "flooded", &i.to_string()));
+        if i % 1000 == 0 {
+            peer.send(delta("th", "other", &i.to_string()));
+        }
+    }
+    peer.send(turn_completed("th", "other"));
+    peer.send(turn_completed("th", "flooded"));
+    let got = tokio::time::timeout(LONG, other_reader)
+        .await
+        .expect("the other turn is not held up")
+        .unwrap();
+    assert_eq!(got.len(), FLOOD / 1000 + 1, "{got:?}");
+    assert_eq!(got.last().unwrap(), "turn/completed");
+    sync(&conn, &mut peer).await;
+    let stats = conn.stats();
+    assert!(stats.lagged_events as usize >= FLOOD - 2 * 64, "{stats:?}");
+    // Now the stalled consumer reads: at most what its queue holds, then the gap, then the end.
+    let items = drain(stalled).await;
+    assert!(items.len() <= 64 + 3, "bounded: {} items", items.len());
+    let lagged: u64 = items
+        .iter()
+        .filter_map(|i| i.strip_prefix("lagged:"))
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    let delivered = items.iter().filter(|i| i.starts_with("delta:")).count();
+    assert_eq!(
+        delivered as u64 + lagged,
+        FLOOD as u64,
+        "every delta delivered or counted: {:?}",
+        &items[items.len().saturating_sub(3)..]
+    );
+    assert_eq!(
+        items.last().map(String::as_str),
+        Some("turn/completed"),
+        "the turn's end is never lost to lag: {:?}",
+        &items[items.len().saturating_sub(3)..]
+    );
+    assert!(conn.stats().is_idle());
+}
