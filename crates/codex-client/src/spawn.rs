@@ -22,6 +22,19 @@ pub const CODEX_BIN_ENV: &str = "CODEX_BIN";
 /// The default runs `<discovered codex> app-server` in the current directory with the inherited
 /// environment. Every launch detail can be set explicitly, e.g. from a test kit's launch data:
 ///
+/// # The environment
+///
+/// By default the app-server **inherits this process's whole environment** (like any child
+/// process), plus what [`env`](Self::env) adds, minus what [`env_remove`](Self::env_remove)
+/// removes. That includes credentials such as `OPENAI_API_KEY` and `CODEX_API_KEY`, which the
+/// app-server uses, and anything else you have exported. For a clean, explicit environment start
+/// from nothing with [`env_clear(true)`](Self::env_clear) and add exactly what the server needs
+/// (`PATH`, `HOME`, `CODEX_HOME`, a key if it must have one); that is what the test kit does.
+///
+/// `Debug` prints the names of the variables set here but never their values (`<redacted>`),
+/// since they are often secrets; arguments are printed as they are, so do not pass secrets in
+/// `-c` overrides.
+///
 /// ```
 /// use codex_client::SpawnConfig;
 ///
@@ -36,7 +49,7 @@ pub const CODEX_BIN_ENV: &str = "CODEX_BIN";
 /// let args: Vec<_> = cmd.get_args().map(|a| a.to_str().unwrap().to_owned()).collect();
 /// assert_eq!(args, ["app-server", "-c", "analytics.enabled=false", "--disable", "plugins"]);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SpawnConfig {
     pub(crate) program: Option<PathBuf>,
     pub(crate) args: Vec<String>,
@@ -51,6 +64,39 @@ pub struct SpawnConfig {
     pub(crate) process_group: bool,
     pub(crate) stderr_tail_lines: usize,
     pub(crate) stderr_tail_bytes: usize,
+}
+
+impl std::fmt::Debug for SpawnConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// `NAME=<redacted>`: environment values are often secrets.
+        struct Redacted<'a>(&'a [(OsString, OsString)]);
+        impl std::fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list()
+                    .entries(
+                        self.0
+                            .iter()
+                            .map(|(k, _)| format!("{}=<redacted>", k.to_string_lossy())),
+                    )
+                    .finish()
+            }
+        }
+        f.debug_struct("SpawnConfig")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("config_overrides", &self.config_overrides)
+            .field("enable", &self.enable)
+            .field("disable", &self.disable)
+            .field("extra_args", &self.extra_args)
+            .field("cwd", &self.cwd)
+            .field("env_clear", &self.env_clear)
+            .field("env", &Redacted(&self.env))
+            .field("env_remove", &self.env_remove)
+            .field("process_group", &self.process_group)
+            .field("stderr_tail_lines", &self.stderr_tail_lines)
+            .field("stderr_tail_bytes", &self.stderr_tail_bytes)
+            .finish()
+    }
 }
 
 impl Default for SpawnConfig {
