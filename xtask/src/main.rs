@@ -8,6 +8,7 @@
 //! | `codegen [--check]` | generates the protocol crate's `src/generated/` from that schema |
 //! | `bump-codex <version>` | moves the pin to another runtime and prints the protocol drift |
 //! | `bench [--quick]` | builds and runs the benchmark suite, writes `target/bench/report*.json` (see BENCHMARKS.md) |
+//! | `soak [--minutes N]` | the soak test: hundreds of turns on one connection against the real app-server, RSS sampled (RELIABILITY.md) |
 //! | `test` | the whole gate CI runs: fmt, clippy, drift checks, docs, and every test against the real app-server |
 //!
 //! The pinned Codex version lives in one place: `crates/codex-client-protocol/CODEX_VERSION`.
@@ -20,6 +21,7 @@ mod drift;
 mod manifest;
 mod runtime;
 mod schema;
+mod soak;
 mod test;
 mod util;
 
@@ -39,6 +41,9 @@ commands:
   drift <version>      print the protocol drift from the pinned runtime to <version>, changing nothing
   bench [--quick] [--only routing,latency,memory,e2e]
                        build and run the benchmark suite; report in target/bench/ (see BENCHMARKS.md)
+  soak [--minutes N] [--seed S]
+                       soak test: hundreds of turns on one connection against the real app-server,
+                       random interrupts/approvals/dropped handles, router tables and RSS checked
   test                 fmt, clippy, drift checks, docs and the full test suite (what CI runs)";
 
 fn main() {
@@ -67,6 +72,7 @@ fn run() -> Result<()> {
         Some("test") => test::run(&workspace),
         Some("demo") => demo::run(&workspace),
         Some("bench") => bench::run(&workspace, &args[1..]),
+        Some("soak") => soak::run(&workspace, &args[1..]),
         Some("drift") => {
             let Some(version) = args.get(1) else {
                 bail!("usage: cargo xtask drift <version>");
