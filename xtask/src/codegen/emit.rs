@@ -56,7 +56,15 @@ pub struct RoutedMethod {
     pub doc: Option<String>,
     pub thread: Option<(String, String)>,
     pub turn: Option<(String, String)>,
+    /// The params are large: the variant holds them in a `Box` (see [`BOX_OVER_BYTES`]).
+    pub boxed: bool,
 }
+
+/// Variants of the routed enums (`ServerNotification`, `ServerRequest`) whose params are
+/// estimated larger than this are boxed: an enum is as large as its largest variant, and every
+/// decoded message (an agent-message delta is ~100 bytes) would otherwise be allocated and
+/// copied at the size of the largest one (~800 bytes).
+pub const BOX_OVER_BYTES: usize = 128;
 
 pub fn client_methods(model: &Model) -> Result<Vec<ClientMethodInfo>> {
     let mut out = Vec::new();
@@ -143,6 +151,7 @@ pub fn routed(model: &Model, methods: &[Method], with_response: bool) -> Result<
             doc: m.doc.clone(),
             thread,
             turn,
+            boxed: model.approx_size(&Ty::Named(p.clone())) > BOX_OVER_BYTES,
         });
     }
     Ok(out)
@@ -720,6 +729,9 @@ pub struct EnumSpec<'a> {
     pub name: &'a str,
     pub what: &'a str,
     pub doc: &'a str,
+    /// Box the variants whose params are large ([`RoutedMethod::boxed`]): done for the
+    /// notifications, the hot path (one per streamed event); server requests are rare.
+    pub box_large: bool,
 }
 
 pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String) {
@@ -736,7 +748,11 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
         for l in raw_doc_lines(&doc).lines() {
             let _ = writeln!(s, "    {l}");
         }
-        let _ = writeln!(s, "    {}(crate::types::{}),", m.variant, m.params);
+        if spec.box_large && m.boxed {
+            let _ = writeln!(s, "    {}(Box<crate::types::{}>),", m.variant, m.params);
+        } else {
+            let _ = writeln!(s, "    {}(crate::types::{}),", m.variant, m.params);
+        }
     }
     let _ = writeln!(
         s,
@@ -749,9 +765,15 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
         "    /// Decodes the params of `method` into their type. An unknown method is not an error: it\n    /// becomes [`Self::Unknown`]. Params that do not match the method's type are a [`DecodeError`](crate::DecodeError).\n    pub fn decode(method: &str, params: Option<&serde_json::value::RawValue>) -> Result<Self, crate::DecodeError> {{\n        Ok(match method {{"
     );
     for m in methods {
+        let decode = "crate::support::decode_params(method, params)?";
+        let decode = if spec.box_large && m.boxed {
+            format!("Box::new({decode})")
+        } else {
+            decode.to_owned()
+        };
         let _ = writeln!(
             s,
-            "            \"{}\" => Self::{}(crate::support::decode_params(method, params)?),",
+            "            \"{}\" => Self::{}({decode}),",
             m.method, m.variant
         );
     }
@@ -830,6 +852,7 @@ pub fn notifications_rs(methods: &[RoutedMethod]) -> String {
         &EnumSpec {
             name: "ServerNotification",
             what: "server notification",
+            box_large: true,
             doc: "A notification from the server, decoded by its `method`.\n\nBuild one with [`ServerNotification::decode`] from the `method` and `params` of an\n[`Incoming::Notification`](crate::envelope::Incoming::Notification).",
         },
         methods,
@@ -867,6 +890,7 @@ pub fn server_requests_rs(methods: &[RoutedMethod]) -> String {
         &EnumSpec {
             name: "ServerRequest",
             what: "server request",
+            box_large: false,
             doc: "A request from the server, decoded by its `method`.\n\nBuild one with [`ServerRequest::decode`] from the `method` and `params` of an\n[`Incoming::Request`](crate::envelope::Incoming::Request); answer it with the matching\nmarker's [`ServerRequestMethod::Response`](crate::ServerRequestMethod::Response).",
         },
         methods,
