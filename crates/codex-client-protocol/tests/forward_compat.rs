@@ -128,9 +128,10 @@ fn unknown_thread_item_type_is_kept_raw() {
         "item/completed",
         json!({"threadId": "T", "turnId": "U", "completedAtMs": 1, "item": item.clone()}),
     );
-    let ServerNotification::ItemCompleted(ItemCompletedNotification { item: got, .. }) = &n else {
+    let ServerNotification::ItemCompleted(completed) = &n else {
         panic!("{n:?}")
     };
+    let ItemCompletedNotification { item: got, .. } = &**completed;
     assert_eq!(got, &ThreadItem::Unknown(item.clone()));
     assert_eq!(got.tag(), "hologram");
     assert_eq!(got.id(), Some("h1"));
@@ -156,9 +157,10 @@ fn known_union_tag_with_a_bad_payload_is_an_error() {
 fn error_info(info: Value) -> Option<CodexErrorInfo> {
     let params = json!({"threadId": "T", "turnId": "U", "willRetry": false,
         "error": {"message": "boom", "codexErrorInfo": info, "additionalDetails": null}});
-    let ServerNotification::Error(ErrorNotification { error, .. }) = decode("error", params) else {
+    let ServerNotification::Error(notification) = decode("error", params) else {
         panic!()
     };
+    let ErrorNotification { error, .. } = *notification;
     error.codex_error_info
 }
 

@@ -13,9 +13,9 @@ pub enum ServerNotification {
     /// `error`: [`ErrorNotification`](crate::types::ErrorNotification).
     ///
     /// NEW NOTIFICATIONS
-    Error(crate::types::ErrorNotification),
+    Error(Box<crate::types::ErrorNotification>),
     /// `thread/started`: [`ThreadStartedNotification`](crate::types::ThreadStartedNotification).
-    ThreadStarted(crate::types::ThreadStartedNotification),
+    ThreadStarted(Box<crate::types::ThreadStartedNotification>),
     /// `thread/status/changed`: [`ThreadStatusChangedNotification`](crate::types::ThreadStatusChangedNotification).
     ThreadStatusChanged(crate::types::ThreadStatusChangedNotification),
     /// `thread/readState/changed`: [`ThreadReadStateChangedNotification`](crate::types::ThreadReadStateChangedNotification).
@@ -37,7 +37,7 @@ pub enum ServerNotification {
     /// `thread/attachment/updated`: [`ThreadAttachmentUpdatedNotification`](crate::types::ThreadAttachmentUpdatedNotification).
     ThreadAttachmentUpdated(crate::types::ThreadAttachmentUpdatedNotification),
     /// `thread/goal/updated`: [`ThreadGoalUpdatedNotification`](crate::types::ThreadGoalUpdatedNotification).
-    ThreadGoalUpdated(crate::types::ThreadGoalUpdatedNotification),
+    ThreadGoalUpdated(Box<crate::types::ThreadGoalUpdatedNotification>),
     /// `thread/prediction/updated`: [`ThreadPredictionUpdatedNotification`](crate::types::ThreadPredictionUpdatedNotification).
     ThreadPredictionUpdated(crate::types::ThreadPredictionUpdatedNotification),
     /// `thread/goal/cleared`: [`ThreadGoalClearedNotification`](crate::types::ThreadGoalClearedNotification).
@@ -53,31 +53,33 @@ pub enum ServerNotification {
     /// `thread/environment/disconnected`: [`EnvironmentConnectionNotification`](crate::types::EnvironmentConnectionNotification).
     ThreadEnvironmentDisconnected(crate::types::EnvironmentConnectionNotification),
     /// `thread/settings/updated`: [`ThreadSettingsUpdatedNotification`](crate::types::ThreadSettingsUpdatedNotification).
-    ThreadSettingsUpdated(crate::types::ThreadSettingsUpdatedNotification),
+    ThreadSettingsUpdated(Box<crate::types::ThreadSettingsUpdatedNotification>),
     /// `thread/tokenUsage/updated`: [`ThreadTokenUsageUpdatedNotification`](crate::types::ThreadTokenUsageUpdatedNotification).
-    ThreadTokenUsageUpdated(crate::types::ThreadTokenUsageUpdatedNotification),
+    ThreadTokenUsageUpdated(Box<crate::types::ThreadTokenUsageUpdatedNotification>),
     /// `turn/started`: [`TurnStartedNotification`](crate::types::TurnStartedNotification).
-    TurnStarted(crate::types::TurnStartedNotification),
+    TurnStarted(Box<crate::types::TurnStartedNotification>),
     /// `hook/started`: [`HookStartedNotification`](crate::types::HookStartedNotification).
-    HookStarted(crate::types::HookStartedNotification),
+    HookStarted(Box<crate::types::HookStartedNotification>),
     /// `turn/completed`: [`TurnCompletedNotification`](crate::types::TurnCompletedNotification).
-    TurnCompleted(crate::types::TurnCompletedNotification),
+    TurnCompleted(Box<crate::types::TurnCompletedNotification>),
     /// `hook/completed`: [`HookCompletedNotification`](crate::types::HookCompletedNotification).
-    HookCompleted(crate::types::HookCompletedNotification),
+    HookCompleted(Box<crate::types::HookCompletedNotification>),
     /// `turn/diff/updated`: [`TurnDiffUpdatedNotification`](crate::types::TurnDiffUpdatedNotification).
     TurnDiffUpdated(crate::types::TurnDiffUpdatedNotification),
     /// `turn/plan/updated`: [`TurnPlanUpdatedNotification`](crate::types::TurnPlanUpdatedNotification).
     TurnPlanUpdated(crate::types::TurnPlanUpdatedNotification),
     /// `item/started`: [`ItemStartedNotification`](crate::types::ItemStartedNotification).
-    ItemStarted(crate::types::ItemStartedNotification),
+    ItemStarted(Box<crate::types::ItemStartedNotification>),
     /// `item/autoApprovalReview/started`: [`ItemGuardianApprovalReviewStartedNotification`](crate::types::ItemGuardianApprovalReviewStartedNotification).
-    ItemAutoApprovalReviewStarted(crate::types::ItemGuardianApprovalReviewStartedNotification),
+    ItemAutoApprovalReviewStarted(Box<crate::types::ItemGuardianApprovalReviewStartedNotification>),
     /// `item/autoApprovalReview/completed`: [`ItemGuardianApprovalReviewCompletedNotification`](crate::types::ItemGuardianApprovalReviewCompletedNotification).
-    ItemAutoApprovalReviewCompleted(crate::types::ItemGuardianApprovalReviewCompletedNotification),
+    ItemAutoApprovalReviewCompleted(
+        Box<crate::types::ItemGuardianApprovalReviewCompletedNotification>,
+    ),
     /// `autoApprovalReview/strictReviewRequired`: [`StrictReviewRequiredNotification`](crate::types::StrictReviewRequiredNotification).
     AutoApprovalReviewStrictReviewRequired(crate::types::StrictReviewRequiredNotification),
     /// `item/completed`: [`ItemCompletedNotification`](crate::types::ItemCompletedNotification).
-    ItemCompleted(crate::types::ItemCompletedNotification),
+    ItemCompleted(Box<crate::types::ItemCompletedNotification>),
     /// `item/agentMessage/delta`: [`AgentMessageDeltaNotification`](crate::types::AgentMessageDeltaNotification).
     ItemAgentMessageDelta(crate::types::AgentMessageDeltaNotification),
     /// `item/plan/delta`: [`PlanDeltaNotification`](crate::types::PlanDeltaNotification).
@@ -113,7 +115,7 @@ pub enum ServerNotification {
     /// `mcpServer/oauthLogin/completed`: [`McpServerOauthLoginCompletedNotification`](crate::types::McpServerOauthLoginCompletedNotification).
     McpServerOauthLoginCompleted(crate::types::McpServerOauthLoginCompletedNotification),
     /// `mcpServer/startupStatus/updated`: [`McpServerStatusUpdatedNotification`](crate::types::McpServerStatusUpdatedNotification).
-    McpServerStartupStatusUpdated(crate::types::McpServerStatusUpdatedNotification),
+    McpServerStartupStatusUpdated(Box<crate::types::McpServerStatusUpdatedNotification>),
     /// `mcpServer/event/stream/notification`: [`McpServerEventStreamNotification`](crate::types::McpServerEventStreamNotification).
     McpServerEventStreamNotification(crate::types::McpServerEventStreamNotification),
     /// `account/updated`: [`AccountUpdatedNotification`](crate::types::AccountUpdatedNotification).
@@ -121,7 +123,7 @@ pub enum ServerNotification {
     /// `account/gatewayOAuth/changed`: [`GatewayOAuthChangedNotification`](crate::types::GatewayOAuthChangedNotification).
     AccountGatewayOAuthChanged(crate::types::GatewayOAuthChangedNotification),
     /// `account/rateLimits/updated`: [`AccountRateLimitsUpdatedNotification`](crate::types::AccountRateLimitsUpdatedNotification).
-    AccountRateLimitsUpdated(crate::types::AccountRateLimitsUpdatedNotification),
+    AccountRateLimitsUpdated(Box<crate::types::AccountRateLimitsUpdatedNotification>),
     /// `app/list/updated`: [`AppListUpdatedNotification`](crate::types::AppListUpdatedNotification).
     AppListUpdated(crate::types::AppListUpdatedNotification),
     /// `remoteControl/status/changed`: [`RemoteControlStatusChangedNotification`](crate::types::RemoteControlStatusChangedNotification).
@@ -155,7 +157,7 @@ pub enum ServerNotification {
     /// `turn/moderationMetadata`: [`TurnModerationMetadataNotification`](crate::types::TurnModerationMetadataNotification).
     TurnModerationMetadata(crate::types::TurnModerationMetadataNotification),
     /// `model/safetyBuffering/updated`: [`ModelSafetyBufferingUpdatedNotification`](crate::types::ModelSafetyBufferingUpdatedNotification).
-    ModelSafetyBufferingUpdated(crate::types::ModelSafetyBufferingUpdatedNotification),
+    ModelSafetyBufferingUpdated(Box<crate::types::ModelSafetyBufferingUpdatedNotification>),
     /// `warning`: [`WarningNotification`](crate::types::WarningNotification).
     Warning(crate::types::WarningNotification),
     /// `guardianWarning`: [`GuardianWarningNotification`](crate::types::GuardianWarningNotification).
@@ -173,11 +175,11 @@ pub enum ServerNotification {
     /// `thread/realtime/itemAdded`: [`ThreadRealtimeItemAddedNotification`](crate::types::ThreadRealtimeItemAddedNotification).
     ThreadRealtimeItemAdded(crate::types::ThreadRealtimeItemAddedNotification),
     /// `thread/realtime/item/started`: [`ThreadRealtimeItemStartedNotification`](crate::types::ThreadRealtimeItemStartedNotification).
-    ThreadRealtimeItemStarted(crate::types::ThreadRealtimeItemStartedNotification),
+    ThreadRealtimeItemStarted(Box<crate::types::ThreadRealtimeItemStartedNotification>),
     /// `thread/realtime/item/transcript/delta`: [`ThreadRealtimeItemTranscriptDeltaNotification`](crate::types::ThreadRealtimeItemTranscriptDeltaNotification).
     ThreadRealtimeItemTranscriptDelta(crate::types::ThreadRealtimeItemTranscriptDeltaNotification),
     /// `thread/realtime/item/completed`: [`ThreadRealtimeItemCompletedNotification`](crate::types::ThreadRealtimeItemCompletedNotification).
-    ThreadRealtimeItemCompleted(crate::types::ThreadRealtimeItemCompletedNotification),
+    ThreadRealtimeItemCompleted(Box<crate::types::ThreadRealtimeItemCompletedNotification>),
     /// `thread/realtime/transcript/delta`: [`ThreadRealtimeTranscriptDeltaNotification`](crate::types::ThreadRealtimeTranscriptDeltaNotification).
     ThreadRealtimeTranscriptDelta(crate::types::ThreadRealtimeTranscriptDeltaNotification),
     /// `thread/realtime/transcript/done`: [`ThreadRealtimeTranscriptDoneNotification`](crate::types::ThreadRealtimeTranscriptDoneNotification).
@@ -215,8 +217,10 @@ impl ServerNotification {
         params: Option<&serde_json::value::RawValue>,
     ) -> Result<Self, crate::DecodeError> {
         Ok(match method {
-            "error" => Self::Error(crate::support::decode_params(method, params)?),
-            "thread/started" => Self::ThreadStarted(crate::support::decode_params(method, params)?),
+            "error" => Self::Error(Box::new(crate::support::decode_params(method, params)?)),
+            "thread/started" => {
+                Self::ThreadStarted(Box::new(crate::support::decode_params(method, params)?))
+            }
             "thread/status/changed" => {
                 Self::ThreadStatusChanged(crate::support::decode_params(method, params)?)
             }
@@ -242,7 +246,7 @@ impl ServerNotification {
                 Self::ThreadAttachmentUpdated(crate::support::decode_params(method, params)?)
             }
             "thread/goal/updated" => {
-                Self::ThreadGoalUpdated(crate::support::decode_params(method, params)?)
+                Self::ThreadGoalUpdated(Box::new(crate::support::decode_params(method, params)?))
             }
             "thread/prediction/updated" => {
                 Self::ThreadPredictionUpdated(crate::support::decode_params(method, params)?)
@@ -265,35 +269,47 @@ impl ServerNotification {
             "thread/environment/disconnected" => {
                 Self::ThreadEnvironmentDisconnected(crate::support::decode_params(method, params)?)
             }
-            "thread/settings/updated" => {
-                Self::ThreadSettingsUpdated(crate::support::decode_params(method, params)?)
+            "thread/settings/updated" => Self::ThreadSettingsUpdated(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
+            "thread/tokenUsage/updated" => Self::ThreadTokenUsageUpdated(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
+            "turn/started" => {
+                Self::TurnStarted(Box::new(crate::support::decode_params(method, params)?))
             }
-            "thread/tokenUsage/updated" => {
-                Self::ThreadTokenUsageUpdated(crate::support::decode_params(method, params)?)
+            "hook/started" => {
+                Self::HookStarted(Box::new(crate::support::decode_params(method, params)?))
             }
-            "turn/started" => Self::TurnStarted(crate::support::decode_params(method, params)?),
-            "hook/started" => Self::HookStarted(crate::support::decode_params(method, params)?),
-            "turn/completed" => Self::TurnCompleted(crate::support::decode_params(method, params)?),
-            "hook/completed" => Self::HookCompleted(crate::support::decode_params(method, params)?),
+            "turn/completed" => {
+                Self::TurnCompleted(Box::new(crate::support::decode_params(method, params)?))
+            }
+            "hook/completed" => {
+                Self::HookCompleted(Box::new(crate::support::decode_params(method, params)?))
+            }
             "turn/diff/updated" => {
                 Self::TurnDiffUpdated(crate::support::decode_params(method, params)?)
             }
             "turn/plan/updated" => {
                 Self::TurnPlanUpdated(crate::support::decode_params(method, params)?)
             }
-            "item/started" => Self::ItemStarted(crate::support::decode_params(method, params)?),
-            "item/autoApprovalReview/started" => {
-                Self::ItemAutoApprovalReviewStarted(crate::support::decode_params(method, params)?)
+            "item/started" => {
+                Self::ItemStarted(Box::new(crate::support::decode_params(method, params)?))
             }
-            "item/autoApprovalReview/completed" => Self::ItemAutoApprovalReviewCompleted(
+            "item/autoApprovalReview/started" => Self::ItemAutoApprovalReviewStarted(Box::new(
                 crate::support::decode_params(method, params)?,
-            ),
+            )),
+            "item/autoApprovalReview/completed" => Self::ItemAutoApprovalReviewCompleted(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
             "autoApprovalReview/strictReviewRequired" => {
                 Self::AutoApprovalReviewStrictReviewRequired(crate::support::decode_params(
                     method, params,
                 )?)
             }
-            "item/completed" => Self::ItemCompleted(crate::support::decode_params(method, params)?),
+            "item/completed" => {
+                Self::ItemCompleted(Box::new(crate::support::decode_params(method, params)?))
+            }
             "item/agentMessage/delta" => {
                 Self::ItemAgentMessageDelta(crate::support::decode_params(method, params)?)
             }
@@ -330,9 +346,9 @@ impl ServerNotification {
             "mcpServer/oauthLogin/completed" => {
                 Self::McpServerOauthLoginCompleted(crate::support::decode_params(method, params)?)
             }
-            "mcpServer/startupStatus/updated" => {
-                Self::McpServerStartupStatusUpdated(crate::support::decode_params(method, params)?)
-            }
+            "mcpServer/startupStatus/updated" => Self::McpServerStartupStatusUpdated(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
             "mcpServer/event/stream/notification" => Self::McpServerEventStreamNotification(
                 crate::support::decode_params(method, params)?,
             ),
@@ -342,9 +358,9 @@ impl ServerNotification {
             "account/gatewayOAuth/changed" => {
                 Self::AccountGatewayOAuthChanged(crate::support::decode_params(method, params)?)
             }
-            "account/rateLimits/updated" => {
-                Self::AccountRateLimitsUpdated(crate::support::decode_params(method, params)?)
-            }
+            "account/rateLimits/updated" => Self::AccountRateLimitsUpdated(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
             "app/list/updated" => {
                 Self::AppListUpdated(crate::support::decode_params(method, params)?)
             }
@@ -383,9 +399,9 @@ impl ServerNotification {
             "turn/moderationMetadata" => {
                 Self::TurnModerationMetadata(crate::support::decode_params(method, params)?)
             }
-            "model/safetyBuffering/updated" => {
-                Self::ModelSafetyBufferingUpdated(crate::support::decode_params(method, params)?)
-            }
+            "model/safetyBuffering/updated" => Self::ModelSafetyBufferingUpdated(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
             "warning" => Self::Warning(crate::support::decode_params(method, params)?),
             "guardianWarning" => {
                 Self::GuardianWarning(crate::support::decode_params(method, params)?)
@@ -406,15 +422,15 @@ impl ServerNotification {
             "thread/realtime/itemAdded" => {
                 Self::ThreadRealtimeItemAdded(crate::support::decode_params(method, params)?)
             }
-            "thread/realtime/item/started" => {
-                Self::ThreadRealtimeItemStarted(crate::support::decode_params(method, params)?)
-            }
+            "thread/realtime/item/started" => Self::ThreadRealtimeItemStarted(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
             "thread/realtime/item/transcript/delta" => Self::ThreadRealtimeItemTranscriptDelta(
                 crate::support::decode_params(method, params)?,
             ),
-            "thread/realtime/item/completed" => {
-                Self::ThreadRealtimeItemCompleted(crate::support::decode_params(method, params)?)
-            }
+            "thread/realtime/item/completed" => Self::ThreadRealtimeItemCompleted(Box::new(
+                crate::support::decode_params(method, params)?,
+            )),
             "thread/realtime/transcript/delta" => {
                 Self::ThreadRealtimeTranscriptDelta(crate::support::decode_params(method, params)?)
             }

@@ -233,7 +233,7 @@ impl Collector {
             ServerNotification::ThreadTokenUsageUpdated(usage) => {
                 self.result.usage = Some(usage.token_usage.clone());
             }
-            ServerNotification::Error(error) => self.result.errors.push(error.clone()),
+            ServerNotification::Error(error) => self.result.errors.push((**error).clone()),
             ServerNotification::TurnCompleted(completed) => {
                 let turn = &completed.turn;
                 self.result.status = turn.status.clone();
