@@ -9,6 +9,43 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::fmt;
 
+/// What the generated `Debug` of a struct prints in place of a credential field (`apiKey`,
+/// `accessToken`, ...): `[REDACTED]` when it holds a value, `None` when an optional one is unset.
+pub(crate) struct Redacted {
+    present: bool,
+}
+
+impl Redacted {
+    pub(crate) fn of(value: &impl SecretValue) -> Self {
+        Redacted {
+            present: value.is_present(),
+        }
+    }
+}
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.present { "[REDACTED]" } else { "None" })
+    }
+}
+
+/// The shapes a credential field has in the schema.
+pub(crate) trait SecretValue {
+    fn is_present(&self) -> bool;
+}
+
+impl SecretValue for String {
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+impl SecretValue for Option<String> {
+    fn is_present(&self) -> bool {
+        self.is_some()
+    }
+}
+
 /// `skip_serializing_if` for optional bools that default to `false`.
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
 pub(crate) fn is_false(b: &bool) -> bool {

@@ -326,6 +326,46 @@ pub fn types_rs(model: &Model, names: &BTreeSet<String>) -> Result<String> {
     Ok(s)
 }
 
+/// Wire names of fields that carry credentials: the generated `Debug` of their struct prints
+/// `[REDACTED]` in their place, so a logged params value never shows a key or a token.
+const SECRET_FIELDS: [&str; 8] = [
+    "apiKey",
+    "secretAccessKey",
+    "sessionToken",
+    "accessToken",
+    "refreshToken",
+    "idToken",
+    "token",
+    "password",
+];
+
+/// A string field named like a credential (a `refreshToken: bool` flag is not one).
+fn is_secret_field(field: &Field) -> bool {
+    SECRET_FIELDS.contains(&field.wire.as_str()) && rust_ty(&field.ty).contains("String")
+}
+
+/// A hand-shaped `Debug` for a struct with credential fields: the others as derived, the
+/// credentials through `support::Redacted`.
+fn redacting_debug_src(name: &str, fields: &[Field]) -> String {
+    let mut s = format!(
+        "\nimpl std::fmt::Debug for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct(\"{name}\")\n"
+    );
+    for field in fields {
+        let ident = &field.ident;
+        let label = ident.trim_start_matches("r#");
+        if is_secret_field(field) {
+            let _ = writeln!(
+                s,
+                "            .field(\"{label}\", &crate::support::Redacted::of(&self.{ident}))"
+            );
+        } else {
+            let _ = writeln!(s, "            .field(\"{label}\", &self.{ident})");
+        }
+    }
+    s.push_str("            .finish()\n    }\n}\n");
+    s
+}
+
 fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
     let name = &td.name;
     let doc = td.doc.clone().unwrap_or_default();
@@ -335,14 +375,24 @@ fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
             let default = fields
                 .iter()
                 .all(|f| !matches!(f.mode, Mode::Required | Mode::Flatten));
+            let secrets: Vec<&Field> = fields.iter().filter(|f| is_secret_field(f)).collect();
+            if !secrets.is_empty() {
+                let wires: Vec<String> = secrets.iter().map(|f| format!("`{}`", f.wire)).collect();
+                let gap = if doc.is_empty() { "" } else { "///\n" };
+                let _ = writeln!(s, "{gap}/// `Debug` output redacts {}.", wires.join(", "));
+            }
             let _ = writeln!(
                 s,
-                "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize{})]",
+                "#[derive({}Clone, PartialEq, Serialize, Deserialize{})]",
+                if secrets.is_empty() { "Debug, " } else { "" },
                 if default { ", Default" } else { "" }
             );
             let _ = writeln!(s, "pub struct {name} {{");
             s.push_str(&fields_src(fields, true));
             s.push_str("}\n");
+            if !secrets.is_empty() {
+                s.push_str(&redacting_debug_src(name, fields));
+            }
         }
         Shape::Alias(t) => {
             let _ = writeln!(s, "pub type {name} = {};", rust_ty(t));

@@ -474,7 +474,9 @@ impl<'de> Deserialize<'de> for AllowDenyRequirement {
 }
 
 /// \[UNSTABLE\] Managed Amazon Bedrock AWS access key login is experimental.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` output redacts `secretAccessKey`, `sessionToken`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AmazonBedrockAccessKeysLoginAccountParams {
     #[serde(rename = "accessKeyId")]
     pub access_key_id: String,
@@ -490,6 +492,23 @@ pub struct AmazonBedrockAccessKeysLoginAccountParams {
     pub session_token: Option<String>,
 }
 
+impl std::fmt::Debug for AmazonBedrockAccessKeysLoginAccountParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmazonBedrockAccessKeysLoginAccountParams")
+            .field("access_key_id", &self.access_key_id)
+            .field("region", &self.region)
+            .field(
+                "secret_access_key",
+                &crate::support::Redacted::of(&self.secret_access_key),
+            )
+            .field(
+                "session_token",
+                &crate::support::Redacted::of(&self.session_token),
+            )
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AmazonBedrockAccount {
     #[serde(
@@ -501,12 +520,23 @@ pub struct AmazonBedrockAccount {
 }
 
 /// \[UNSTABLE\] Managed Amazon Bedrock login is experimental.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` output redacts `apiKey`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AmazonBedrockLoginAccountParams {
     #[serde(rename = "apiKey")]
     pub api_key: String,
     #[serde(rename = "region")]
     pub region: String,
+}
+
+impl std::fmt::Debug for AmazonBedrockLoginAccountParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmazonBedrockLoginAccountParams")
+            .field("api_key", &crate::support::Redacted::of(&self.api_key))
+            .field("region", &self.region)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -515,10 +545,19 @@ pub struct AnalyticsConfig {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` output redacts `apiKey`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyLoginAccountParams {
     #[serde(rename = "apiKey")]
     pub api_key: String,
+}
+
+impl std::fmt::Debug for ApiKeyLoginAccountParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyLoginAccountParams")
+            .field("api_key", &crate::support::Redacted::of(&self.api_key))
+            .finish()
+    }
 }
 
 /// EXPERIMENTAL - app metadata returned by app-list APIs.
@@ -1067,11 +1106,20 @@ pub struct AsyncUserInputQuestion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AttestationGenerateParams {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` output redacts `token`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttestationGenerateResponse {
     /// Opaque client attestation token.
     #[serde(rename = "token")]
     pub token: String,
+}
+
+impl std::fmt::Debug for AttestationGenerateResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttestationGenerateResponse")
+            .field("token", &crate::support::Redacted::of(&self.token))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1540,7 +1588,9 @@ pub struct ChatgptAccount {
 }
 
 /// \[UNSTABLE\] FOR OPENAI INTERNAL USE ONLY - DO NOT USE. The access token must contain the same scopes that Codex-managed ChatGPT auth tokens have.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` output redacts `accessToken`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatgptAuthTokensLoginAccountParams {
     /// Access token (JWT) supplied by the client. This token is used for backend API requests and email extraction.
     #[serde(rename = "accessToken")]
@@ -1557,6 +1607,19 @@ pub struct ChatgptAuthTokensLoginAccountParams {
         skip_serializing_if = "Option::is_none"
     )]
     pub chatgpt_plan_type: Option<String>,
+}
+
+impl std::fmt::Debug for ChatgptAuthTokensLoginAccountParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatgptAuthTokensLoginAccountParams")
+            .field(
+                "access_token",
+                &crate::support::Redacted::of(&self.access_token),
+            )
+            .field("chatgpt_account_id", &self.chatgpt_account_id)
+            .field("chatgpt_plan_type", &self.chatgpt_plan_type)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1620,7 +1683,8 @@ impl<'de> Deserialize<'de> for ChatgptAuthTokensRefreshReason {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` output redacts `accessToken`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatgptAuthTokensRefreshResponse {
     #[serde(rename = "accessToken")]
     pub access_token: String,
@@ -1632,6 +1696,19 @@ pub struct ChatgptAuthTokensRefreshResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub chatgpt_plan_type: Option<String>,
+}
+
+impl std::fmt::Debug for ChatgptAuthTokensRefreshResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatgptAuthTokensRefreshResponse")
+            .field(
+                "access_token",
+                &crate::support::Redacted::of(&self.access_token),
+            )
+            .field("chatgpt_account_id", &self.chatgpt_account_id)
+            .field("chatgpt_plan_type", &self.chatgpt_plan_type)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,12 +5,12 @@
 //! # Secrets
 //!
 //! An API key is taken as a [`Secret`], whose `Debug` and `Display` print `[REDACTED]`: the key
-//! cannot reach a log by formatting any type of this module. The generated wire type the key
-//! travels in, [`ApiKeyLoginAccountParams`](crate::protocol::ApiKeyLoginAccountParams), derives
-//! `Debug` with the key inside (it is generated and plain data); [`Codex::login_api_key`] builds
-//! it only at the moment the request is encoded and never formats or logs it, and the connection
-//! core logs methods and ids, never params. If you send `account/login/start` yourself through
-//! [`Codex::request`], do not `Debug`-print those params.
+//! cannot reach a log by formatting any type of this module. The generated wire types that carry
+//! credentials ([`ApiKeyLoginAccountParams`](crate::protocol::ApiKeyLoginAccountParams), the
+//! Bedrock and ChatGPT-token params, ...) redact them in their `Debug` output too (the generator
+//! does it for every field named like a credential), and the connection core logs methods and
+//! ids, never params — so sending `account/login/start` yourself through [`Codex::request`] is
+//! just as safe.
 //!
 //! # The browser flows
 //!
