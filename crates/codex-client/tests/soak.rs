@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 const TURN_TIMEOUT: Duration = Duration::from_secs(120);
 const WORKERS: usize = 4;
+/// Turns per thread before a worker moves to a new one.
+const THREAD_TURNS: u64 = 100;
 
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -160,6 +162,92 @@ async fn one_turn(thread: &Thread, n: u64, kind: u32, rng: &mut fastrand::Rng) -
     }
 }
 
+/// The mock model's script for the soak.
+fn scripted_mock(mock: &MockModel) {
+    mock.route_always(
+        Matcher::custom(|r| r.ends_with_tool_output()),
+        MockResponse::message("The command was handled."),
+    );
+    mock.route_always(
+        Matcher::user_text_contains("APPROVE"),
+        MockResponse::exec_command("touch soak-marker && echo ok"),
+    );
+    mock.set_default(
+        MockResponse::deltas(["one ", "two ", "three ", "four ", "five"])
+            .with_delay(Duration::from_millis(30)),
+    );
+}
+
+const MOCK_SERVE_ENV: &str = "SOAK_MOCK_SERVE";
+
+/// Not a test: the mock model served from a child process (this test binary run again with
+/// `SOAK_MOCK_SERVE=1`), so that what the mock records of every request (bodies that carry the
+/// thread's whole history) does not count in the client's RSS. Serves until stdin closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the soak's mock model process"]
+async fn soak_mock_model_process() {
+    if std::env::var(MOCK_SERVE_ENV).as_deref() != Ok("1") {
+        return;
+    }
+    let mock = MockModel::start().await.expect("mock model");
+    scripted_mock(&mock);
+    println!("MOCK_URL {}", mock.base_url());
+    let _ = tokio::task::spawn_blocking(|| {
+        use std::io::Read;
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    })
+    .await;
+}
+
+/// The mock model process, killed on drop.
+struct MockProcess {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl MockProcess {
+    async fn start() -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "soak_mock_model_process",
+                "--nocapture",
+            ])
+            .env(MOCK_SERVE_ENV, "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the mock model process");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = within("the mock's address", async {
+            loop {
+                let line = lines
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("the mock process runs");
+                if let Some(url) = line.strip_prefix("MOCK_URL ") {
+                    return url.to_owned();
+                }
+            }
+        })
+        .await;
+        // Keep reading its output: a closed pipe would kill it at its next line.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, url }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+}
+
+/// One RSS sample: (seconds, turns so far, client KiB, app-server KiB, mock KiB).
+type Sample = (u64, u64, u64, u64, u64);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "soak: minutes long; run it with `cargo xtask soak`"]
 async fn soak_real_app_server() {
@@ -174,20 +262,8 @@ async fn soak_real_app_server() {
     let Some(binary) = codex_client_testkit::require_codex_binary("soak") else {
         return;
     };
-    let mock = MockModel::start().await.expect("mock model");
-    mock.route_always(
-        Matcher::custom(|r| r.ends_with_tool_output()),
-        MockResponse::message("The command was handled."),
-    );
-    mock.route_always(
-        Matcher::user_text_contains("APPROVE"),
-        MockResponse::exec_command("touch soak-marker && echo ok"),
-    );
-    mock.set_default(
-        MockResponse::deltas(["one ", "two ", "three ", "four ", "five"])
-            .with_delay(Duration::from_millis(30)),
-    );
-    let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
+    let mock = MockProcess::start().await;
+    let sandbox = CodexSandbox::new(binary, mock.url.clone()).expect("sandbox");
     let launch = sandbox.launch();
     let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
         .env_clear(launch.env_clear)
@@ -210,66 +286,67 @@ async fn soak_real_app_server() {
     let tally = Arc::new(Mutex::new(Tally::default()));
     let mut workers = Vec::new();
     for w in 0..WORKERS {
-        let thread = codex
-            .start_thread(options.clone())
-            .await
-            .expect("thread/start");
+        let codex = codex.clone();
+        let options = options.clone();
         let tally = tally.clone();
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(seed + w as u64);
+            let mut thread = codex
+                .start_thread(options.clone())
+                .await
+                .expect("thread/start");
             let mut n = 0u64;
             while Instant::now() < deadline {
                 n += 1;
+                // A fresh thread now and then: a thread's history (sent whole to the model at
+                // every turn) would otherwise grow without bound in the server and the mock.
+                if n.is_multiple_of(THREAD_TURNS) {
+                    thread.archive().await.expect("thread/archive");
+                    thread = codex
+                        .start_thread(options.clone())
+                        .await
+                        .expect("thread/start");
+                }
                 let kind = rng.u32(0..9);
                 let outcome = one_turn(&thread, n, kind, &mut rng).await;
                 tally.lock().unwrap().add(outcome);
             }
         }));
     }
-    // Sample RSS while the workers run.
-    let mut samples: Vec<(u64, u64, u64, u64)> = Vec::new(); // (secs, turns, client KiB, server KiB)
     let me = std::process::id();
-    let interval = Duration::from_secs((seconds / 12).clamp(2, 30));
-    while workers.iter().any(|w| !w.is_finished()) {
-        let turns = tally.lock().unwrap().total();
-        samples.push((
+    let sample = |tally: &Mutex<Tally>| -> Sample {
+        (
             started.elapsed().as_secs(),
-            turns,
+            tally.lock().unwrap().total(),
             rss_kib(me).unwrap_or(0),
             rss_kib(server_pid).unwrap_or(0),
-        ));
-        tokio::time::sleep(
-            interval.min(
-                deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100),
-            ),
+            rss_kib(mock.pid()).unwrap_or(0),
         )
-        .await;
+    };
+    let mut samples: Vec<Sample> = Vec::new();
+    let interval = Duration::from_secs((seconds / 12).clamp(2, 30));
+    while workers.iter().any(|w| !w.is_finished()) {
+        samples.push(sample(&tally));
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::time::sleep(interval.min(left + Duration::from_millis(100))).await;
     }
     for w in workers {
         within("worker", w).await.expect("a worker panicked");
     }
+    samples.push(sample(&tally));
     let turns = tally.lock().unwrap().total();
-    samples.push((
-        started.elapsed().as_secs(),
-        turns,
-        rss_kib(me).unwrap_or(0),
-        rss_kib(server_pid).unwrap_or(0),
-    ));
     let stats = codex.connection().stats();
-    println!(
-        "soak (real app-server {} s, seed {seed}): {turns} turns over one connection",
-        seconds
-    );
+    println!("soak (real app-server, {seconds} s, seed {seed}): {turns} turns over one connection");
     for (what, n) in &tally.lock().unwrap().outcomes {
         println!("  {what:<32} {n}");
     }
     println!("  router at the end: {stats:?}");
     println!(
-        "  {:>6} {:>7} {:>12} {:>12}",
-        "secs", "turns", "client KiB", "server KiB"
+        "  {:>6} {:>7} {:>12} {:>12} {:>12}",
+        "secs", "turns", "client KiB", "server KiB", "mock KiB"
     );
-    for (s, t, c, srv) in &samples {
-        println!("  {s:>6} {t:>7} {c:>12} {srv:>12}");
+    for (s, t, c, srv, m) in &samples {
+        println!("  {s:>6} {t:>7} {c:>12} {srv:>12} {m:>12}");
     }
     assert!(stats.is_idle(), "the router's tables are empty: {stats:?}");
     assert_eq!(stats.lagged_events, 0);
@@ -281,7 +358,7 @@ async fn soak_real_app_server() {
 
 /// No leak: after the first quarter (warm-up: allocator arenas, caches), the client's RSS grows
 /// by at most a fixed allowance, however many more turns ran.
-fn assert_rss_flat(samples: &[(u64, u64, u64, u64)]) {
+fn assert_rss_flat(samples: &[Sample]) {
     if samples.len() < 4 {
         println!("  (too few samples to judge RSS growth)");
         return;
