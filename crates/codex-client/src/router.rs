@@ -149,23 +149,39 @@ impl RouterStats {
 
 pub(crate) const TURN_COMPLETED: &str = "turn/completed";
 
-/// FNV-1a: the router's maps are keyed by ids the app-server generates (UUIDs), looked up once
-/// per event; a simple fast hash is enough (there is no untrusted key to defend against).
-#[derive(Clone, Copy)]
-struct Fnv(u64);
+/// The hash of the router's maps. They are keyed by ids the app-server generates (UUIDs, 36
+/// bytes), looked up once per event, and there is no untrusted key to defend against: a simple
+/// multiplicative hash taking 8 bytes per step (FxHash-style) is enough, and about 8x fewer
+/// dependent multiplications than hashing byte by byte (FNV), which profiling showed as half of
+/// the routing step.
+#[derive(Clone, Copy, Default)]
+struct IdHasher(u64);
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl IdHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
     }
 }
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        // `str`'s Hash ends with 0xff: keep "ab" and "a" + "b" apart as the byte loop did.
+        self.add(u64::from(byte));
     }
 
     fn finish(&self) -> u64 {
@@ -173,7 +189,7 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
+type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// Bounds of the router's buffers.
 #[derive(Debug, Clone)]
