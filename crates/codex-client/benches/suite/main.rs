@@ -12,7 +12,7 @@
 //!
 //! Arguments: `--quick` (tiny sizes, one run: a smoke test), `--fake PATH` (the
 //! `codex-fake-app-server` binary), `--codex PATH` (the real runtime; e2e is skipped without it),
-//! `--out FILE`, `--only routing,latency,memory,e2e`. `--child SCENARIO` is internal (a memory
+//! `--out FILE`, `--only routing,latency,memory,e2e`, `--turns 1,16,256` (routing at these K only). `--child SCENARIO` is internal (a memory
 //! scenario in a fresh process).
 
 mod e2e;
@@ -30,6 +30,8 @@ pub struct Opts {
     pub codex: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub only: Option<Vec<String>>,
+    /// Routing at these K only (`--turns 256`; for profiling one case).
+    pub turns: Option<Vec<usize>>,
 }
 
 impl Opts {
@@ -70,6 +72,11 @@ fn main() {
             .or_else(codex_client::pinned_runtime_binary),
         out: value_of("--out").map(PathBuf::from),
         only: value_of("--only").map(|s| s.split(',').map(str::to_owned).collect()),
+        turns: value_of("--turns").map(|s| {
+            s.split(',')
+                .map(|k| k.parse().expect("--turns K,K,.."))
+                .collect()
+        }),
     };
     assert!(
         opts.fake.is_file(),
@@ -89,7 +96,13 @@ fn main() {
         machine["cpu"].as_str().unwrap_or("?"),
         machine["load_before"].as_str().unwrap_or("?"),
     );
-    let mut report = json!({ "quick": opts.quick, "machine": machine });
+    let notification_bytes = std::mem::size_of::<codex_client::protocol::ServerNotification>();
+    println!("size of a decoded notification (ServerNotification): {notification_bytes} bytes");
+    let mut report = json!({
+        "quick": opts.quick,
+        "machine": machine,
+        "server_notification_bytes": notification_bytes,
+    });
     if opts.wants("routing") {
         report["routing"] = routing::run(&opts);
     }

@@ -32,7 +32,7 @@ pub fn run(opts: &Opts) -> Value {
     );
     let total: usize = if opts.quick { 4_000 } else { 256_000 };
     let mut rows = Vec::new();
-    for k in [1usize, 16, 256] {
+    for k in opts.turns.clone().unwrap_or_else(|| vec![1, 16, 256]) {
         let n = (total / k).max(2);
         let (mut a, mut b, mut sdk) = (Vec::new(), Vec::new(), Vec::new());
         let mut lost = 0u64;
