@@ -206,12 +206,10 @@ async fn run(demo: &mut Demo) -> Result<(), Box<dyn std::error::Error>> {
 /// provider, throwaway CODEX_HOME, features that would reach the internet disabled).
 fn config_for(sandbox: &CodexSandbox) -> CodexConfig {
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
+    let spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
         .env_clear(launch.env_clear)
+        .envs(launch.env.clone())
         .cwd(&launch.cwd);
-    for (key, value) in &launch.env {
-        spawn = spawn.env(key, value);
-    }
     let connection = ConnectionConfig::new().client_info(ClientInfo::new("offline_demo", "1.0.0"));
     CodexConfig::from_parts(spawn, connection)
 }

@@ -252,6 +252,23 @@ impl SpawnConfig {
         self
     }
 
+    /// Sets several environment variables for the app-server (like [`env`](Self::env) for each).
+    ///
+    /// ```
+    /// let config = codex_client::SpawnConfig::new().envs([("CODEX_HOME", "/tmp/h"), ("RUST_LOG", "warn")]);
+    /// # let _ = config;
+    /// ```
+    pub fn envs<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        self.env
+            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
     /// Removes an inherited environment variable.
     ///
     /// ```

@@ -6,13 +6,15 @@
 //! started here: the server asks auth.openai.com for the code before it answers (its handle is
 //! tested against a scripted server in `src/api/account.rs`).
 
+mod common;
+
 use codex_client::protocol::{
     Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, ServerNotification,
     ThreadGoalStatus, ThreadItem, TurnStatus,
 };
 use codex_client::{
     ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, GoalOptions, Sandbox,
-    SpawnConfig, Thread, ThreadOptions, TurnEvent,
+    Thread, ThreadOptions, TurnEvent,
 };
 use codex_client_testkit::{CodexSandbox, MockModel, MockResponse};
 use futures::StreamExt;
@@ -37,12 +39,7 @@ async fn start_with(name: &str, edit: impl FnOnce(CodexSandbox) -> CodexSandbox)
     let mock = MockModel::start().await.expect("mock model");
     let sandbox = edit(CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .cwd(&launch.cwd);
-    for (k, v) in &launch.env {
-        spawn = spawn.env(k, v);
-    }
+    let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
     let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
         .await
@@ -456,12 +453,7 @@ fn blocking_goal_and_streamed_exec() {
     mock.set_default(MockResponse::message("step"));
     let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .cwd(&launch.cwd);
-    for (k, v) in &launch.env {
-        spawn = spawn.env(k, v);
-    }
+    let spawn = common::spawn_config(&launch);
     let codex = blocking::Codex::spawn(CodexConfig::from_parts(spawn, ConnectionConfig::new()))
         .expect("spawn");
     let thread = codex

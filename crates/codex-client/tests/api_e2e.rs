@@ -4,13 +4,15 @@
 //!
 //! Every wait is bounded (`TURN_TIMEOUT`); nothing sleeps and hopes.
 
+mod common;
+
 use codex_client::protocol::{
     CodexErrorInfo, ServerNotification, SortDirection, ThreadItem, ThreadSortKey, TurnStatus,
     UserInput,
 };
 use codex_client::{
     ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, Input, InputItem,
-    ListThreads, Sandbox, SpawnConfig, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
 };
 use codex_client_testkit::{
     CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate,
@@ -38,12 +40,7 @@ async fn start_with(name: &str, config: impl FnOnce(CodexConfig) -> CodexConfig)
     let mock = MockModel::start().await.expect("mock model");
     let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .cwd(&launch.cwd);
-    for (k, v) in &launch.env {
-        spawn = spawn.env(k, v);
-    }
+    let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
     let codex = Codex::spawn(config(CodexConfig::from_parts(spawn, connection)))
         .await

@@ -2,10 +2,11 @@
 //! 127.0.0.1 and its sandbox (throwaway CODEX_HOME/HOME/TMPDIR, offline flags). Skipped loudly
 //! when the binary is missing, unless CODEX_CLIENT_REQUIRE_APP_SERVER=1.
 
+mod common;
+
 use codex_client::protocol::ServerNotification;
 use codex_client::{
-    Connection, ConnectionConfig, Error, RequestOptions, SpawnConfig, SubscribeOptions, TurnEvent,
-    TurnStream,
+    Connection, ConnectionConfig, Error, RequestOptions, SubscribeOptions, TurnEvent, TurnStream,
 };
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
@@ -30,12 +31,7 @@ async fn start(
     let mock = MockModel::start().await.expect("mock model");
     let sandbox = sandbox(CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .cwd(&launch.cwd);
-    for (k, v) in &launch.env {
-        spawn = spawn.env(k, v);
-    }
+    let spawn = common::spawn_config(&launch);
     let config = config.client_info(codex_client::ClientInfo::new(name, "0.0.0"));
     let conn = Connection::spawn(spawn, config)
         .await

@@ -9,6 +9,8 @@
 //! Skipped loudly when the binary is missing, unless CODEX_CLIENT_REQUIRE_APP_SERVER=1. Every
 //! wait is bounded (`TURN_TIMEOUT`); nothing sleeps and hopes.
 
+mod common;
+
 use codex_client::blocking::{
     ApprovalMode, Codex, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
     ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult,
@@ -17,9 +19,7 @@ use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, SortDirection, ThreadSortKey, TurnStatus,
 };
-use codex_client::{
-    ClientInfo, ConnectionConfig, HandlerResult, ServerRequestHandler, SpawnConfig,
-};
+use codex_client::{ClientInfo, ConnectionConfig, HandlerResult, ServerRequestHandler};
 use codex_client_testkit::{
     CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate, TINY_PNG,
     agent_texts, item_of_type, user_texts,
@@ -56,12 +56,7 @@ fn start_with(name: &str, edit: impl FnOnce(CodexConfig) -> CodexConfig) -> Opti
         .expect("mock model");
     let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
     let launch = sandbox.launch();
-    let spawn = launch.env.iter().fold(
-        SpawnConfig::explicit(&launch.program, launch.args.clone())
-            .env_clear(launch.env_clear)
-            .cwd(&launch.cwd),
-        |spawn, (key, value)| spawn.env(key, value),
-    );
+    let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
     let config = edit(CodexConfig::from_parts(spawn, connection));
     // No tokio anywhere near the client: a plain call on the test's thread.

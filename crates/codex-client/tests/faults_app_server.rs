@@ -12,13 +12,15 @@
 //! transport (`connection_memory::default_answers_are_fail_closed_for_every_kind`) and against the
 //! schema (the protocol crate's tests).
 
+mod common;
+
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, TurnStatus,
 };
 use codex_client::{
     ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, HandlerResult, Sandbox,
-    ServerRequestHandler, SpawnConfig, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    ServerRequestHandler, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
 };
 use codex_client_testkit::{
     CodexSandbox, ExecCommand, Matcher, MockModel, MockResponse, StallGate,
@@ -41,12 +43,7 @@ async fn start(name: &str, connection: ConnectionConfig) -> Option<Env> {
     let mock = MockModel::start().await.expect("mock model");
     let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .cwd(&launch.cwd);
-    for (k, v) in &launch.env {
-        spawn = spawn.env(k, v);
-    }
+    let spawn = common::spawn_config(&launch);
     let connection = connection.client_info(ClientInfo::new(name, "0.0.0"));
     let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
         .await

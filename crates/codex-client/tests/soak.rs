@@ -6,10 +6,12 @@
 //! Not part of `cargo test` (ignored): `cargo xtask soak [--minutes N]` runs it (release build),
 //! with `SOAK_SECONDS` and `SOAK_SEED`.
 
+mod common;
+
 use codex_client::protocol::{ServerNotification, TurnStatus};
 use codex_client::{
-    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Sandbox, SpawnConfig, Thread,
-    ThreadOptions, TurnEvent, TurnOptions,
+    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Sandbox, Thread, ThreadOptions,
+    TurnEvent, TurnOptions,
 };
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse};
 use futures::StreamExt;
@@ -265,12 +267,7 @@ async fn soak_real_app_server() {
     let mock = MockProcess::start().await;
     let sandbox = CodexSandbox::new(binary, mock.url.clone()).expect("sandbox");
     let launch = sandbox.launch();
-    let mut spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .cwd(&launch.cwd);
-    for (k, v) in &launch.env {
-        spawn = spawn.env(k, v);
-    }
+    let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new("soak", "0.0.0"));
     let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
         .await

@@ -6,6 +6,16 @@ use codex_client::{Connection, ConnectionConfig, MemoryPeer, Transport};
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// How the SDK starts the real app-server of a test: exactly the test kit's offline launch
+/// (mock model provider, throwaway `CODEX_HOME`, clean environment, features that would reach the
+/// internet disabled).
+pub fn spawn_config(launch: &codex_client_testkit::AppServerLaunch) -> codex_client::SpawnConfig {
+    codex_client::SpawnConfig::explicit(&launch.program, launch.args.clone())
+        .env_clear(launch.env_clear)
+        .envs(launch.env.clone())
+        .cwd(&launch.cwd)
+}
+
 pub const T: Duration = Duration::from_secs(5);
 
 /// A connection without handshake over the memory transport, and the fake server's end.
