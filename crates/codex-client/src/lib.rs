@@ -94,4 +94,6 @@ pub use server_requests::{
     UNKNOWN_METHOD_CODE, fail_closed_answer,
 };
 pub use spawn::{CODEX_BIN_ENV, SpawnConfig, find_codex_binary, pinned_runtime_binary};
-pub use transport::{MemoryPeer, Transport, TransportControl};
+pub use transport::{
+    ConnectError, ConnectErrorKind, ConnectOptions, MemoryPeer, Transport, TransportControl,
+};
