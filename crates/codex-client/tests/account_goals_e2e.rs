@@ -13,8 +13,8 @@ use codex_client::protocol::{
     ThreadGoalStatus, ThreadItem, TurnStatus,
 };
 use codex_client::{
-    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, GoalOptions, Sandbox,
-    Thread, ThreadOptions, TurnEvent,
+    ApprovalMode, CodexConfig, ConnectionConfig, Error, GoalOptions, Sandbox, Thread,
+    ThreadOptions, TurnEvent,
 };
 use codex_client_testkit::{CodexSandbox, MockModel, MockResponse};
 use futures::StreamExt;
@@ -23,32 +23,14 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Field order = drop order: the client (and its process) first, then directories, then mock.
-struct Env {
-    codex: Codex,
-    sandbox: CodexSandbox,
-    mock: MockModel,
-}
+use common::AppServerEnv as Env;
 
 async fn start(name: &str) -> Option<Env> {
     start_with(name, |s| s).await
 }
 
 async fn start_with(name: &str, edit: impl FnOnce(CodexSandbox) -> CodexSandbox) -> Option<Env> {
-    let binary = codex_client_testkit::require_codex_binary(name)?;
-    let mock = MockModel::start().await.expect("mock model");
-    let sandbox = edit(CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
-    let launch = sandbox.launch();
-    let spawn = common::spawn_config(&launch);
-    let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
-    let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
-        .await
-        .expect("spawn + initialize");
-    Some(Env {
-        codex,
-        sandbox,
-        mock,
-    })
+    common::start_app_server(name, edit, |c| c).await
 }
 
 impl Env {
@@ -66,9 +48,7 @@ impl Env {
 }
 
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    tokio::time::timeout(TIMEOUT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
+    common::within(TIMEOUT, what, fut).await
 }
 
 fn agent_texts(items: &[ThreadItem]) -> Vec<String> {

@@ -11,12 +11,10 @@ use codex_client::protocol::{
     UserInput,
 };
 use codex_client::{
-    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, Input, InputItem,
-    ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    ApprovalMode, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
+    ThreadOptions, TurnEvent, TurnOptions, TurnResult,
 };
-use codex_client_testkit::{
-    CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate,
-};
+use codex_client_testkit::{MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -24,32 +22,14 @@ use std::time::Duration;
 
 const TURN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Field order = drop order: the client (and its process) first, then directories, then mock.
-struct Env {
-    codex: Codex,
-    sandbox: CodexSandbox,
-    mock: MockModel,
-}
+use common::AppServerEnv as Env;
 
 async fn start(name: &str) -> Option<Env> {
     start_with(name, |c| c).await
 }
 
 async fn start_with(name: &str, config: impl FnOnce(CodexConfig) -> CodexConfig) -> Option<Env> {
-    let binary = codex_client_testkit::require_codex_binary(name)?;
-    let mock = MockModel::start().await.expect("mock model");
-    let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
-    let launch = sandbox.launch();
-    let spawn = common::spawn_config(&launch);
-    let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
-    let codex = Codex::spawn(config(CodexConfig::from_parts(spawn, connection)))
-        .await
-        .expect("spawn + initialize");
-    Some(Env {
-        codex,
-        sandbox,
-        mock,
-    })
+    common::start_app_server(name, |s| s, config).await
 }
 
 impl Env {
@@ -70,9 +50,7 @@ impl Env {
 }
 
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    tokio::time::timeout(TURN_TIMEOUT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
+    common::within(TURN_TIMEOUT, what, fut).await
 }
 
 fn agent_texts(result: &TurnResult) -> Vec<String> {

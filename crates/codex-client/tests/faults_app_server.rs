@@ -19,46 +19,25 @@ use codex_client::protocol::{
     ServerNotification, TurnStatus,
 };
 use codex_client::{
-    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, HandlerResult, Sandbox,
-    ServerRequestHandler, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    ApprovalMode, ClientInfo, ConnectionConfig, HandlerResult, Sandbox, ServerRequestHandler,
+    Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
 };
-use codex_client_testkit::{
-    CodexSandbox, ExecCommand, Matcher, MockModel, MockResponse, StallGate,
-};
+use codex_client_testkit::{ExecCommand, Matcher, MockResponse, StallGate};
 use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
 
 const TURN_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Field order = drop order: the client (and its process) first, then directories, then mock.
-struct Env {
-    codex: Codex,
-    sandbox: CodexSandbox,
-    mock: MockModel,
-}
+use common::AppServerEnv as Env;
 
 async fn start(name: &str, connection: ConnectionConfig) -> Option<Env> {
-    let binary = codex_client_testkit::require_codex_binary(name)?;
-    let mock = MockModel::start().await.expect("mock model");
-    let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
-    let launch = sandbox.launch();
-    let spawn = common::spawn_config(&launch);
     let connection = connection.client_info(ClientInfo::new(name, "0.0.0"));
-    let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
-        .await
-        .expect("spawn + initialize");
-    Some(Env {
-        codex,
-        sandbox,
-        mock,
-    })
+    common::start_app_server(name, |s| s, |c| c.with_connection(|_| connection)).await
 }
 
 async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(TURN_TIMEOUT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
+    common::within(TURN_TIMEOUT, what, fut).await
 }
 
 fn command_item(result: &TurnResult) -> Value {

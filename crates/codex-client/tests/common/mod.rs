@@ -16,6 +16,53 @@ pub fn spawn_config(launch: &codex_client_testkit::AppServerLaunch) -> codex_cli
         .cwd(&launch.cwd)
 }
 
+/// The real app-server of a test, driven by the high-level API, with the mock model it talks
+/// to. Field order = drop order: the client (and its process) first, then the directories, then
+/// the mock.
+pub struct AppServerEnv {
+    pub codex: codex_client::Codex,
+    pub sandbox: codex_client_testkit::CodexSandbox,
+    pub mock: codex_client_testkit::MockModel,
+}
+
+/// Starts the mock model and the real app-server through the test kit and connects a `Codex`
+/// (client name `name`); `None` when the binary is missing and not required (the kit's
+/// skip-or-fail rule). `sandbox` and `config` adjust the launch before the spawn.
+pub async fn start_app_server(
+    name: &str,
+    sandbox: impl FnOnce(codex_client_testkit::CodexSandbox) -> codex_client_testkit::CodexSandbox,
+    edit_config: impl FnOnce(codex_client::CodexConfig) -> codex_client::CodexConfig,
+) -> Option<AppServerEnv> {
+    let binary = codex_client_testkit::require_codex_binary(name)?;
+    let mock = codex_client_testkit::MockModel::start()
+        .await
+        .expect("mock model");
+    let sandbox =
+        sandbox(codex_client_testkit::CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
+    let connection =
+        ConnectionConfig::new().client_info(codex_client::ClientInfo::new(name, "0.0.0"));
+    let config = codex_client::CodexConfig::from_parts(spawn_config(&sandbox.launch()), connection);
+    let codex = codex_client::Codex::spawn(edit_config(config))
+        .await
+        .expect("spawn + initialize");
+    Some(AppServerEnv {
+        codex,
+        sandbox,
+        mock,
+    })
+}
+
+/// `fut`, or a panic naming `what` when it takes longer than `timeout`.
+pub async fn within<T>(
+    timeout: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::time::timeout(timeout, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
 pub const T: Duration = Duration::from_secs(5);
 
 /// A connection without handshake over the memory transport, and the fake server's end.
