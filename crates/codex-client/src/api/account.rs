@@ -595,6 +595,14 @@ mod tests {
         // The whole login over a scripted server, with every tracing event and span of every
         // level captured (current-thread runtime: the subscriber sees the reader and writer
         // tasks too).
+        //
+        // While exactly one dispatcher is registered, tracing computes the interest of a newly
+        // registered callsite from the registering thread's default alone, and caches it. Other
+        // tests of this binary run at the same time with no subscriber and register the
+        // connection's callsites: with only the capture registered they would be cached as
+        // "nobody wants this" and its spans skipped. A second registered dispatcher makes
+        // tracing ask every live dispatcher instead.
+        let _second_dispatcher = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::new());
         let capture = Capture::default();
         let dispatch = tracing::Dispatch::new(capture.clone());
         let wire = tracing::dispatcher::with_default(&dispatch, || {
