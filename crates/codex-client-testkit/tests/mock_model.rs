@@ -171,6 +171,31 @@ async fn records_every_request() {
 }
 
 #[tokio::test]
+async fn forgotten_requests_free_their_bodies_but_keep_counting() {
+    let mock = MockModel::start().await.unwrap();
+    for text in ["one", "two"] {
+        read_events(post(&mock, &body(text)).await).await;
+    }
+    mock.wait_for_requests(2, TIMEOUT).await.unwrap();
+    mock.forget_requests();
+    assert!(mock.requests().is_empty());
+    assert_eq!(mock.last_user_text(), None);
+    assert_eq!(mock.request_count(), 2, "forgotten requests still count");
+
+    read_events(post(&mock, &body("three")).await).await;
+    let third = mock.wait_for_request(2, TIMEOUT).await.unwrap();
+    assert_eq!(third.index, 2, "indices stay absolute");
+    assert_eq!(third.last_user_text().as_deref(), Some("three"));
+    assert_eq!(mock.requests().len(), 1);
+    assert_eq!(mock.request_count(), 3);
+    let forgotten = mock.wait_for_request(0, TIMEOUT).await.unwrap_err();
+    assert!(
+        forgotten.to_string().contains("forget_requests"),
+        "{forgotten}"
+    );
+}
+
+#[tokio::test]
 async fn answers_with_the_default_when_nothing_is_scripted() {
     let mock = MockModel::start().await.unwrap();
     let events = read_events(post(&mock, &body("anything")).await).await;

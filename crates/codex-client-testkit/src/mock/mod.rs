@@ -70,11 +70,19 @@ pub struct MockModel {
 
 struct Shared {
     script: Mutex<Script>,
-    requests: Mutex<Vec<RecordedRequest>>,
-    /// The number of recorded requests, for waiters.
+    requests: Mutex<Recorded>,
+    /// The number of requests received so far (forgotten ones included), for waiters.
     seen: watch::Sender<usize>,
     /// Numbers the responses (`resp_mock_<n>`), from 1.
     next_response: AtomicU64,
+}
+
+/// The requests kept for inspection: those received since the last
+/// [`MockModel::forget_requests`], which were preceded by `forgotten` others.
+#[derive(Default)]
+struct Recorded {
+    forgotten: usize,
+    kept: Vec<RecordedRequest>,
 }
 
 struct Script {
@@ -146,7 +154,7 @@ impl MockModel {
                 queue: VecDeque::new(),
                 default: Self::default_response(),
             }),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(Recorded::default()),
             seen: watch::Sender::new(0),
             next_response: AtomicU64::new(1),
         });
@@ -287,7 +295,28 @@ impl MockModel {
     /// # Ok(()) }
     /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        lock(&self.shared.requests).kept.clone()
+    }
+
+    /// Drops the requests recorded so far, to bound the mock's memory in long runs (every
+    /// request codex sends carries the whole conversation, so thousands of turns add up).
+    /// Counting goes on: [`request_count`](Self::request_count) and the indices of later
+    /// requests ([`RecordedRequest::index`]) still count the forgotten ones, and
+    /// [`requests`](Self::requests) returns only what came after.
+    ///
+    /// ```
+    /// # use codex_client_testkit::MockModel;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client_testkit::Error> {
+    /// let mock = MockModel::start().await?;
+    /// mock.forget_requests();
+    /// assert!(mock.requests().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn forget_requests(&self) {
+        let mut recorded = lock(&self.shared.requests);
+        recorded.forgotten += recorded.kept.len();
+        recorded.kept = Vec::new();
     }
 
     /// How many requests were received so far.
@@ -300,7 +329,8 @@ impl MockModel {
     /// # Ok(()) }
     /// ```
     pub fn request_count(&self) -> usize {
-        lock(&self.shared.requests).len()
+        let recorded = lock(&self.shared.requests);
+        recorded.forgotten + recorded.kept.len()
     }
 
     /// The latest user text of the last request received (see
@@ -315,11 +345,14 @@ impl MockModel {
     /// ```
     pub fn last_user_text(&self) -> Option<String> {
         lock(&self.shared.requests)
+            .kept
             .last()
             .and_then(RecordedRequest::last_user_text)
     }
 
-    /// Waits until at least `count` requests were received, then returns all of them.
+    /// Waits until at least `count` requests were received (forgotten ones included), then
+    /// returns those kept (all of them unless [`forget_requests`](Self::forget_requests) was
+    /// called).
     ///
     /// ```
     /// # use codex_client_testkit::MockModel;
@@ -365,8 +398,16 @@ impl MockModel {
         index: usize,
         timeout: Duration,
     ) -> Result<RecordedRequest, Error> {
-        let mut all = self.wait_for_requests(index + 1, timeout).await?;
-        Ok(all.swap_remove(index))
+        self.wait_for_requests(index + 1, timeout).await?;
+        let recorded = lock(&self.shared.requests);
+        let kept = index.checked_sub(recorded.forgotten);
+        kept.and_then(|at| recorded.kept.get(at))
+            .cloned()
+            .ok_or_else(|| Error::Timeout {
+                waiting_for: format!("request {index}, which forget_requests() dropped"),
+                after: timeout,
+                stderr_tail: String::new(),
+            })
     }
 }
 
@@ -455,9 +496,11 @@ async fn handle(
     let answer = is_responses.then(|| lock(&shared.script).choose(&recorded));
     {
         let mut requests = lock(&shared.requests);
-        recorded.index = requests.len();
-        requests.push(recorded);
-        shared.seen.send_replace(requests.len());
+        recorded.index = requests.forgotten + requests.kept.len();
+        requests.kept.push(recorded);
+        shared
+            .seen
+            .send_replace(requests.forgotten + requests.kept.len());
     }
     let Some(answer) = answer else {
         let body =
