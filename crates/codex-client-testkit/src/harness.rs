@@ -141,22 +141,10 @@ impl AppServerHarness {
     /// # Ok(()) }
     /// ```
     pub async fn start_thread(&mut self, params: Value) -> Result<String, Error> {
-        let mut params = match params {
-            Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        params
-            .entry("cwd")
-            .or_insert_with(|| json!(self.sandbox.workdir()));
-        params
-            .entry("approvalPolicy")
-            .or_insert_with(|| json!("never"));
-        params
-            .entry("sandbox")
-            .or_insert_with(|| json!("read-only"));
+        let params = self.sandbox.thread_start_params(params);
         let result = self
             .server
-            .call("thread/start", Value::Object(params), STARTUP_TIMEOUT)
+            .call("thread/start", params, STARTUP_TIMEOUT)
             .await?;
         id_at(&result, "/thread/id", "thread/start")
     }

@@ -239,6 +239,34 @@ impl CodexSandbox {
         self.root.path().join("tmp")
     }
 
+    /// `thread/start` params for this sandbox: `params` with `cwd` defaulting to the
+    /// [`workdir`](Self::workdir), `approvalPolicy` to `never` and `sandbox` to `read-only`,
+    /// unless given (anything but an object counts as `{}`).
+    ///
+    /// ```
+    /// # use codex_client_testkit::CodexSandbox;
+    /// let sandbox = CodexSandbox::new("codex", "http://127.0.0.1:9/v1")?;
+    /// let params = sandbox.thread_start_params(serde_json::json!({"sandbox": "workspace-write"}));
+    /// assert_eq!(params["approvalPolicy"], "never");
+    /// assert_eq!(params["sandbox"], "workspace-write");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn thread_start_params(&self, params: serde_json::Value) -> serde_json::Value {
+        let mut params = match params {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        let defaults = [
+            ("cwd", serde_json::json!(self.workdir())),
+            ("approvalPolicy", serde_json::json!("never")),
+            ("sandbox", serde_json::json!("read-only")),
+        ];
+        for (key, value) in defaults {
+            params.entry(key).or_insert(value);
+        }
+        serde_json::Value::Object(params)
+    }
+
     /// The working directory of the app-server, and the natural `cwd` for its threads.
     ///
     /// ```

@@ -45,31 +45,14 @@ async fn start(
 
 impl Env {
     async fn start_thread(&self, params: Value) -> String {
-        let mut params = params.as_object().cloned().unwrap_or_default();
-        params
-            .entry("cwd")
-            .or_insert_with(|| json!(self.sandbox.workdir()));
-        params
-            .entry("approvalPolicy")
-            .or_insert_with(|| json!("never"));
-        params
-            .entry("sandbox")
-            .or_insert_with(|| json!("read-only"));
+        let params = self.sandbox.thread_start_params(params);
         let result = self
             .conn
-            .request_raw("thread/start", Some(Value::Object(params)))
+            .request_raw("thread/start", Some(params))
             .await
             .expect("thread/start");
         result["thread"]["id"].as_str().unwrap().to_owned()
     }
-}
-
-fn turn_params(thread: &str, text: &str) -> codex_client::protocol::TurnStartParams {
-    serde_json::from_value(json!({
-        "threadId": thread,
-        "input": [{"type": "text", "text": text, "text_elements": []}]
-    }))
-    .unwrap()
 }
 
 /// Everything a turn's stream yielded, until it ended.
@@ -143,7 +126,7 @@ async fn four_turns_on_four_threads_stream_concurrently_over_one_connection() {
     let mut tasks = Vec::new();
     for (t, thread) in threads.iter().enumerate() {
         let conn = env.conn.clone();
-        let params = turn_params(thread, &format!("[thread-{t}] go"));
+        let params = common::turn_params(thread, &format!("[thread-{t}] go"));
         tasks.push(tokio::spawn(async move {
             let (response, stream) = conn.start_turn(params).await.expect("turn/start");
             (response.turn.id.clone(), collect(stream).await)
@@ -198,7 +181,7 @@ async fn a_command_approval_without_handler_is_declined_and_the_turn_goes_on() {
         .await;
     let (_, stream) = env
         .conn
-        .start_turn(turn_params(&thread, "Create the marker file"))
+        .start_turn(common::turn_params(&thread, "Create the marker file"))
         .await
         .unwrap();
     let got = collect(stream).await;
@@ -233,7 +216,7 @@ async fn a_command_approval_accepted_through_the_turns_own_stream() {
     let (_, mut stream) = env
         .conn
         .request_turn::<codex_client::protocol::methods::TurnStart>(
-            turn_params(&thread, "Create the marker file"),
+            common::turn_params(&thread, "Create the marker file"),
             SubscribeOptions::new().server_requests(true),
             RequestOptions::new(),
         )
@@ -289,7 +272,7 @@ async fn sigkill_mid_turn_ends_every_waiter_with_closed_and_the_stderr_tail() {
     let thread = env.start_thread(json!({})).await;
     let (_, turn) = env
         .conn
-        .start_turn(turn_params(&thread, "hang"))
+        .start_turn(common::turn_params(&thread, "hang"))
         .await
         .unwrap();
     let thread_stream = env.conn.subscribe_thread(&thread);
@@ -452,13 +435,13 @@ async fn turn_start_during_an_active_turn_gives_a_second_handle_on_the_same_turn
     let thread = env.start_thread(json!({})).await;
     let (first_response, first) = env
         .conn
-        .start_turn(turn_params(&thread, "first input"))
+        .start_turn(common::turn_params(&thread, "first input"))
         .await
         .unwrap();
     assert!(gate.wait_stalled(1, TURN_TIMEOUT).await);
     let (second_response, second) = env
         .conn
-        .start_turn(turn_params(&thread, "more input"))
+        .start_turn(common::turn_params(&thread, "more input"))
         .await
         .unwrap();
     assert_eq!(

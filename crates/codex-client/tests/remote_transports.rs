@@ -3,6 +3,8 @@
 //! against the mock model. Loopback only. Skipped loudly when the binary is missing, unless
 //! CODEX_CLIENT_REQUIRE_APP_SERVER=1.
 
+mod common;
+
 use codex_client::protocol::ServerNotification;
 use codex_client::transport::{ConnectError, ConnectErrorKind, ConnectOptions};
 use codex_client::{
@@ -70,30 +72,13 @@ impl Remote {
     }
 
     async fn start_thread(&self, conn: &Connection, params: Value) -> String {
-        let mut params = params.as_object().cloned().unwrap_or_default();
-        params
-            .entry("cwd")
-            .or_insert_with(|| json!(self.sandbox.workdir()));
-        params
-            .entry("approvalPolicy")
-            .or_insert_with(|| json!("never"));
-        params
-            .entry("sandbox")
-            .or_insert_with(|| json!("read-only"));
+        let params = self.sandbox.thread_start_params(params);
         let result = conn
-            .request_raw("thread/start", Some(Value::Object(params)))
+            .request_raw("thread/start", Some(params))
             .await
             .expect("thread/start");
         result["thread"]["id"].as_str().unwrap().to_owned()
     }
-}
-
-fn turn_params(thread: &str, text: &str) -> codex_client::protocol::TurnStartParams {
-    serde_json::from_value(json!({
-        "threadId": thread,
-        "input": [{"type": "text", "text": text, "text_elements": []}]
-    }))
-    .unwrap()
 }
 
 #[derive(Debug, Default)]
@@ -160,7 +145,7 @@ async fn ws_two_concurrent_turns_stream_their_own_events_and_close_gracefully() 
         let conn = conn.clone();
         tasks.push(tokio::spawn(async move {
             let (_, stream) = conn
-                .start_turn(turn_params(&thread, &format!("[thread-{t}] go")))
+                .start_turn(common::turn_params(&thread, &format!("[thread-{t}] go")))
                 .await
                 .expect("turn/start");
             collect(stream, None).await
@@ -265,7 +250,7 @@ async fn ws_command_approval_answered_in_the_turn_stream() {
         .await;
     let (_, mut stream) = conn
         .request_turn::<codex_client::protocol::methods::TurnStart>(
-            turn_params(&thread, "Create the marker file"),
+            common::turn_params(&thread, "Create the marker file"),
             SubscribeOptions::new().server_requests(true),
             RequestOptions::new(),
         )
@@ -306,7 +291,10 @@ async fn unix_interrupt_ends_the_turn_as_interrupted() {
         .set_default(MockResponse::stalled(["partial "], &gate));
     let conn = remote.connect(config("unix_interrupt")).await;
     let thread = remote.start_thread(&conn, json!({})).await;
-    let (response, stream) = conn.start_turn(turn_params(&thread, "hang")).await.unwrap();
+    let (response, stream) = conn
+        .start_turn(common::turn_params(&thread, "hang"))
+        .await
+        .unwrap();
     assert!(gate.wait_stalled(1, TURN_TIMEOUT).await);
     conn.request_raw(
         "turn/interrupt",
@@ -493,7 +481,7 @@ async fn a_slow_consumer_does_not_get_the_websocket_dropped() {
     let thread = remote.start_thread(&conn, json!({})).await;
     let started = Instant::now();
     let (_, stream) = conn
-        .start_turn(turn_params(&thread, "flood"))
+        .start_turn(common::turn_params(&thread, "flood"))
         .await
         .unwrap();
     // 5 ms per event: reading all 3000 would take 15 s; the server produces them far faster.
@@ -532,7 +520,7 @@ async fn a_slow_consumer_does_not_get_the_websocket_dropped() {
     );
     // And it still works: a second turn on the same connection.
     let (_, stream) = conn
-        .start_turn(turn_params(&thread, "again"))
+        .start_turn(common::turn_params(&thread, "again"))
         .await
         .unwrap();
     let again = collect(stream, None).await;
@@ -550,7 +538,10 @@ async fn the_server_killed_ends_pending_calls_and_streams_with_closed() {
         .set_default(MockResponse::stalled(["partial "], &gate));
     let conn = remote.connect(config("ws_server_killed")).await;
     let thread = remote.start_thread(&conn, json!({})).await;
-    let (_, turn) = conn.start_turn(turn_params(&thread, "hang")).await.unwrap();
+    let (_, turn) = conn
+        .start_turn(common::turn_params(&thread, "hang"))
+        .await
+        .unwrap();
     let global = conn.notifications();
     assert!(gate.wait_stalled(1, TURN_TIMEOUT).await);
     let mut calls = Vec::new();
@@ -687,7 +678,7 @@ async fn wss_with_a_private_ca_carries_the_token_and_a_full_turn() {
         .unwrap_or_else(|e| panic!("{url}: {e}"));
     let thread = remote.start_thread(&conn, json!({})).await;
     let (_, stream) = conn
-        .start_turn(turn_params(&thread, "hello"))
+        .start_turn(common::turn_params(&thread, "hello"))
         .await
         .unwrap();
     let got = collect(stream, None).await;

@@ -16,6 +16,15 @@ pub fn spawn_config(launch: &codex_client_testkit::AppServerLaunch) -> codex_cli
         .cwd(&launch.cwd)
 }
 
+/// `turn/start` params: one text input on `thread`.
+pub fn turn_params(thread: &str, text: &str) -> codex_client::protocol::TurnStartParams {
+    serde_json::from_value(json!({
+        "threadId": thread,
+        "input": [{"type": "text", "text": text, "text_elements": []}]
+    }))
+    .expect("valid turn/start params")
+}
+
 /// The real app-server of a test, driven by the high-level API, with the mock model it talks
 /// to. Field order = drop order: the client (and its process) first, then the directories, then
 /// the mock.
