@@ -2,20 +2,25 @@
 //! a local image file (read by the app-server and sent inline).
 //!
 //! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
-//! Run: `cargo run --example image_and_text -- path/to/picture.png`
+//! Run: `cargo run --example image_and_text -- path/to/picture.png` (set `IMAGE_URL` to send an
+//! image by address instead of the built-in `data:` URL).
 
 use codex_client::{Codex, CodexConfig, Input, InputItem, ThreadOptions};
+
+/// A 1×1 PNG as a `data:` URL, so the example sends an image without naming any host.
+const TINY_PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let local = std::env::args().nth(1);
+    let image_url = std::env::var("IMAGE_URL").unwrap_or_else(|_| TINY_PNG.to_owned());
     let codex = Codex::spawn(CodexConfig::new()).await?;
     let thread = codex.start_thread(ThreadOptions::new()).await?;
 
     // Build the input item by item...
     let mut input = Input::new()
         .text("Describe each image in one sentence.")
-        .image_url("https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png");
+        .image_url(image_url);
     if let Some(path) = &local {
         // The path is read on the machine the app-server runs on.
         let path = std::fs::canonicalize(path)?;
