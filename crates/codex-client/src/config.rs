@@ -86,6 +86,7 @@ pub struct ConnectionConfig {
     pub(crate) pending_max_bytes: usize,
     pub(crate) pending_max_age: Duration,
     pub(crate) recent_turns: usize,
+    pub(crate) slow_consumer_grace: Duration,
     pub(crate) server_request_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) handler: Arc<dyn ErasedHandler>,
@@ -101,6 +102,7 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("max_in_flight", &self.max_in_flight)
             .field("max_line_bytes", &self.max_line_bytes)
             .field("turn_queue_capacity", &self.turn_queue_capacity)
+            .field("slow_consumer_grace", &self.slow_consumer_grace)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +124,7 @@ impl Default for ConnectionConfig {
             pending_max_bytes: 16 * 1024 * 1024,
             pending_max_age: Duration::from_secs(60),
             recent_turns: 1024,
+            slow_consumer_grace: Duration::from_millis(50),
             server_request_timeout: Duration::from_secs(600),
             close_timeout: Duration::from_secs(5),
             handler: Arc::new(FailClosed),
@@ -236,7 +239,8 @@ impl ConnectionConfig {
     }
 
     /// Capacity of each turn stream's queue (default 4096 events). A consumer that falls further
-    /// behind gets [`Error::Lagged`](crate::Error::Lagged) and the connection goes on. (A stream
+    /// behind for longer than the [slow-consumer grace](Self::slow_consumer_grace) gets
+    /// [`Error::Lagged`](crate::Error::Lagged) and the connection goes on. (A stream
     /// takes its queue in batches, so it may hold up to twice this many events.)
     ///
     /// ```
@@ -245,6 +249,27 @@ impl ConnectionConfig {
     /// ```
     pub fn turn_queue_capacity(mut self, n: usize) -> Self {
         self.turn_queue_capacity = n.max(2);
+        self
+    }
+
+    /// How long the reader waits for a stream's consumer when that stream's queue is full
+    /// (default 50 ms) before it gives up on it: then the consumer loses events (it gets
+    /// [`Error::Lagged`](crate::Error::Lagged)) until it has taken what is queued, and the
+    /// other streams are not held up by it any more.
+    ///
+    /// While it waits the reader reads nothing, so a consumer that is only briefly behind (a
+    /// busy machine descheduling its thread for a few milliseconds during a flood of deltas)
+    /// loses nothing, at the cost of holding up the other streams for that long; a stalled
+    /// consumer costs the others one grace period, then none. `Duration::ZERO` never waits: a
+    /// full queue drops at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = codex_client::ConnectionConfig::new().slow_consumer_grace(Duration::from_millis(200));
+    /// # let _ = config;
+    /// ```
+    pub fn slow_consumer_grace(mut self, grace: Duration) -> Self {
+        self.slow_consumer_grace = grace;
         self
     }
 

@@ -20,7 +20,7 @@ use crate::proto::envelope::{Incoming, RequestId, RpcError};
 use crate::proto::{CODEX_VERSION, ClientMethod, ServerNotification, ServerRequest};
 use crate::router::{
     NotificationStream, Reply, Router, RouterLimits, RouterStats, SubscribeOptions, TurnStream,
-    Waiter,
+    Waiter, Wakes,
 };
 use crate::server_requests::{
     AnswerSink, ErasedHandler, OpenRequests, PendingServerRequest, Responder, spawn_handler,
@@ -35,7 +35,6 @@ use serde_json::value::RawValue;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::Waker;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tracing::Instrument;
@@ -749,7 +748,7 @@ impl Core {
 
     // ----- reader side -------------------------------------------------------------------------
 
-    fn handle_line(&self, line: &str, wakes: &mut Vec<Waker>) {
+    fn handle_line(&self, line: &str, wakes: &mut Wakes) {
         if line.trim().is_empty() {
             return;
         }
@@ -817,7 +816,7 @@ impl Core {
         method: &str,
         params: Option<&RawValue>,
         bytes: usize,
-        wakes: &mut Vec<Waker>,
+        wakes: &mut Wakes,
     ) {
         let notification = match ServerNotification::decode(method, params) {
             Ok(n) => n,
@@ -906,7 +905,7 @@ const WAKE_BATCH: usize = 256;
 async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Sender<bool>) {
     // Consumers are woken once per batch of lines (whatever the transport has ready), not once
     // per event: a fast consumer then takes a whole batch per wake-up.
-    let mut wakes: Vec<Waker> = Vec::new();
+    let mut wakes = Wakes::default();
     let mut batch = 0usize;
     let (reason, peer_may_live) = loop {
         let next = match incoming.next().now_or_never() {
@@ -915,7 +914,7 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
                 item
             }
             ready => {
-                wakes.drain(..).for_each(Waker::wake);
+                wakes.wake_all();
                 batch = 0;
                 match ready {
                     Some(item) => item,
@@ -932,6 +931,12 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
                     break (format!("{err} (the connection was closed)"), true);
                 }
                 core.handle_line(&line, &mut wakes);
+                if wakes.must_wait() {
+                    // A consumer's queue is full: give it the grace to catch up (the line
+                    // that filled it is queued) before reading on.
+                    core.router.wait_for_room(&mut wakes).await;
+                    batch = 0;
+                }
             }
             Some(Err(err)) => break (format!("{err}"), true),
             None if core.closing.load(Ordering::Acquire) => {
@@ -941,7 +946,7 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
         }
     };
     drop(incoming);
-    wakes.drain(..).for_each(Waker::wake);
+    wakes.wake_all();
     tracing::debug!(%reason, "reader finished");
     // The connection is unusable after a read error: stop the peer now. After EOF the peer is
     // exiting on its own; `close_info` waits (bounded) for its real exit status, then kills.

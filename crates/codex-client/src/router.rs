@@ -200,6 +200,7 @@ pub(crate) struct RouterLimits {
     pub pending_max_bytes: usize,
     pub pending_max_age: Duration,
     pub recent_turns: usize,
+    pub slow_consumer_grace: Duration,
 }
 
 impl From<&crate::ConnectionConfig> for RouterLimits {
@@ -211,6 +212,7 @@ impl From<&crate::ConnectionConfig> for RouterLimits {
             pending_max_bytes: c.pending_max_bytes,
             pending_max_age: c.pending_max_age,
             recent_turns: c.recent_turns,
+            slow_consumer_grace: c.slow_consumer_grace,
         }
     }
 }
@@ -234,12 +236,35 @@ pub(crate) enum Delivery {
     Lagged(u64),
 }
 
+/// What routing leaves for the reader to do once it has routed a batch of lines: the consumers
+/// to wake (once per batch, not once per event), and the queues that went past their capacity,
+/// which the reader waits on — up to the slow-consumer grace — before it reads on.
+#[derive(Default)]
+pub(crate) struct Wakes {
+    wakers: Vec<Waker>,
+    full: Vec<Arc<SubQueue>>,
+}
+
+impl Wakes {
+    /// Wakes every consumer that has new items.
+    pub(crate) fn wake_all(&mut self) {
+        self.wakers.drain(..).for_each(Waker::wake);
+    }
+
+    /// `true` when a queue is over its capacity and the reader should wait for room.
+    pub(crate) fn must_wait(&self) -> bool {
+        !self.full.is_empty()
+    }
+}
+
 /// One subscriber's bounded queue. The reader pushes without blocking; the stream takes
 /// everything queued at once (one lock per batch, not per event). Wake-ups are handed back to the
 /// caller so the reader can wake each consumer once per batch of lines instead of once per event.
 struct SubQueue {
     state: Mutex<QueueState>,
     capacity: usize,
+    /// Signalled by the consumer when it takes a batch while the reader waits for room.
+    room: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -252,6 +277,11 @@ struct QueueState {
     gone: bool,
     final_missed: u64,
     closed: Option<Arc<ClosedInfo>>,
+    /// The reader waited the whole grace period for room: from now on a full queue drops
+    /// (`Lagged`) instead of making the reader wait, until the consumer takes a batch.
+    lagging: bool,
+    /// The reader waits for room in this queue (the consumer signals `room` when it takes).
+    reader_waiting: bool,
 }
 
 enum PushError {
@@ -259,11 +289,24 @@ enum PushError {
     Gone(Delivery),
 }
 
+/// How a push treats a full queue.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnFull {
+    /// Refuse the item (the caller counts it as missed, or gives a request back).
+    Refuse,
+    /// Queue it past the capacity and have the reader wait for room (the slow-consumer grace),
+    /// unless the consumer already used up its grace (then: refuse).
+    Wait,
+    /// Queue it anyway: a turn's end, at most twice per turn (see [`Sub::offer_end`]).
+    Force,
+}
+
 impl SubQueue {
     fn new(capacity: usize) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(QueueState::default()),
             capacity,
+            room: tokio::sync::Notify::new(),
         })
     }
 
@@ -271,30 +314,62 @@ impl SubQueue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, item: Delivery, wakes: &mut Vec<Waker>) -> std::result::Result<(), PushError> {
-        self.push_with(item, false, wakes)
-    }
-
-    /// `force`: queue even past the capacity (a turn's end: at most twice per turn, see
-    /// [`Sub::offer_end`]).
-    fn push_with(
-        &self,
+    fn push(
+        self: &Arc<Self>,
         item: Delivery,
-        force: bool,
-        wakes: &mut Vec<Waker>,
+        on_full: OnFull,
+        wakes: &mut Wakes,
     ) -> std::result::Result<(), PushError> {
         let mut q = self.lock();
         if q.gone {
             return Err(PushError::Gone(item));
         }
-        if q.items.len() >= self.capacity && !force {
-            return Err(PushError::Full(item));
+        if q.items.len() >= self.capacity {
+            match on_full {
+                OnFull::Force => {}
+                OnFull::Wait if !q.lagging => {
+                    if !wakes.full.iter().any(|f| Arc::ptr_eq(f, self)) {
+                        wakes.full.push(self.clone());
+                    }
+                }
+                OnFull::Wait | OnFull::Refuse => return Err(PushError::Full(item)),
+            }
         }
         q.items.push_back(item);
         if let Some(w) = q.waker.take() {
-            wakes.push(w);
+            wakes.wakers.push(w);
         }
         Ok(())
+    }
+
+    /// Waits until the consumer made room, it went away, or `deadline`; at the deadline the
+    /// consumer is marked lagging (its full queue drops events until it takes a batch).
+    async fn wait_for_room(&self, deadline: Instant) {
+        loop {
+            let notified = self.room.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut q = self.lock();
+                if q.items.len() < self.capacity || q.gone || q.done {
+                    q.reader_waiting = false;
+                    return;
+                }
+                q.reader_waiting = true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let mut q = self.lock();
+                q.reader_waiting = false;
+                if q.items.len() >= self.capacity && !q.gone && !q.done {
+                    q.lagging = true;
+                    tracing::debug!(
+                        queued = q.items.len(),
+                        "a stream's consumer is too slow: its events are dropped (Lagged) until it catches up"
+                    );
+                }
+                return;
+            }
+        }
     }
 
     fn finish(&self, missed: u64, closed: Option<&Arc<ClosedInfo>>) {
@@ -318,13 +393,19 @@ struct Sub {
     queue: Arc<SubQueue>,
     missed: u64,
     server_requests: bool,
+    /// What a full queue does to an event: [`OnFull::Wait`] when the connection has a
+    /// slow-consumer grace, else [`OnFull::Refuse`].
+    on_full: OnFull,
 }
 
 impl Sub {
     /// Queues `event`; on a full queue counts it as missed (returned: whether it was dropped).
-    fn offer(&mut self, event: &Arc<ServerNotification>, wakes: &mut Vec<Waker>) -> bool {
+    fn offer(&mut self, event: &Arc<ServerNotification>, wakes: &mut Wakes) -> bool {
         if self.missed > 0 {
-            match self.queue.push(Delivery::Lagged(self.missed), wakes) {
+            match self
+                .queue
+                .push(Delivery::Lagged(self.missed), OnFull::Refuse, wakes)
+            {
                 Ok(()) => self.missed = 0,
                 Err(PushError::Full(_)) => {
                     self.missed += 1;
@@ -333,7 +414,10 @@ impl Sub {
                 Err(PushError::Gone(_)) => return false,
             }
         }
-        match self.queue.push(Delivery::Event(event.clone()), wakes) {
+        match self
+            .queue
+            .push(Delivery::Event(event.clone()), self.on_full, wakes)
+        {
             Ok(()) => false,
             Err(PushError::Full(_)) => {
                 self.missed += 1;
@@ -346,21 +430,24 @@ impl Sub {
     /// Queues a turn's `turn/completed` even when the queue is full (after the count of what
     /// this subscriber missed): a consumer that fell behind loses events, never the turn's end
     /// and its status. Bounded: the queue exceeds its capacity by at most these two items, once.
-    fn offer_end(&mut self, event: &Arc<ServerNotification>, wakes: &mut Vec<Waker>) {
+    fn offer_end(&mut self, event: &Arc<ServerNotification>, wakes: &mut Wakes) {
         if self.missed > 0 {
             let _ = self
                 .queue
-                .push_with(Delivery::Lagged(self.missed), true, wakes);
+                .push(Delivery::Lagged(self.missed), OnFull::Force, wakes);
             self.missed = 0;
         }
         let _ = self
             .queue
-            .push_with(Delivery::Event(event.clone()), true, wakes);
+            .push(Delivery::Event(event.clone()), OnFull::Force, wakes);
     }
 
-    fn offer_lagged(&mut self, n: u64, wakes: &mut Vec<Waker>) {
+    fn offer_lagged(&mut self, n: u64, wakes: &mut Wakes) {
         self.missed += n;
-        if let Ok(()) = self.queue.push(Delivery::Lagged(self.missed), wakes) {
+        if let Ok(()) = self
+            .queue
+            .push(Delivery::Lagged(self.missed), OnFull::Refuse, wakes)
+        {
             self.missed = 0;
         }
     }
@@ -489,13 +576,29 @@ impl Router {
         drop(removed);
     }
 
+    /// Wakes the consumers of the last batch, then waits until every queue that went past its
+    /// capacity has room again — at most the slow-consumer grace in all; a consumer still
+    /// behind at the end is marked lagging (its events are dropped, reported as `Lagged`).
+    pub(crate) async fn wait_for_room(&self, wakes: &mut Wakes) {
+        wakes.wake_all();
+        let deadline = Instant::now() + self.limits.slow_consumer_grace;
+        for queue in std::mem::take(&mut wakes.full) {
+            queue.wait_for_room(deadline).await;
+        }
+    }
+
     pub(crate) fn closed(&self) -> Option<Arc<ClosedInfo>> {
         self.lock().closed.clone()
     }
 
     // ----- subscriptions ---------------------------------------------------------------------
 
-    fn new_sub(st: &mut State, capacity: usize, server_requests: bool) -> (Sub, SubStream) {
+    fn new_sub(&self, st: &mut State, capacity: usize, server_requests: bool) -> (Sub, SubStream) {
+        let on_full = if self.limits.slow_consumer_grace.is_zero() {
+            OnFull::Refuse
+        } else {
+            OnFull::Wait
+        };
         st.next_sub += 1;
         let queue = SubQueue::new(capacity);
         let sub = Sub {
@@ -503,6 +606,7 @@ impl Router {
             queue: queue.clone(),
             missed: 0,
             server_requests,
+            on_full,
         };
         let stream = SubStream {
             queue,
@@ -542,7 +646,7 @@ impl Router {
             return TurnStream::new(Self::closed_stream(info), turn_id, span);
         }
         let (mut sub, mut stream) =
-            Self::new_sub(&mut st, self.limits.turn_queue, options.server_requests);
+            self.new_sub(&mut st, self.limits.turn_queue, options.server_requests);
         stream.router = Some(self.clone());
         stream.key = SubKey::Turn(turn_id.to_owned());
         if let Some(route) = st.turns.get_mut(turn_id) {
@@ -551,7 +655,7 @@ impl Router {
         }
         // First subscriber: what was lost, then what was buffered. (Nobody waits on the new
         // stream yet, so there is nobody to wake.)
-        let mut wakes = Vec::new();
+        let mut wakes = Wakes::default();
         let mut completed = false;
         if let Some(recent) = st.recent.take(turn_id) {
             if recent.missed > 0 {
@@ -589,7 +693,7 @@ impl Router {
         if let Some(info) = &st.closed {
             return NotificationStream(Self::closed_stream(info));
         }
-        let (sub, mut stream) = Self::new_sub(&mut st, self.limits.subscription_queue, false);
+        let (sub, mut stream) = self.new_sub(&mut st, self.limits.subscription_queue, false);
         stream.router = Some(self.clone());
         stream.key = SubKey::Thread(thread_id.to_owned());
         st.threads
@@ -605,7 +709,7 @@ impl Router {
         if let Some(info) = &st.closed {
             return NotificationStream(Self::closed_stream(info));
         }
-        let (sub, mut stream) = Self::new_sub(&mut st, self.limits.subscription_queue, false);
+        let (sub, mut stream) = self.new_sub(&mut st, self.limits.subscription_queue, false);
         stream.router = Some(self.clone());
         st.global.push(sub);
         NotificationStream(stream)
@@ -651,7 +755,7 @@ impl Router {
         &self,
         event: ServerNotification,
         bytes: usize,
-        wakes: &mut Vec<Waker>,
+        wakes: &mut Wakes,
     ) {
         let event = Arc::new(event);
         let completed = event.method() == TURN_COMPLETED;
@@ -828,15 +932,16 @@ impl Router {
             return Some(request);
         };
         let mut request = request;
-        let mut wakes = Vec::new();
+        let mut wakes = Wakes::default();
         for sub in route.subs.iter_mut().filter(|s| s.server_requests) {
-            match sub
-                .queue
-                .push(Delivery::Request(Box::new(request)), &mut wakes)
-            {
+            match sub.queue.push(
+                Delivery::Request(Box::new(request)),
+                OnFull::Refuse,
+                &mut wakes,
+            ) {
                 Ok(()) => {
                     drop(st);
-                    wakes.into_iter().for_each(Waker::wake);
+                    wakes.wake_all();
                     return None;
                 }
                 Err(PushError::Full(Delivery::Request(r)))
@@ -940,7 +1045,13 @@ impl SubStream {
         let mut q = self.queue.lock();
         if !q.items.is_empty() {
             std::mem::swap(&mut q.items, &mut self.local);
+            // Caught up: a full queue makes the reader wait again (within the grace).
+            q.lagging = false;
+            let reader_waits = std::mem::take(&mut q.reader_waiting);
             drop(q);
+            if reader_waits {
+                self.queue.room.notify_one();
+            }
             let d = self.local.pop_front().expect("not empty");
             return Poll::Ready(Some(lift(d)));
         }
@@ -971,6 +1082,9 @@ impl Drop for SubStream {
             let mut q = self.queue.lock();
             q.gone = true;
             q.waker = None;
+            if std::mem::take(&mut q.reader_waiting) {
+                self.queue.room.notify_one();
+            }
             std::mem::take(&mut q.items)
         };
         // Unanswered server requests in the queue send their fail-closed answers here.

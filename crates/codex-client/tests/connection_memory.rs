@@ -306,6 +306,75 @@ async fn a_slow_consumer_lags_while_another_turn_streams_on() {
     assert!(conn.stats().is_idle());
 }
 
+/// A consumer that is behind but not stalled: the reader waits for it (the slow-consumer
+/// grace) instead of dropping its events, and reads nothing else meanwhile.
+#[tokio::test]
+async fn a_consumer_behind_within_the_grace_loses_nothing_and_holds_the_reader() {
+    let config = ConnectionConfig::default()
+        .turn_queue_capacity(8)
+        .slow_consumer_grace(Duration::from_secs(30));
+    let (conn, mut peer) = connect(config).await;
+    let behind = start_turn_answered_by(&conn, &mut peer, "ta", "behind", &[]).await;
+    let c = conn.clone();
+    let mut call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
+    let (id, _, _) = next_request(&mut peer).await;
+    for i in 0..100 {
+        peer.send(delta("ta", "behind", &format!("d{i}")));
+    }
+    peer.send(turn_completed("ta", "behind"));
+    respond(&peer, &id, json!({"data": []}));
+    // The reader is waiting for room in the full queue: the response behind the deltas is
+    // not read while nobody consumes (bounded check; the grace is 30 s).
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut call)
+            .await
+            .is_err(),
+        "the reader read past a full queue"
+    );
+    let events = drain(behind).await;
+    let expected: Vec<String> = (0..100)
+        .map(|i| format!("delta:d{i}"))
+        .chain(["turn/completed".to_owned()])
+        .collect();
+    assert_eq!(events, expected, "nothing lost, nothing reordered");
+    call.await.unwrap().unwrap();
+    assert_eq!(conn.stats().lagged_events, 0);
+    assert!(conn.stats().is_idle());
+}
+
+/// With no grace a full queue drops at once: the reader never waits for a consumer.
+#[tokio::test]
+async fn without_a_grace_a_full_queue_drops_and_the_reader_reads_on() {
+    let config = ConnectionConfig::default()
+        .turn_queue_capacity(8)
+        .slow_consumer_grace(Duration::ZERO);
+    let (conn, mut peer) = connect(config).await;
+    let stalled = start_turn_answered_by(&conn, &mut peer, "ta", "stalled", &[]).await;
+    let c = conn.clone();
+    let call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
+    let (id, _, _) = next_request(&mut peer).await;
+    for i in 0..100 {
+        peer.send(delta("ta", "stalled", &format!("d{i}")));
+    }
+    peer.send(turn_completed("ta", "stalled"));
+    respond(&peer, &id, json!({"data": []}));
+    // Answered while the stream's consumer has not read anything.
+    within(T, "the response behind the flood", call)
+        .await
+        .unwrap()
+        .unwrap();
+    let events = drain(stalled).await;
+    let lagged: u64 = events
+        .iter()
+        .filter_map(|e| e.strip_prefix("lagged:"))
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    let delivered = events.iter().filter(|e| !e.starts_with("lagged")).count() as u64;
+    assert!(lagged >= 100 - 8, "{events:?}");
+    assert_eq!(delivered + lagged, 101, "{events:?}");
+    assert_eq!(events.last().map(String::as_str), Some("turn/completed"));
+}
+
 #[tokio::test]
 async fn a_garbage_line_is_skipped_and_normal_traffic_goes_on() {
     let (conn, mut peer) = connect(ConnectionConfig::default()).await;
