@@ -9,6 +9,7 @@
 //! | [`types`] (re-exported here) | every params, response, notification and payload type of the schema |
 //! | [`methods`] | one marker per client method implementing [`ClientMethod`] (`methods::ALL`: all 105) |
 //! | [`ServerNotification`] | every server notification, decoded by method, with [`thread_id`](ServerNotification::thread_id) / [`turn_id`](ServerNotification::turn_id) from the schema |
+//! | [`RawRoute`] | a notification's thread and turn ids read straight from its raw params by [`ServerNotification::route_raw`], without decoding them (for routing on a reader thread) |
 //! | [`ServerRequest`], [`server_requests`] | requests the server sends (approvals, user input, ...), their markers implementing [`ServerRequestMethod`] |
 //!
 //! Forward compatible by construction: unknown methods decode to `Unknown { method, params }`,
@@ -51,6 +52,7 @@ mod error;
 )]
 mod generated;
 mod method;
+mod routing;
 mod support;
 
 pub use error::DecodeError;
@@ -58,6 +60,7 @@ pub use generated::notifications::ServerNotification;
 pub use generated::server_requests::ServerRequest;
 pub use generated::{methods, notifications, server_requests, types};
 pub use method::{ClientMethod, NoParams, ServerRequestMethod};
+pub use routing::RawRoute;
 #[doc(no_inline)]
 pub use types::*;
 

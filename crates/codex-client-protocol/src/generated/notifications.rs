@@ -1087,3 +1087,102 @@ pub const ROUTING: &[(&str, Option<&str>, Option<&str>)] = &[
     ("windowsSandbox/setupCompleted", None, None),
     ("account/login/completed", None, None),
 ];
+
+/// The routing paths `(thread id, turn id)` of a known notification method, as in [`ROUTING`];
+/// `None` when this crate does not know the method. Read by
+/// [`ServerNotification::route_raw`], which finds the ids without decoding the params.
+pub(crate) fn id_paths(
+    method: &str,
+) -> Option<(
+    Option<crate::routing::IdPath>,
+    Option<crate::routing::IdPath>,
+)> {
+    use crate::routing::IdPath;
+    Some(match method {
+        "error"
+        | "thread/goal/updated"
+        | "thread/tokenUsage/updated"
+        | "hook/started"
+        | "hook/completed"
+        | "turn/diff/updated"
+        | "turn/plan/updated"
+        | "item/started"
+        | "item/autoApprovalReview/started"
+        | "item/autoApprovalReview/completed"
+        | "autoApprovalReview/strictReviewRequired"
+        | "item/completed"
+        | "item/agentMessage/delta"
+        | "item/plan/delta"
+        | "item/commandExecution/outputDelta"
+        | "item/commandExecution/terminalInteraction"
+        | "item/fileChange/outputDelta"
+        | "item/fileChange/patchUpdated"
+        | "item/mcpToolCall/progress"
+        | "item/reasoning/summaryTextDelta"
+        | "item/reasoning/summaryPartAdded"
+        | "item/reasoning/textDelta"
+        | "thread/compacted"
+        | "model/rerouted"
+        | "model/verification"
+        | "modelProvider/authRecoveryStarted"
+        | "modelProvider/authRecoveryCompleted"
+        | "turn/moderationMetadata"
+        | "model/safetyBuffering/updated" => (Some(IdPath::ThreadId), Some(IdPath::TurnId)),
+        "thread/started" => (Some(IdPath::ThreadDotId), None),
+        "thread/status/changed"
+        | "thread/readState/changed"
+        | "thread/archived"
+        | "thread/deleted"
+        | "thread/unarchived"
+        | "thread/closed"
+        | "thread/reverted"
+        | "thread/name/updated"
+        | "thread/attachment/updated"
+        | "thread/prediction/updated"
+        | "thread/goal/cleared"
+        | "thread/queue/changed"
+        | "thread/project/updated"
+        | "thread/environment/connected"
+        | "thread/environment/disconnected"
+        | "thread/settings/updated"
+        | "serverRequest/resolved"
+        | "mcpServer/oauthLogin/completed"
+        | "mcpServer/startupStatus/updated"
+        | "warning"
+        | "guardianWarning"
+        | "thread/realtime/started"
+        | "thread/realtime/itemAdded"
+        | "thread/realtime/item/started"
+        | "thread/realtime/item/transcript/delta"
+        | "thread/realtime/item/completed"
+        | "thread/realtime/transcript/delta"
+        | "thread/realtime/transcript/done"
+        | "thread/realtime/outputAudio/delta"
+        | "thread/realtime/sdp"
+        | "thread/realtime/error"
+        | "thread/realtime/closed" => (Some(IdPath::ThreadId), None),
+        "skills/changed"
+        | "project/changed"
+        | "command/exec/outputDelta"
+        | "process/outputDelta"
+        | "process/exited"
+        | "mcpServer/event/stream/notification"
+        | "account/updated"
+        | "account/gatewayOAuth/changed"
+        | "account/rateLimits/updated"
+        | "app/list/updated"
+        | "remoteControl/status/changed"
+        | "externalAgentConfig/import/progress"
+        | "externalAgentConfig/import/completed"
+        | "fs/changed"
+        | "deprecationNotice"
+        | "configWarning"
+        | "fuzzyFileSearch/sessionUpdated"
+        | "fuzzyFileSearch/sessionCompleted"
+        | "windows/worldWritableWarning"
+        | "windowsSandbox/setupCompleted"
+        | "account/login/completed" => (None, None),
+        "turn/started" | "turn/completed" => (Some(IdPath::ThreadId), Some(IdPath::TurnDotId)),
+        _ => return None,
+    })
+}
