@@ -162,7 +162,19 @@ fn check_turn_stream(turn: &str, stream: &mut TurnStream) -> usize {
         match item {
             Ok(TurnEvent::Notification(n)) => {
                 assert!(!completed, "an event after turn/completed");
-                assert_eq!(n.turn_id(), Some(turn), "another turn's event: {n:?}");
+                // Routing reads the ids from the raw params; params that are not even a JSON
+                // `Value` (say a lone surrogate escape) decode as `Unknown` with `null` params,
+                // which carry no id to compare.
+                let undecodable = matches!(
+                    &*n,
+                    ServerNotification::Unknown {
+                        params: serde_json::Value::Null,
+                        ..
+                    }
+                );
+                if !undecodable {
+                    assert_eq!(n.turn_id(), Some(turn), "another turn's event: {n:?}");
+                }
                 completed = n.method() == "turn/completed";
                 seen += 1;
             }

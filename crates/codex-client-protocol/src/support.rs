@@ -5,7 +5,6 @@ use crate::DecodeError;
 use serde::Serialize;
 use serde::de::{DeserializeOwned, Deserializer, Visitor};
 use serde::ser::{SerializeMap, Serializer};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -131,9 +130,9 @@ pub(crate) fn entry_value(key: String, value: Value) -> Value {
 /// Decodes the params of `method` from their raw text (`null` when absent).
 pub(crate) fn decode_params<T: DeserializeOwned>(
     method: &str,
-    params: Option<&RawValue>,
+    params: Option<&str>,
 ) -> Result<T, DecodeError> {
-    let raw = params.map_or("null", RawValue::get);
+    let raw = params.unwrap_or("null");
     serde_json::from_str(raw).map_err(|source| DecodeError {
         method: method.to_owned(),
         raw: raw.to_owned(),

@@ -18,9 +18,10 @@ use crate::config::ConnectionConfig;
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::envelope::{Incoming, RequestId, RpcError};
 use crate::proto::{CODEX_VERSION, ClientMethod, ServerNotification, ServerRequest};
+use crate::routed::{Located, RoutedNotification};
 use crate::router::{
-    NotificationStream, Reply, Router, RouterLimits, RouterStats, SubscribeOptions, TurnStream,
-    Waiter, Wakes,
+    Event, NotificationStream, Reply, Router, RouterLimits, RouterStats, SubscribeOptions,
+    TurnStream, Waiter, Wakes,
 };
 use crate::server_requests::{
     AnswerSink, ErasedHandler, OpenRequests, PendingServerRequest, Responder, spawn_handler,
@@ -748,24 +749,26 @@ impl Core {
 
     // ----- reader side -------------------------------------------------------------------------
 
-    fn handle_line(&self, line: &str, wakes: &mut Wakes) {
+    fn handle_line(&self, line: String, wakes: &mut Wakes) {
         if line.trim().is_empty() {
             return;
         }
-        match Incoming::parse(line) {
+        let located = match Incoming::parse(&line) {
             Err(err) => {
                 self.malformed_lines.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(error = %err, line = %truncated(line, 300), "skipping a malformed line from the app-server");
+                tracing::warn!(error = %err, line = %truncated(&line, 300), "skipping a malformed line from the app-server");
+                return;
             }
-            Ok(Incoming::Response { id, result }) => self.on_response(id, Ok(result)),
-            Ok(Incoming::Error { id, error }) => self.on_response(id, Err(error)),
-            Ok(Incoming::Notification { method, params, .. }) => {
-                self.on_notification(&method, params, line.len(), wakes)
-            }
+            Ok(Incoming::Response { id, result }) => return self.on_response(id, Ok(result)),
+            Ok(Incoming::Error { id, error }) => return self.on_response(id, Err(error)),
             Ok(Incoming::Request { id, method, params }) => {
-                self.on_server_request(id, &method, params)
+                return self.on_server_request(id, &method, params);
             }
-        }
+            Ok(Incoming::Notification { method, params, .. }) => {
+                Located::find(&line, &method, params)
+            }
+        };
+        self.on_notification(Arc::new(RoutedNotification::new(line, located)), wakes);
     }
 
     fn on_response(&self, id: RequestId, outcome: std::result::Result<&RawValue, RpcError>) {
@@ -811,34 +814,13 @@ impl Core {
         let _ = waiter.tx.send(reply);
     }
 
-    fn on_notification(
-        &self,
-        method: &str,
-        params: Option<&RawValue>,
-        bytes: usize,
-        wakes: &mut Wakes,
-    ) {
-        let notification = match ServerNotification::decode(method, params) {
-            Ok(n) => n,
-            Err(err) => {
-                tracing::warn!(
-                    method,
-                    error = %err,
-                    params = %truncated(params.map_or("", |p| p.get()), 300),
-                    "notification did not decode into its type; delivering it as Unknown"
-                );
-                ServerNotification::Unknown {
-                    method: method.to_owned(),
-                    params: params
-                        .and_then(|p| serde_json::from_str(p.get()).ok())
-                        .unwrap_or(Value::Null),
-                }
-            }
-        };
-        if let ServerNotification::ServerRequestResolved(resolved) = &notification {
+    fn on_notification(&self, event: Event, wakes: &mut Wakes) {
+        if event.method() == SERVER_REQUEST_RESOLVED
+            && let ServerNotification::ServerRequestResolved(resolved) = &*event.decoded()
+        {
             self.open_requests.resolve(&resolved.request_id);
         }
-        self.router.route_notification(notification, bytes, wakes);
+        self.router.route_notification(event, wakes);
     }
 
     fn on_server_request(&self, id: RequestId, method: &str, params: Option<&RawValue>) {
@@ -888,7 +870,7 @@ fn turn_id_of(raw: &RawValue) -> serde_json::Result<String> {
     Ok(t.turn.id.into_owned())
 }
 
-fn truncated(s: &str, max: usize) -> &str {
+pub(crate) fn truncated(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -898,6 +880,8 @@ fn truncated(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
+
+const SERVER_REQUEST_RESOLVED: &str = "serverRequest/resolved";
 
 /// At most this many lines are routed before the woken consumers are actually woken.
 const WAKE_BATCH: usize = 256;
@@ -930,7 +914,7 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
                     };
                     break (format!("{err} (the connection was closed)"), true);
                 }
-                core.handle_line(&line, &mut wakes);
+                core.handle_line(line, &mut wakes);
                 if wakes.must_wait() {
                     // A consumer's queue is full: give it the grace to catch up (the line
                     // that filled it is queued) before reading on.

@@ -67,6 +67,7 @@ mod config;
 mod connection;
 mod error;
 mod retry;
+mod routed;
 mod router;
 mod server_requests;
 mod spawn;

@@ -31,11 +31,13 @@
 //! # Locking
 //!
 //! One mutex over the whole table. The reader takes it once per event, for a hash lookup and a
-//! non-blocking `try_send` per subscriber; consumers never take it to receive. The notification
-//! is decoded once and shared as an `Arc` between subscribers.
+//! non-blocking `try_send` per subscriber; consumers never take it to receive. The reader routes
+//! a notification by the ids in its raw params; its typed decode happens when a consumer takes
+//! it, once, shared as an `Arc` between subscribers ([`crate::routed`]).
 
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ServerNotification;
+use crate::routed::RoutedNotification;
 use crate::server_requests::PendingServerRequest;
 use futures::Stream;
 use serde_json::value::RawValue;
@@ -217,6 +219,10 @@ impl From<&crate::ConnectionConfig> for RouterLimits {
     }
 }
 
+/// A notification in the router's queues and buffers: its line, decoded by the consumer that
+/// takes it (see [`crate::routed`]).
+pub(crate) type Event = Arc<RoutedNotification>;
+
 /// What a waiter receives.
 pub(crate) struct Reply {
     pub raw: Box<RawValue>,
@@ -231,7 +237,7 @@ pub(crate) struct Waiter {
 }
 
 pub(crate) enum Delivery {
-    Event(Arc<ServerNotification>),
+    Event(Event),
     Request(Box<PendingServerRequest>),
     Lagged(u64),
 }
@@ -400,7 +406,7 @@ struct Sub {
 
 impl Sub {
     /// Queues `event`; on a full queue counts it as missed (returned: whether it was dropped).
-    fn offer(&mut self, event: &Arc<ServerNotification>, wakes: &mut Wakes) -> bool {
+    fn offer(&mut self, event: &Event, wakes: &mut Wakes) -> bool {
         if self.missed > 0 {
             match self
                 .queue
@@ -430,7 +436,7 @@ impl Sub {
     /// Queues a turn's `turn/completed` even when the queue is full (after the count of what
     /// this subscriber missed): a consumer that fell behind loses events, never the turn's end
     /// and its status. Bounded: the queue exceeds its capacity by at most these two items, once.
-    fn offer_end(&mut self, event: &Arc<ServerNotification>, wakes: &mut Wakes) {
+    fn offer_end(&mut self, event: &Event, wakes: &mut Wakes) {
         if self.missed > 0 {
             let _ = self
                 .queue
@@ -464,7 +470,7 @@ struct TurnRoute {
 }
 
 struct PendingTurn {
-    events: VecDeque<Arc<ServerNotification>>,
+    events: VecDeque<Event>,
     bytes: usize,
     since: Instant,
 }
@@ -477,7 +483,7 @@ struct RecentTurn {
     /// Events of the turn lost before anybody subscribed.
     missed: u64,
     /// Its `turn/completed`, once seen.
-    completion: Option<Arc<ServerNotification>>,
+    completion: Option<Event>,
 }
 
 #[derive(Default)]
@@ -749,16 +755,11 @@ impl Router {
 
     // ----- routing -----------------------------------------------------------------------------
 
-    /// Routes one decoded notification; `bytes` is the size of its line (for the pending bound).
+    /// Routes one notification by the ids found in its raw params (decoding is the consumer's).
     /// The consumers to wake are added to `wakes`: the caller wakes them (once per batch).
-    pub(crate) fn route_notification(
-        &self,
-        event: ServerNotification,
-        bytes: usize,
-        wakes: &mut Wakes,
-    ) {
-        let event = Arc::new(event);
+    pub(crate) fn route_notification(&self, event: Event, wakes: &mut Wakes) {
         let completed = event.method() == TURN_COMPLETED;
+        let bytes = event.line_len();
         let mut st = self.lock();
         if st.closed.is_some() {
             return;
@@ -829,7 +830,7 @@ impl Router {
         }
     }
 
-    fn stash(&self, st: &mut State, turn: &str, event: &Arc<ServerNotification>, bytes: usize) {
+    fn stash(&self, st: &mut State, turn: &str, event: &Event, bytes: usize) {
         let now = Instant::now();
         match st.pending.get_mut(turn) {
             Some(pending) => {
@@ -1149,7 +1150,7 @@ impl Stream for TurnStream {
         this.inner.poll_delivery(cx).map(|item| {
             item.map(|r| {
                 r.map(|d| match d {
-                    Delivery::Event(e) => TurnEvent::Notification(e),
+                    Delivery::Event(e) => TurnEvent::Notification(e.decoded()),
                     Delivery::Request(r) => TurnEvent::ServerRequest(*r),
                     Delivery::Lagged(n) => unreachable!("lagged({n}) is mapped to an error"),
                 })
@@ -1189,7 +1190,7 @@ impl Stream for NotificationStream {
         self.get_mut().0.poll_delivery(cx).map(|item| {
             item.map(|r| {
                 r.and_then(|d| match d {
-                    Delivery::Event(e) => Ok(e),
+                    Delivery::Event(e) => Ok(e.decoded()),
                     // Never routed here; answer it fail-closed by dropping it.
                     Delivery::Request(_) => Err(Error::Protocol(
                         "unexpected server request in a notification stream".into(),

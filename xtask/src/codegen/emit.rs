@@ -812,7 +812,7 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
     let _ = writeln!(s, "impl {name} {{");
     let _ = writeln!(
         s,
-        "    /// Decodes the params of `method` into their type. An unknown method is not an error: it\n    /// becomes [`Self::Unknown`]. Params that do not match the method's type are a [`DecodeError`](crate::DecodeError).\n    pub fn decode(method: &str, params: Option<&serde_json::value::RawValue>) -> Result<Self, crate::DecodeError> {{\n        Ok(match method {{"
+        "    /// Decodes the params of `method` into their type. An unknown method is not an error: it\n    /// becomes [`Self::Unknown`]. Params that do not match the method's type are a [`DecodeError`](crate::DecodeError).\n    pub fn decode(method: &str, params: Option<&serde_json::value::RawValue>) -> Result<Self, crate::DecodeError> {{\n        Self::decode_str(method, params.map(serde_json::value::RawValue::get))\n    }}\n\n    /// [`Self::decode`] from the params' JSON text, for a caller that kept the text rather than\n    /// a [`RawValue`](serde_json::value::RawValue) (text that is not JSON is a [`DecodeError`](crate::DecodeError) too).\n    ///\n    /// ```\n    /// use codex_client_protocol::{name};\n    ///\n    /// let message = {name}::decode_str(\"some/future/method\", Some(r#\"{{\"x\":1}}\"#)).unwrap();\n    /// assert_eq!(message.method(), \"some/future/method\");\n    /// assert!({name}::decode_str(\"some/future/method\", Some(\"not json\")).is_err());\n    /// ```\n    pub fn decode_str(method: &str, params: Option<&str>) -> Result<Self, crate::DecodeError> {{\n        Ok(match method {{"
     );
     for m in methods {
         let decode = "crate::support::decode_params(method, params)?";

@@ -169,6 +169,20 @@ impl ServerRequest {
         method: &str,
         params: Option<&serde_json::value::RawValue>,
     ) -> Result<Self, crate::DecodeError> {
+        Self::decode_str(method, params.map(serde_json::value::RawValue::get))
+    }
+
+    /// [`Self::decode`] from the params' JSON text, for a caller that kept the text rather than
+    /// a [`RawValue`](serde_json::value::RawValue) (text that is not JSON is a [`DecodeError`](crate::DecodeError) too).
+    ///
+    /// ```
+    /// use codex_client_protocol::ServerRequest;
+    ///
+    /// let message = ServerRequest::decode_str("some/future/method", Some(r#"{"x":1}"#)).unwrap();
+    /// assert_eq!(message.method(), "some/future/method");
+    /// assert!(ServerRequest::decode_str("some/future/method", Some("not json")).is_err());
+    /// ```
+    pub fn decode_str(method: &str, params: Option<&str>) -> Result<Self, crate::DecodeError> {
         Ok(match method {
             "item/commandExecution/requestApproval" => Self::ItemCommandExecutionRequestApproval(
                 crate::support::decode_params(method, params)?,
