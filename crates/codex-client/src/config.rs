@@ -118,7 +118,7 @@ impl Default for ConnectionConfig {
             request_timeout: Duration::from_secs(120),
             max_in_flight: 64,
             max_line_bytes: 64 * 1024 * 1024,
-            turn_queue_capacity: 4096,
+            turn_queue_capacity: 1024,
             subscription_queue_capacity: 4096,
             pending_max_events: 8192,
             pending_max_bytes: 16 * 1024 * 1024,
@@ -238,7 +238,7 @@ impl ConnectionConfig {
         self
     }
 
-    /// Capacity of each turn stream's queue (default 4096 events). A consumer that falls further
+    /// Capacity of each turn stream's queue (default 1024 events). A consumer that falls further
     /// behind for longer than the [slow-consumer grace](Self::slow_consumer_grace) gets
     /// [`Error::Lagged`](crate::Error::Lagged) and the connection goes on. (A stream
     /// takes its queue in batches, so it may hold up to twice this many events.)

@@ -213,6 +213,11 @@ fn flood(fake: &Path, deltas: usize, stall: bool) -> Value {
     });
     done.store(true, Ordering::Relaxed);
     let samples = sampler.join().expect("sampler");
+    if std::env::var_os("BENCH_RSS_TRACE").is_some() {
+        for (c, rss) in &samples {
+            eprintln!("{c} {rss}");
+        }
+    }
     let others = (STREAMING_TURNS - usize::from(stall)) as u64 * per_turn;
     let rss_at = |fraction: f64| {
         samples
