@@ -660,14 +660,19 @@ fn decode_response<T: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<
 }
 
 /// Removes its waiter if the request future is dropped (cancelled) or times out.
+/// Removes a request's waiter when its caller gives up (timeout, cancellation). Disarmed once the
+/// reply arrived: the reader already took the waiter out of the table.
 struct WaiterGuard<'a> {
     router: &'a Router,
     id: i64,
+    answered: bool,
 }
 
 impl Drop for WaiterGuard<'_> {
     fn drop(&mut self) {
-        self.router.remove_waiter(self.id);
+        if !self.answered {
+            self.router.remove_waiter(self.id);
+        }
     }
 }
 
@@ -721,16 +726,19 @@ impl Core {
                     turn,
                 },
             )?;
-            let _guard = WaiterGuard {
+            let mut guard = WaiterGuard {
                 router: &self.router,
                 id,
+                answered: false,
             };
             let line = encode_request(id, method, params.as_deref());
             self.writer
                 .send(WriterMsg::Line(line))
                 .map_err(|_| self.closed_error())?;
             tracing::trace!("request sent");
-            match rx.await {
+            let reply = rx.await;
+            guard.answered = reply.is_ok();
+            match reply {
                 Ok(reply) => reply,
                 Err(_) => Err(self.closed_error()),
             }
@@ -955,7 +963,9 @@ async fn run_writer(
                 WriterMsg::Close(ack) => return Ok(ack),
                 WriterMsg::Line(line) => {
                     sink.feed(line).await?;
-                    // Batch what is already queued into one flush.
+                    // Let the tasks woken with this one queue their lines too, then batch
+                    // what is queued into one write.
+                    tokio::task::yield_now().await;
                     loop {
                         match rx.try_recv() {
                             Ok(WriterMsg::Line(line)) => sink.feed(line).await?,

@@ -31,11 +31,18 @@ pub fn run(opts: &Opts) -> Value {
     );
     let mut out = json!({});
     for (mode, concurrency) in [("sequential", 1usize), ("concurrent64", CONCURRENCY)] {
+        if std::env::var("BENCH_LATENCY_MODE").is_ok_and(|m| m != mode) {
+            continue;
+        }
         let (mut sdk50, mut sdk99, mut min50, mut min99) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..opts.runs() {
             let sdk = percentiles(through_sdk(&opts.fake, count, concurrency));
-            let minimal = percentiles(minimal_client(&opts.fake, count, concurrency));
+            let minimal = if std::env::var_os("BENCH_SDK_ONLY").is_some() {
+                (1.0, 1.0)
+            } else {
+                percentiles(minimal_client(&opts.fake, count, concurrency))
+            };
             sdk50.push(sdk.0);
             sdk99.push(sdk.1);
             min50.push(minimal.0);
@@ -77,7 +84,15 @@ fn params() -> ThreadLoadedListParams {
 /// Round trips (µs) of `count` requests through `Codex::request`, `concurrency` tasks each
 /// sending its share one after another. A warm-up of `count / 4` requests is not recorded.
 fn through_sdk(fake: &Path, count: usize, concurrency: usize) -> Vec<f64> {
-    runtime().block_on(async {
+    let rt = if std::env::var_os("BENCH_CURRENT_THREAD").is_some() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        runtime()
+    };
+    rt.block_on(async {
         let codex = spawn_fake(fake, 0, 0).await;
         for _ in 0..count / 4 {
             codex
