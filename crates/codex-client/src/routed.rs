@@ -155,6 +155,23 @@ impl RoutedNotification {
         self.line.len()
     }
 
+    /// The typed notification of a routed event: decoded by the first stream that takes it,
+    /// shared with the others. The usual case, an event only one stream holds, decodes without
+    /// going through the shared cell.
+    pub(crate) fn take_decoded(event: Arc<Self>) -> Arc<ServerNotification> {
+        match Arc::try_unwrap(event) {
+            Ok(only) => match only.decoded.into_inner() {
+                Some(decoded) => decoded,
+                None => {
+                    let params = only.params.map(|span| &only.line[span.range()]);
+                    let method = only.method.map_or("", |span| &only.line[span.range()]);
+                    Arc::new(decode(method, params))
+                }
+            },
+            Err(shared) => shared.decoded(),
+        }
+    }
+
     /// The typed notification: decoded by the first caller, shared with the others.
     pub(crate) fn decoded(&self) -> Arc<ServerNotification> {
         self.decoded

@@ -19,9 +19,12 @@
 //!
 //! # Bounded memory
 //!
-//! Every subscriber has a bounded queue. When it is full the event is dropped for that
-//! subscriber only, and the subscriber's stream later yields [`Error::Lagged`] with the count, at
-//! the position of the gap. A turn's route is removed as soon as its `turn/completed` has been
+//! Every subscriber has a bounded queue. When a push fills it, the event is still queued and the
+//! reader waits — at most the slow-consumer grace — for the consumer to take its batch
+//! ([`Router::wait_for_room`]): a consumer that is only briefly behind loses nothing. Past the
+//! grace the subscriber is marked lagging: a full queue then drops the event for that subscriber
+//! only (without waiting), and its stream later yields [`Error::Lagged`] with the count, at the
+//! position of the gap, until the consumer takes what is queued. A turn's route is removed as soon as its `turn/completed` has been
 //! queued (the stream drains what it holds, then ends) or when its last stream is dropped. The
 //! pending buffer evicts whole turns (oldest first) past its bounds; the router then remembers,
 //! in a bounded list of recent turns, how many events such a turn lost (a later subscriber gets
@@ -1150,7 +1153,9 @@ impl Stream for TurnStream {
         this.inner.poll_delivery(cx).map(|item| {
             item.map(|r| {
                 r.map(|d| match d {
-                    Delivery::Event(e) => TurnEvent::Notification(e.decoded()),
+                    Delivery::Event(e) => {
+                        TurnEvent::Notification(RoutedNotification::take_decoded(e))
+                    }
                     Delivery::Request(r) => TurnEvent::ServerRequest(*r),
                     Delivery::Lagged(n) => unreachable!("lagged({n}) is mapped to an error"),
                 })
@@ -1190,7 +1195,7 @@ impl Stream for NotificationStream {
         self.get_mut().0.poll_delivery(cx).map(|item| {
             item.map(|r| {
                 r.and_then(|d| match d {
-                    Delivery::Event(e) => Ok(e.decoded()),
+                    Delivery::Event(e) => Ok(RoutedNotification::take_decoded(e)),
                     // Never routed here; answer it fail-closed by dropping it.
                     Delivery::Request(_) => Err(Error::Protocol(
                         "unexpected server request in a notification stream".into(),
