@@ -16,6 +16,7 @@
 //! scenario in a fresh process).
 
 mod e2e;
+mod heap;
 mod latency;
 mod memory;
 mod routing;
@@ -23,6 +24,9 @@ mod util;
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
+
+#[global_allocator]
+static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;
 
 pub struct Opts {
     pub quick: bool,

@@ -55,17 +55,24 @@ pub fn run(opts: &Opts) -> Value {
     );
     let streaming = &out["streaming"];
     println!(
-        "streaming: {STREAMING_TURNS} turns × {deltas} deltas: peak RSS {} KiB (connected: {} KiB); {:.0} events/s",
+        "streaming: {STREAMING_TURNS} turns × {deltas} deltas: peak RSS {} KiB (with the runtime's workers: {} KiB; connected: {} KiB; at 50 % of the flood: {} KiB); live heap since the process started: peak {:.0} KiB, connected {:.0} KiB, at 50 % {:.0} KiB; {:.0} events/s",
         streaming["peak_kib"],
+        streaming["runtime_kib"],
         streaming["connected_kib"],
+        streaming["rss_half_kib"],
+        streaming["heap_peak_kib"].as_f64().unwrap_or(0.0),
+        streaming["heap_connected_kib"].as_f64().unwrap_or(0.0),
+        streaming["heap_half_kib"].as_f64().unwrap_or(0.0),
         streaming["events_per_s"].as_f64().unwrap_or(0.0)
     );
     let stalled = &out["stalled"];
     println!(
-        "stalled: one of {STREAMING_TURNS} consumers stalled: peak RSS {} KiB; RSS at 50% / 100% of the flood {} / {} KiB; the stalled turn kept {} events, lost {} (Lagged); the other {} turns {:.0} events/s ({:.2}x of streaming)",
+        "stalled: one of {STREAMING_TURNS} consumers stalled: peak RSS {} KiB; RSS at 50% / 100% of the flood {} / {} KiB; live heap at 50% / 100% {:.0} / {:.0} KiB; the stalled turn kept {} events, lost {} (Lagged); the other {} turns {:.0} events/s ({:.2}x of streaming)",
         stalled["peak_kib"],
         stalled["rss_half_kib"],
         stalled["rss_end_kib"],
+        stalled["heap_half_kib"].as_f64().unwrap_or(0.0),
+        stalled["heap_end_kib"].as_f64().unwrap_or(0.0),
         stalled["stalled_kept"],
         stalled["stalled_lagged"],
         STREAMING_TURNS - 1,
@@ -104,6 +111,7 @@ pub fn child(scenario: &str, fake: &Path, args: &[String]) {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
+    crate::heap::start();
     let process = status_kib("VmRSS");
     let mut result = match scenario {
         "idle" => idle(fake),
@@ -154,15 +162,31 @@ fn flood(fake: &Path, deltas: usize, stall: bool) -> Value {
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while !done.load(Ordering::Relaxed) {
-                samples.push((consumed.load(Ordering::Relaxed), status_kib("VmRSS")));
+                samples.push((
+                    consumed.load(Ordering::Relaxed),
+                    status_kib("VmRSS"),
+                    crate::heap::live_kib(),
+                ));
                 std::thread::sleep(Duration::from_millis(5));
             }
             samples
         })
     };
-    let (connected, elapsed, stalled_kept, stalled_lagged) = runtime().block_on(async {
+    let rt = runtime();
+    let with_runtime = rt.block_on(async {
+        // Every worker has run a task: their threads (and their malloc arenas) exist.
+        let tasks: Vec<_> = (0..16)
+            .map(|_| tokio::spawn(async { Box::new([0u8; 64]) }))
+            .collect();
+        for task in tasks {
+            std::hint::black_box(task.await.expect("warm-up task"));
+        }
+        status_kib("VmRSS")
+    });
+    let (connected, heap_connected, elapsed, stalled_kept, stalled_lagged) = rt.block_on(async {
         let codex = spawn_fake(fake, STREAMING_TURNS, deltas).await;
         let connected = status_kib("VmRSS");
+        let heap_connected = crate::heap::live_kib();
         let threads = futures::future::try_join_all(
             (0..STREAMING_TURNS).map(|_| codex.start_thread(ThreadOptions::new())),
         )
@@ -209,27 +233,34 @@ fn flood(fake: &Path, deltas: usize, stall: bool) -> Value {
             assert_eq!(kept + lagged, per_turn, "kept + lagged = the turn's events");
         }
         codex.close().await;
-        (connected, elapsed, kept, lagged)
+        (connected, heap_connected, elapsed, kept, lagged)
     });
     done.store(true, Ordering::Relaxed);
     let samples = sampler.join().expect("sampler");
     if std::env::var_os("BENCH_RSS_TRACE").is_some() {
-        for (c, rss) in &samples {
-            eprintln!("{c} {rss}");
+        for (consumed, rss, heap) in &samples {
+            eprintln!("{consumed} {rss} {heap:.0}");
         }
     }
     let others = (STREAMING_TURNS - usize::from(stall)) as u64 * per_turn;
-    let rss_at = |fraction: f64| {
+    let sample_at = |fraction: f64| {
         samples
             .iter()
-            .find(|(c, _)| *c as f64 >= fraction * others as f64)
+            .find(|(c, _, _)| *c as f64 >= fraction * others as f64)
             .or(samples.last()) // a short flood may end between two samples
-            .map_or(0, |(_, rss)| *rss)
+            .map_or((0, 0.0), |(_, rss, heap)| (*rss, *heap))
     };
+    let rss_at = |fraction: f64| sample_at(fraction).0;
+    let heap_at = |fraction: f64| sample_at(fraction).1;
     json!({
+        "runtime_kib": with_runtime,
+        "heap_connected_kib": heap_connected,
+        "heap_peak_kib": crate::heap::peak_kib(),
         "connected_kib": connected,
         "peak_kib": status_kib("VmHWM"),
         "rss_half_kib": rss_at(0.5),
+        "heap_half_kib": heap_at(0.5),
+        "heap_end_kib": heap_at(0.99),
         "rss_end_kib": rss_at(0.99),
         "events_per_s": (others as f64) / elapsed.as_secs_f64(),
         "others_events_per_s": (others as f64) / elapsed.as_secs_f64(),
