@@ -105,7 +105,8 @@ impl SubscribeOptions {
 }
 
 /// Sizes of the router's tables, for tests and monitoring. After every turn has completed and
-/// every stream was dropped, all counts but the two counters return to zero.
+/// every stream was dropped, all counts but the counters (`dropped_events`, `lagged_events`,
+/// `reader_waits`, `grace_expired`) return to zero.
 ///
 /// ```
 /// let stats = codex_client::RouterStats::default();
@@ -136,6 +137,11 @@ pub struct RouterStats {
     pub dropped_events: u64,
     /// Events dropped because a subscriber's queue was full, total.
     pub lagged_events: u64,
+    /// Times the reader waited for a consumer whose queue was full (the slow-consumer grace),
+    /// total: how often backpressure held the whole connection up.
+    pub reader_waits: u64,
+    /// Consumers given up on after a whole grace without taking anything, total.
+    pub grace_expired: u64,
 }
 
 impl RouterStats {
@@ -352,8 +358,9 @@ impl SubQueue {
     }
 
     /// Waits until the consumer made room, it went away, or `deadline`; at the deadline the
-    /// consumer is marked lagging (its full queue drops events until it takes a batch).
-    async fn wait_for_room(&self, deadline: Instant) {
+    /// consumer is marked lagging (its full queue drops events until it takes a batch) and this
+    /// returns `false`.
+    async fn wait_for_room(&self, deadline: Instant) -> bool {
         loop {
             let notified = self.room.notified();
             let mut notified = std::pin::pin!(notified);
@@ -362,7 +369,7 @@ impl SubQueue {
                 let mut q = self.lock();
                 if q.items.len() < self.capacity || q.gone || q.done {
                     q.reader_waiting = false;
-                    return;
+                    return true;
                 }
                 q.reader_waiting = true;
             }
@@ -375,8 +382,9 @@ impl SubQueue {
                         queued = q.items.len(),
                         "a stream's consumer is too slow: its events are dropped (Lagged) until it catches up"
                     );
+                    return false;
                 }
-                return;
+                return true;
             }
         }
     }
@@ -542,6 +550,8 @@ struct State {
 pub(crate) struct Router {
     state: Mutex<State>,
     limits: RouterLimits,
+    reader_waits: std::sync::atomic::AtomicU64,
+    grace_expired: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Clone)]
@@ -556,6 +566,8 @@ impl Router {
         Arc::new(Self {
             state: Mutex::new(State::default()),
             limits,
+            reader_waits: Default::default(),
+            grace_expired: Default::default(),
         })
     }
 
@@ -589,10 +601,14 @@ impl Router {
     /// capacity has room again — at most the slow-consumer grace in all; a consumer still
     /// behind at the end is marked lagging (its events are dropped, reported as `Lagged`).
     pub(crate) async fn wait_for_room(&self, wakes: &mut Wakes) {
+        use std::sync::atomic::Ordering::Relaxed;
         wakes.wake_all();
+        self.reader_waits.fetch_add(1, Relaxed);
         let deadline = Instant::now() + self.limits.slow_consumer_grace;
         for queue in std::mem::take(&mut wakes.full) {
-            queue.wait_for_room(deadline).await;
+            if !queue.wait_for_room(deadline).await {
+                self.grace_expired.fetch_add(1, Relaxed);
+            }
         }
     }
 
@@ -981,6 +997,10 @@ impl Router {
             recent_turns: st.recent.map.len(),
             dropped_events: st.dropped_events,
             lagged_events: st.lagged_events,
+            reader_waits: self.reader_waits.load(std::sync::atomic::Ordering::Relaxed),
+            grace_expired: self
+                .grace_expired
+                .load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 

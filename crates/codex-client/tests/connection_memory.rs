@@ -303,6 +303,7 @@ async fn a_slow_consumer_lags_while_another_turn_streams_on() {
     // At most two queue-fulls (the queue, and the batch the stream took) plus the markers.
     assert!(slow_events.len() <= 2 * 8 + 2, "{slow_events:?}");
     assert!(conn.stats().lagged_events >= lagged);
+    assert!(conn.stats().grace_expired >= 1, "{:?}", conn.stats());
     assert!(conn.stats().is_idle());
 }
 
@@ -339,7 +340,42 @@ async fn a_consumer_behind_within_the_grace_loses_nothing_and_holds_the_reader()
     assert_eq!(events, expected, "nothing lost, nothing reordered");
     call.await.unwrap().unwrap();
     assert_eq!(conn.stats().lagged_events, 0);
+    assert!(conn.stats().reader_waits >= 1, "{:?}", conn.stats());
+    assert_eq!(conn.stats().grace_expired, 0);
     assert!(conn.stats().is_idle());
+}
+
+/// A stream dropped while the reader waits for room in its queue releases the reader at once
+/// (not at the end of the grace), and its route and queue are gone.
+#[tokio::test]
+async fn dropping_a_stream_the_reader_waits_for_releases_the_reader() {
+    let config = ConnectionConfig::default()
+        .turn_queue_capacity(8)
+        .slow_consumer_grace(Duration::from_secs(300));
+    let (conn, mut peer) = connect(config).await;
+    let stalled = start_turn_answered_by(&conn, &mut peer, "ta", "stalled", &[]).await;
+    let c = conn.clone();
+    let mut call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
+    let (id, _, _) = next_request(&mut peer).await;
+    for i in 0..50 {
+        peer.send(delta("ta", "stalled", &format!("d{i}")));
+    }
+    respond(&peer, &id, json!({"data": []}));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut call)
+            .await
+            .is_err(),
+        "the reader waits for the full queue"
+    );
+    drop(stalled);
+    // Well within the 300 s grace: the drop woke the reader.
+    within(T, "the response once the stream is dropped", call)
+        .await
+        .unwrap()
+        .unwrap();
+    peer.send(turn_completed("ta", "stalled"));
+    sync(&conn, &mut peer).await;
+    assert!(conn.stats().is_idle(), "{:?}", conn.stats());
 }
 
 /// With no grace a full queue drops at once: the reader never waits for a consumer.
