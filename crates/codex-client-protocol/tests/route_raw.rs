@@ -1,8 +1,10 @@
 //! `ServerNotification::route_raw`: the routing ids read from raw params without decoding them
 //! must be those of `decode(..)` followed by `thread_id()` / `turn_id()` — on every recorded
 //! notification, on the fallback places of unknown methods, on escaped, null, non-string and
-//! repeated ids, on absent and non-object params, and on generated params (proptest) — and it
-//! must not allocate for unescaped ids.
+//! repeated ids, on absent and non-object params, on what the byte scanner must get right
+//! (whitespace between tokens, brackets and escaped quotes in strings, escaped keys, nested
+//! arrays, numbers), and on generated params (proptest) — and it must not allocate for
+//! unescaped ids.
 
 use codex_client_protocol::envelope::Incoming;
 use codex_client_protocol::{RawRoute, ServerNotification, notifications};
@@ -162,11 +164,10 @@ fn recorded_notifications_route_as_decoded() {
         with_thread += usize::from(route.thread_id.is_some());
         with_turn += usize::from(route.turn_id.is_some());
         without_allocation += usize::from(allocations == 0);
-        // serde_json's skipper keeps a nesting stack for a skipped value two containers deep
-        // (the `item` of `item/completed`, the `status` of `thread/status/changed`): one
-        // allocation at most; flat params (every streamed delta) none.
-        assert!(
-            allocations <= 1,
+        // Nothing allocated: no recorded id or key is escaped, and skipping a value (however
+        // deeply nested: the `item` of `item/completed`) allocates nothing.
+        assert_eq!(
+            allocations, 0,
             "{at}: {allocations} allocations for {method}"
         );
         if method.ends_with("elta") {
@@ -461,9 +462,160 @@ fn deep_nesting_is_skipped() {
     }
 }
 
-/// Unescaped ids are borrowed and, unless a skipped value nests two containers deep (one
-/// allocation, serde_json's skipper), nothing is allocated — escaped text in the
-/// other values (an agent-message delta) included.
+/// (e) The byte scanner's own cases. Routes `params` under an unknown method (the fallback
+/// places) and under `turn/started` (`threadId`, `turn.id`), checks the ids, and that the
+/// unknown method agrees with decoding (a `Value`, so any params decode).
+#[track_caller]
+fn routes_to(
+    params: &str,
+    unknown: (Option<&str>, Option<&str>),
+    turn_started: (Option<&str>, Option<&str>),
+) {
+    let p = raw(params);
+    let route = ServerNotification::route_raw("future/x", Some(&p));
+    assert_eq!(
+        (route.thread_id.as_deref(), route.turn_id.as_deref()),
+        unknown,
+        "{params}"
+    );
+    assert!(agrees_with_decode("future/x", Some(params)), "{params}");
+    let route = ServerNotification::route_raw("turn/started", Some(&p));
+    assert_eq!(
+        (route.thread_id.as_deref(), route.turn_id.as_deref()),
+        turn_started,
+        "{params}"
+    );
+}
+
+/// JSON allows whitespace (space, tab, newline, carriage return) between any two tokens.
+#[test]
+fn whitespace_between_tokens() {
+    let params = " {\n  \"threadId\" : \"T\" ,\r\n\t\"turn\":{ \"items\" : [ { \"id\" : \"no\" } , [ ] , 1 , true ] , \"id\"\n:\n\"U\" } , \"n\" : 1e3 , \"b\" : true ,\"z\" :null } \n";
+    routes_to(params, (Some("T"), Some("U")), (Some("T"), Some("U")));
+    let params = "{ \"conversationId\"\t:\t\"C\"\t,\"turnId\" : [ ] , \"turn\" : { } }";
+    routes_to(params, (Some("C"), None), (None, None));
+    routes_to("{ }", (None, None), (None, None));
+    routes_to(" \n{\n}\n ", (None, None), (None, None));
+    let p = raw(" [ { \"threadId\" : \"T\" } ] ");
+    assert_eq!(
+        ServerNotification::route_raw("future/x", Some(&p)),
+        RawRoute::default()
+    );
+    // Still no allocation, and borrowed ids.
+    let p =
+        raw("{ \"threadId\" : \"thr_1\" ,\n \"turnId\" : \"turn_1\" , \"delta\" : \" \\\" \" }");
+    let (route, allocations) =
+        allocations_during(|| ServerNotification::route_raw("item/agentMessage/delta", Some(&p)));
+    assert_eq!(allocations, 0);
+    assert!(matches!(route.thread_id, Some(Cow::Borrowed("thr_1"))));
+    assert!(matches!(route.turn_id, Some(Cow::Borrowed("turn_1"))));
+}
+
+/// Strings hold brackets, braces, escaped quotes and escaped backslashes (a string ending in
+/// `\\` ends at the quote after it): skipped values and ids alike.
+#[test]
+fn brackets_and_escaped_quotes_inside_strings() {
+    let params = r#"{"x":"}]\"{[","a\"}":{"k":"]}\\","l":["\"]",{"m":"}"}]},"threadId":"a}b]c\"","y":"\\\\","turn":{"s":"}\"","id":"[U]"},"z":"\\"}"#;
+    routes_to(
+        params,
+        (Some("a}b]c\""), Some("[U]")),
+        (Some("a}b]c\""), Some("[U]")),
+    );
+    let params = r#"{"x":"\\","threadId":"a\\","y":"\\\"","turnId":"\\\\","turn":{"id":"\"\\"}}"#;
+    routes_to(
+        params,
+        (Some("a\\"), Some("\\\\")),
+        (Some("a\\"), Some("\"\\")),
+    );
+    // `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u` escapes (and a surrogate pair).
+    let params =
+        r#"{"threadId":"a\/b\b\f\n\r\t\u00e9\ud83d\ude00","skip":"\/\b\f\n\r\t\u005c\u0022"}"#;
+    routes_to(
+        params,
+        (Some("a/b\u{8}\u{c}\n\r\té😀"), None),
+        (Some("a/b\u{8}\u{c}\n\r\té😀"), None),
+    );
+    // The escaped id is owned, the unescaped one borrowed.
+    let p = raw(r#"{"threadId":"a\\","turn":{"id":"}]"}}"#);
+    let route = ServerNotification::route_raw("turn/started", Some(&p));
+    assert!(matches!(route.thread_id, Some(Cow::Owned(_))));
+    assert!(matches!(route.turn_id, Some(Cow::Borrowed("}]"))));
+}
+
+/// A key with escapes is the key it spells (wherever the escape is); a key that only looks like
+/// an id key once its escapes are ignored is another key.
+#[test]
+fn escaped_keys() {
+    let params =
+        r#"{"\u0074\u0068\u0072\u0065\u0061\u0064\u0049\u0064":"T","tur\u006e":{"\u0069d":"U"}}"#;
+    routes_to(params, (Some("T"), Some("U")), (Some("T"), Some("U")));
+    let params = r#"{"conversation\u0049d":"C","thread":{"i\u0064":"T2"},"turn\u0049d":"U"}"#;
+    routes_to(params, (Some("T2"), Some("U")), (None, None));
+    // Not id keys: a quote, a slash or a NUL escaped inside, a backslash at either end.
+    let params = r#"{"\"threadId":"no","threadId\"":"no","thread\/Id":"no","thread\u0000Id":"no","\\turnId":"no","turnId\\":"no","turn":{"\"id":"no","id\\":"no"}}"#;
+    routes_to(params, (None, None), (None, None));
+    // An escaped key that is not an id key costs its unescaping, nothing else.
+    let params = r#"{"x\ty":1,"\u00e9":{"id":"no"},"threadId":"T","turnId":"U"}"#;
+    routes_to(params, (Some("T"), Some("U")), (Some("T"), None));
+}
+
+/// Arrays of objects (and of arrays), nested at any depth, are skipped whole: the id keys
+/// inside them are not id places.
+#[test]
+fn nested_arrays_of_objects() {
+    let params = r#"{"items":[{"threadId":"no","turn":{"id":"no"}},[{"a":[{}],"threadId":"no"}],[]],"threadId":"T","turn":{"items":[{"id":"no"},[[{"id":"no"}]]],"id":"U","more":[[],{}]},"tail":[{"turnId":"no"}]}"#;
+    routes_to(params, (Some("T"), Some("U")), (Some("T"), Some("U")));
+    let params =
+        r#"{"a":[[[[{"threadId":"no"}]]],{"b":[{"c":[{"turnId":"no"}]}]}],"conversationId":"C"}"#;
+    routes_to(params, (Some("C"), None), (None, None));
+}
+
+/// Numbers in every JSON form (signs, fractions, exponents) end where the next token starts.
+#[test]
+fn numbers_with_exponents() {
+    let params = r#"{"a":1e5,"b":-1.5E-300,"c":2E+10,"threadId":"T","d":0.0e0,"e":[1e1,-2E-2,0],"turnId":"U","f":-0,"g":{"h":12345678901234567890123e-5}}"#;
+    routes_to(params, (Some("T"), Some("U")), (Some("T"), None));
+    // Numbers at id places: no id.
+    let params = r#"{"threadId":1e5,"conversationId":"C","turnId":-2E+3,"turn":{"id":1.5e-3}}"#;
+    routes_to(params, (Some("C"), None), (None, None));
+    let params = r#"{"threadId":"T","turn":{"id":-0.5E+1},"x":1E300}"#;
+    routes_to(params, (Some("T"), None), (Some("T"), None));
+}
+
+/// An id escaped so that it is not a Rust string (a lone surrogate, which JSON text may hold):
+/// the scan gives no ids at all, as serde_json's scan did ("no ids rather than half of them");
+/// no decode can succeed either. Never a panic.
+#[test]
+fn lone_surrogate_ids_give_no_ids() {
+    let all = ["future/x", "turn/started", "item/agentMessage/delta"];
+    for (params, methods) in [
+        (r#"{"threadId":"\ud800","turnId":"U"}"#, &all[..]),
+        (r#"{"turnId":"U","turn":{"id":"\udc00x"}}"#, &all[..2]),
+        // Any escaped key is unescaped to be compared.
+        (r#"{"\ud800":1,"threadId":"T"}"#, &all[..]),
+    ] {
+        let p = raw(params);
+        for method in methods {
+            assert_eq!(
+                ServerNotification::route_raw(method, Some(&p)),
+                RawRoute::default(),
+                "{method} {params}"
+            );
+            assert!(!agrees_with_decode(method, Some(params)), "{params}");
+        }
+    }
+    // In a value that is skipped (not an id place, or one the method does not read), it is
+    // skipped like any other string.
+    let p = raw(r#"{"x":"\ud800","threadId":"T"}"#);
+    let route = ServerNotification::route_raw("future/x", Some(&p));
+    assert_eq!(route.thread_id.as_deref(), Some("T"));
+    let p = raw(r#"{"turnId":"U","turn":{"id":"\udc00x"}}"#);
+    let route = ServerNotification::route_raw("item/agentMessage/delta", Some(&p));
+    assert_eq!(route.turn_id.as_deref(), Some("U"));
+}
+
+/// Unescaped ids are borrowed and nothing is allocated — escaped text in the other values (an
+/// agent-message delta) and deeply nested skipped values included.
 #[test]
 fn route_raw_allocates_nothing() {
     let cases = [
@@ -504,20 +656,20 @@ fn route_raw_allocates_nothing() {
             assert!(matches!(id, Cow::Borrowed(_)), "{method}: {id:?}");
         }
     }
-    // A skipped value two containers deep: serde_json's skipper allocates its nesting stack,
-    // once, however deep.
+    // A skipped value several containers deep: skipped by counting brackets, no allocation
+    // (serde_json's skipper, used before the byte scanner, allocated a nesting stack here).
     let p = raw(r#"{"threadId":"thr_1","turnId":"turn_1","item":{"content":[{"a":[[[]]]}]}}"#);
     let (route, allocations) =
         allocations_during(|| ServerNotification::route_raw("item/agentMessage/delta", Some(&p)));
     assert_eq!(route.thread_id.as_deref(), Some("thr_1"));
-    assert_eq!(allocations, 1);
+    assert_eq!(allocations, 0);
     // An escaped id is the one thing the scan itself allocates.
     let p = raw(r#"{"threadId":"thr\u005f1","turnId":"turn_1"}"#);
     let (route, allocations) =
         allocations_during(|| ServerNotification::route_raw("item/agentMessage/delta", Some(&p)));
     assert_eq!(route.thread_id.as_deref(), Some("thr_1"));
     assert!(matches!(route.turn_id, Some(Cow::Borrowed("turn_1"))));
-    assert!(allocations <= 2, "{allocations}"); // serde_json's scratch buffer, the owned id
+    assert!(allocations <= 2, "{allocations}"); // the owned id (and a scratch buffer)
 }
 
 // (d) Generated params: random extra keys, the id keys in random order, ids of every kind.
@@ -637,6 +789,32 @@ fn params_text() -> impl Strategy<Value = String> {
         .prop_map(|entries| object_text(&entries))
 }
 
+/// JSON text with `ws` before and after every `{`, `}`, `[`, `]`, `,` and `:` outside strings,
+/// so between any two tokens.
+fn spaced(text: &str, ws: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            (in_string, escaped) = match (escaped, c) {
+                (true, _) => (true, false),
+                (false, '\\') => (true, true),
+                (false, '"') => (false, false),
+                (false, _) => (true, false),
+            };
+        } else if matches!(c, '{' | '}' | '[' | ']' | ',' | ':') {
+            out.push_str(ws);
+            out.push(c);
+            out.push_str(ws);
+        } else {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Params a known method decodes: `item/agentMessage/delta` (flat), `turn/started` (turn id in
 /// a nested object), `warning` (optional thread id), with extra keys, all in random order.
 fn decodable() -> impl Strategy<Value = (&'static str, String)> {
@@ -739,6 +917,20 @@ proptest! {
     #[test]
     fn decodable_params_route_as_decoded((method, params) in decodable()) {
         prop_assert!(agrees_with_decode(method, Some(&params)), "{} {}", method, params);
+    }
+
+    /// The same params with whitespace between every two tokens: the same ids.
+    #[test]
+    fn whitespace_changes_nothing(
+        params in params_text(),
+        ws in prop::sample::select(vec![" ", "\n", "\t", "\r\n", " \n\t\r "]),
+        method in prop::sample::select(vec!["turn/started", "item/agentMessage/delta", "thread/started", "future/x"]),
+    ) {
+        let spaced_params = spaced(&params, ws);
+        let (p, q) = (raw(&params), raw(&spaced_params));
+        let route = ServerNotification::route_raw(method, Some(&p));
+        let spaced_route = ServerNotification::route_raw(method, Some(&q));
+        prop_assert_eq!(pair(&spaced_route), pair(&route), "{}", spaced_params);
     }
 
     /// Any JSON at all as params, under any method: no panic, and as decoded when it decodes.
