@@ -307,23 +307,43 @@ async fn a_slow_consumer_lags_while_another_turn_streams_on() {
     assert!(conn.stats().is_idle());
 }
 
+/// A turn `tu` on thread `ta` over a connection with a queue of 8 and `grace`, then a request
+/// whose response the peer writes behind `deltas` deltas of the turn (and its `turn/completed`
+/// when `complete`): the response reaches the caller only once the reader got past the flood.
+async fn flood_before_a_response(
+    grace: Duration,
+    deltas: usize,
+    complete: bool,
+) -> (
+    codex_client::Connection,
+    codex_client::MemoryPeer,
+    TurnStream,
+    tokio::task::JoinHandle<codex_client::Result<serde_json::Value>>,
+) {
+    let config = ConnectionConfig::default()
+        .turn_queue_capacity(8)
+        .slow_consumer_grace(grace);
+    let (conn, mut peer) = connect(config).await;
+    let stream = start_turn_answered_by(&conn, &mut peer, "ta", "tu", &[]).await;
+    let c = conn.clone();
+    let call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
+    let (id, _, _) = next_request(&mut peer).await;
+    for i in 0..deltas {
+        peer.send(delta("ta", "tu", &format!("d{i}")));
+    }
+    if complete {
+        peer.send(turn_completed("ta", "tu"));
+    }
+    respond(&peer, &id, json!({"data": []}));
+    (conn, peer, stream, call)
+}
+
 /// A consumer that is behind but not stalled: the reader waits for it (the slow-consumer
 /// grace) instead of dropping its events, and reads nothing else meanwhile.
 #[tokio::test]
 async fn a_consumer_behind_within_the_grace_loses_nothing_and_holds_the_reader() {
-    let config = ConnectionConfig::default()
-        .turn_queue_capacity(8)
-        .slow_consumer_grace(Duration::from_secs(30));
-    let (conn, mut peer) = connect(config).await;
-    let behind = start_turn_answered_by(&conn, &mut peer, "ta", "behind", &[]).await;
-    let c = conn.clone();
-    let mut call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
-    let (id, _, _) = next_request(&mut peer).await;
-    for i in 0..100 {
-        peer.send(delta("ta", "behind", &format!("d{i}")));
-    }
-    peer.send(turn_completed("ta", "behind"));
-    respond(&peer, &id, json!({"data": []}));
+    let (conn, _peer, behind, mut call) =
+        flood_before_a_response(Duration::from_secs(30), 100, true).await;
     // The reader is waiting for room in the full queue: the response behind the deltas is
     // not read while nobody consumes (bounded check; the grace is 30 s).
     assert!(
@@ -349,18 +369,8 @@ async fn a_consumer_behind_within_the_grace_loses_nothing_and_holds_the_reader()
 /// (not at the end of the grace), and its route and queue are gone.
 #[tokio::test]
 async fn dropping_a_stream_the_reader_waits_for_releases_the_reader() {
-    let config = ConnectionConfig::default()
-        .turn_queue_capacity(8)
-        .slow_consumer_grace(Duration::from_secs(300));
-    let (conn, mut peer) = connect(config).await;
-    let stalled = start_turn_answered_by(&conn, &mut peer, "ta", "stalled", &[]).await;
-    let c = conn.clone();
-    let mut call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
-    let (id, _, _) = next_request(&mut peer).await;
-    for i in 0..50 {
-        peer.send(delta("ta", "stalled", &format!("d{i}")));
-    }
-    respond(&peer, &id, json!({"data": []}));
+    let (conn, mut peer, stalled, mut call) =
+        flood_before_a_response(Duration::from_secs(300), 50, false).await;
     assert!(
         tokio::time::timeout(Duration::from_millis(200), &mut call)
             .await
@@ -373,7 +383,7 @@ async fn dropping_a_stream_the_reader_waits_for_releases_the_reader() {
         .await
         .unwrap()
         .unwrap();
-    peer.send(turn_completed("ta", "stalled"));
+    peer.send(turn_completed("ta", "tu"));
     sync(&conn, &mut peer).await;
     assert!(conn.stats().is_idle(), "{:?}", conn.stats());
 }
@@ -381,19 +391,7 @@ async fn dropping_a_stream_the_reader_waits_for_releases_the_reader() {
 /// With no grace a full queue drops at once: the reader never waits for a consumer.
 #[tokio::test]
 async fn without_a_grace_a_full_queue_drops_and_the_reader_reads_on() {
-    let config = ConnectionConfig::default()
-        .turn_queue_capacity(8)
-        .slow_consumer_grace(Duration::ZERO);
-    let (conn, mut peer) = connect(config).await;
-    let stalled = start_turn_answered_by(&conn, &mut peer, "ta", "stalled", &[]).await;
-    let c = conn.clone();
-    let call = tokio::spawn(async move { c.request_raw("thread/list", Some(json!({}))).await });
-    let (id, _, _) = next_request(&mut peer).await;
-    for i in 0..100 {
-        peer.send(delta("ta", "stalled", &format!("d{i}")));
-    }
-    peer.send(turn_completed("ta", "stalled"));
-    respond(&peer, &id, json!({"data": []}));
+    let (_conn, _peer, stalled, call) = flood_before_a_response(Duration::ZERO, 100, true).await;
     // Answered while the stream's consumer has not read anything.
     within(T, "the response behind the flood", call)
         .await
