@@ -4,12 +4,13 @@
 //! ```text
 //! caller ── request::<M>(params) ─► waiter (id → oneshot) ─► writer task ─► transport
 //! transport ─► reader task ─► Incoming::parse ─┬─ response      → waiter (a turn's route registered first)
-//!                                              ├─ notification  → ServerNotification::decode → router
+//!                                              ├─ notification  → route_raw (ids) → router → stream,
+//!                                              │                  decoded by the consumer that takes it
 //!                                              └─ server request → turn stream or handler task → writer
 //! ```
 //!
-//! The reader never awaits a consumer: routing is a non-blocking `try_send` per subscriber and
-//! server requests are answered from spawned tasks. Client request ids (a counter from 1) and
+//! The reader awaits a consumer only when that consumer's queue is full, and then at most the
+//! slow-consumer grace (see the router); server requests are answered from spawned tasks. Client request ids (a counter from 1) and
 //! server request ids live in separate tables. When the transport ends, the reader latches the
 //! router closed: every waiter and stream ends with [`Error::Closed`] carrying the exit status
 //! and stderr tail, and later calls fail fast.

@@ -24,12 +24,12 @@
 //! ([`Router::wait_for_room`]): a consumer that is only briefly behind loses nothing. Past the
 //! grace the subscriber is marked lagging: a full queue then drops the event for that subscriber
 //! only (without waiting), and its stream later yields [`Error::Lagged`] with the count, at the
-//! position of the gap, until the consumer takes what is queued. A turn's route is removed as soon as its `turn/completed` has been
-//! queued (the stream drains what it holds, then ends) or when its last stream is dropped. The
-//! pending buffer evicts whole turns (oldest first) past its bounds; the router then remembers,
-//! in a bounded list of recent turns, how many events such a turn lost (a later subscriber gets
-//! `Lagged(n)` first) and its `turn/completed` if it came — so a late subscriber of a finished
-//! turn gets its completion instead of waiting forever.
+//! position of the gap, until the consumer takes what is queued. A turn's route is removed as
+//! soon as its `turn/completed` has been queued (the stream drains what it holds, then ends) or
+//! when its last stream is dropped. The pending buffer evicts whole turns (oldest first) past its
+//! bounds; the router then remembers, in a bounded list of recent turns, how many events such a
+//! turn lost (a later subscriber gets `Lagged(n)` first) and its `turn/completed` if it came — so
+//! a late subscriber of a finished turn gets its completion instead of waiting forever.
 //!
 //! # Locking
 //!
