@@ -55,7 +55,7 @@ pub fn run(opts: &Opts) -> Value {
     );
     let streaming = &out["streaming"];
     println!(
-        "streaming: {STREAMING_TURNS} turns × {deltas} deltas: peak RSS {} KiB (with the runtime's workers: {} KiB; connected: {} KiB; at 50 % of the flood: {} KiB); live heap since the process started: peak {:.0} KiB, connected {:.0} KiB, at 50 % {:.0} KiB; {:.0} events/s",
+        "streaming: {STREAMING_TURNS} turns × {deltas} deltas: peak RSS {} KiB (with the runtime's workers: {} KiB; connected: {} KiB; at 50 % of the flood: {} KiB); live heap since the process started: peak {:.0} KiB, connected {:.0} KiB, at 50 % {:.0} KiB; anonymous RSS (not the binary's pages) at 50 % {} KiB, highest sample {} KiB; {:.0} events/s",
         streaming["peak_kib"],
         streaming["runtime_kib"],
         streaming["connected_kib"],
@@ -63,6 +63,8 @@ pub fn run(opts: &Opts) -> Value {
         streaming["heap_peak_kib"].as_f64().unwrap_or(0.0),
         streaming["heap_connected_kib"].as_f64().unwrap_or(0.0),
         streaming["heap_half_kib"].as_f64().unwrap_or(0.0),
+        streaming["anon_half_kib"],
+        streaming["anon_peak_sampled_kib"],
         streaming["events_per_s"].as_f64().unwrap_or(0.0)
     );
     let stalled = &out["stalled"];
@@ -166,6 +168,7 @@ fn flood(fake: &Path, deltas: usize, stall: bool) -> Value {
                     consumed.load(Ordering::Relaxed),
                     status_kib("VmRSS"),
                     crate::heap::live_kib(),
+                    status_kib("RssAnon"),
                 ));
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -238,18 +241,24 @@ fn flood(fake: &Path, deltas: usize, stall: bool) -> Value {
     done.store(true, Ordering::Relaxed);
     let samples = sampler.join().expect("sampler");
     if std::env::var_os("BENCH_RSS_TRACE").is_some() {
-        for (consumed, rss, heap) in &samples {
-            eprintln!("{consumed} {rss} {heap:.0}");
+        for (consumed, rss, heap, anon) in &samples {
+            eprintln!("{consumed} {rss} {heap:.0} {anon}");
         }
     }
     let others = (STREAMING_TURNS - usize::from(stall)) as u64 * per_turn;
     let sample_at = |fraction: f64| {
         samples
             .iter()
-            .find(|(c, _, _)| *c as f64 >= fraction * others as f64)
+            .find(|(c, _, _, _)| *c as f64 >= fraction * others as f64)
             .or(samples.last()) // a short flood may end between two samples
-            .map_or((0, 0.0), |(_, rss, heap)| (*rss, *heap))
+            .map_or((0, 0.0), |(_, rss, heap, _)| (*rss, *heap))
     };
+    // Anonymous memory (heap, arenas, stacks) apart from file-backed pages (the binary's code).
+    let anon_peak = samples.iter().map(|s| s.3).max().unwrap_or(0);
+    let anon_half = samples
+        .iter()
+        .find(|(c, _, _, _)| *c as f64 >= 0.5 * others as f64)
+        .map_or(0, |s| s.3);
     let rss_at = |fraction: f64| sample_at(fraction).0;
     let heap_at = |fraction: f64| sample_at(fraction).1;
     json!({
@@ -260,6 +269,8 @@ fn flood(fake: &Path, deltas: usize, stall: bool) -> Value {
         "peak_kib": status_kib("VmHWM"),
         "rss_half_kib": rss_at(0.5),
         "heap_half_kib": heap_at(0.5),
+        "anon_half_kib": anon_half,
+        "anon_peak_sampled_kib": anon_peak,
         "heap_end_kib": heap_at(0.99),
         "rss_end_kib": rss_at(0.99),
         "events_per_s": (others as f64) / elapsed.as_secs_f64(),
