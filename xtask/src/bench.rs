@@ -9,8 +9,9 @@
 
 use crate::runtime;
 use crate::util::{cargo, run_step};
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 pub fn run(workspace: &Path, args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -30,6 +31,7 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<()> {
             "codex-fake-app-server",
         ]),
     )?;
+    let probe = build_memory_probe(workspace)?;
     let out = target.join("bench").join(if quick {
         "report-quick.json"
     } else {
@@ -51,6 +53,8 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<()> {
         .arg(target.join("release").join("codex-fake-app-server"))
         .arg("--codex")
         .arg(&codex)
+        .arg("--probe")
+        .arg(&probe)
         .arg("--out")
         .arg(&out);
     if quick {
@@ -67,4 +71,35 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<()> {
         },
         &mut bench,
     )
+}
+
+/// Builds the memory probe (`crates/codex-client/benches/memory_probe`, a bench target) and
+/// returns the path of its executable, as cargo reports it.
+fn build_memory_probe(workspace: &Path) -> Result<PathBuf> {
+    let mut build = cargo();
+    build.current_dir(workspace).args([
+        "bench",
+        "--locked",
+        "-p",
+        "codex-client",
+        "--bench",
+        "memory_probe",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    println!("\n==> build the memory probe");
+    println!("    $ {}", crate::util::describe(&build));
+    let output = build
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not start cargo")?;
+    if !output.status.success() {
+        bail!("building the memory probe failed ({})", output.status);
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "memory_probe")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .context("cargo reported no executable for the memory probe")
 }

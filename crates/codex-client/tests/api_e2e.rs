@@ -218,6 +218,41 @@ async fn streamed_deltas_concatenate_to_the_final_response() {
 }
 
 #[tokio::test]
+async fn a_turn_that_keeps_no_items_still_streams_them_and_reports_its_outcome() {
+    let Some(env) = start("api_keep_items").await else {
+        return;
+    };
+    env.mock.push(MockResponse::deltas(["All ", "streamed."]));
+    let thread = env.thread().await;
+    let mut turn = thread
+        .turn_with("Stream only", TurnOptions::new().keep_items(false))
+        .await
+        .expect("turn/start");
+    let mut completed_items = Vec::new();
+    while let Some(event) = within("next event", turn.next()).await {
+        if let TurnEvent::Notification(n) = event.expect("no stream error")
+            && let ServerNotification::ItemCompleted(done) = &*n
+        {
+            completed_items.push(done.item.clone());
+        }
+    }
+    // The consumer got every item; the handle kept none of them.
+    assert!(
+        completed_items
+            .iter()
+            .any(|i| matches!(i, ThreadItem::AgentMessage(m) if m.text == "All streamed.")),
+        "{completed_items:?}"
+    );
+    assert!(turn.snapshot().items.is_empty());
+    let result = turn.run().await.expect("result");
+    assert_eq!(result.status, TurnStatus::Completed);
+    assert!(result.items.is_empty() && result.open_items.is_empty());
+    assert!(result.usage.is_some(), "usage is still reported");
+    // The answer is still found: in the summary `turn/completed` carries.
+    assert_eq!(result.final_response(), Some("All streamed."));
+}
+
+#[tokio::test]
 async fn steer_adds_input_to_the_running_turn_and_the_model_gets_it() {
     let Some(env) = start("api_steer").await else {
         return;

@@ -7,16 +7,15 @@
 //! |---|---|---|
 //! | `routing` | K turns × N deltas from the fake app-server through `TurnHandle`, one task per turn | (a) read the same bytes' lines; (b) read + parse each into a `serde_json::Value` |
 //! | `latency` | a small typed request, sequential and 64-way concurrent | a minimal hand-written client on the same fake server |
-//! | `memory` | peak RSS of a fresh child process per scenario (1,000 idle turn streams; 64 streaming; 64 with one stalled consumer) | the same process before opening the streams |
+//! | `memory` | peak RSS of the memory probe (`benches/memory_probe`), a fresh process per scenario (1,000 idle turn streams; 64 streaming, with and without kept items; 64 with one stalled consumer) | the same process before opening the streams |
 //! | `e2e` | the real app-server + mock model: a batch of turns, and spawn-to-ready | the test kit's raw JSON-lines driver |
 //!
 //! Arguments: `--quick` (tiny sizes, one run: a smoke test), `--fake PATH` (the
 //! `codex-fake-app-server` binary), `--codex PATH` (the real runtime; e2e is skipped without it),
-//! `--out FILE`, `--only routing,latency,memory,e2e`, `--turns 1,16,256` (routing at these K only). `--child SCENARIO` is internal (a memory
-//! scenario in a fresh process).
+//! `--probe PATH` (the `memory_probe` binary; the memory part needs it), `--out FILE`,
+//! `--only routing,latency,memory,e2e`, `--turns 1,16,256` (routing at these K only).
 
 mod e2e;
-mod heap;
 mod latency;
 mod memory;
 mod routing;
@@ -25,13 +24,12 @@ mod util;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-#[global_allocator]
-static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;
-
 pub struct Opts {
     pub quick: bool,
     pub fake: PathBuf,
     pub codex: Option<PathBuf>,
+    /// The memory probe binary (`benches/memory_probe`).
+    pub probe: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub only: Option<Vec<String>>,
     /// Routing at these K only (`--turns 256`; for profiling one case).
@@ -63,10 +61,6 @@ fn main() {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("CODEX_FAKE_APP_SERVER").map(PathBuf::from))
         .unwrap_or_else(util::default_fake_path);
-    if let Some(scenario) = value_of("--child") {
-        memory::child(&scenario, &fake, &args);
-        return;
-    }
     let opts = Opts {
         quick: args.iter().any(|a| a == "--quick"),
         fake,
@@ -74,6 +68,7 @@ fn main() {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("CODEX_BIN").map(PathBuf::from))
             .or_else(codex_client::pinned_runtime_binary),
+        probe: value_of("--probe").map(PathBuf::from),
         out: value_of("--out").map(PathBuf::from),
         only: value_of("--only").map(|s| s.split(',').map(str::to_owned).collect()),
         turns: value_of("--turns").map(|s| {

@@ -9,7 +9,7 @@
 //! so every approximation favours the baselines.
 
 use crate::Opts;
-use crate::util::{fmt_rate, median, runtime, spawn_fake};
+use crate::util::{EXTRA_EVENTS, fmt_rate, median, runtime, spawn_fake};
 use codex_client::{Error, ThreadOptions, TurnEvent};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -17,9 +17,6 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-/// Notifications per turn besides its deltas (see the fake server).
-pub const EXTRA_EVENTS: usize = 5;
 
 pub fn run(opts: &Opts) -> Value {
     // Each run measures (a), (b) and the SDK back to back; the ratio is also taken per run

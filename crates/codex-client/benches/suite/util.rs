@@ -4,6 +4,13 @@ use codex_client::{Codex, CodexConfig, ConnectionConfig, SpawnConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+/// Notifications per turn besides its deltas (see the fake server).
+pub const EXTRA_EVENTS: usize = 5;
+/// Memory: open idle turn streams in the `idle` scenario.
+pub const IDLE_STREAMS: usize = 1_000;
+/// Memory: turns streaming at once in the flood scenarios.
+pub const STREAMING_TURNS: usize = 64;
+
 /// `target/<profile>/codex-fake-app-server`, next to the directory of this binary
 /// (`target/<profile>/deps/`).
 pub fn default_fake_path() -> PathBuf {
@@ -60,17 +67,6 @@ pub fn machine() -> Value {
         "cpu": cpu,
         "load_before": load_average(),
     })
-}
-
-/// A field of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`).
-pub fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// The client's runtime: tokio's default multi-thread runtime (one worker per core).

@@ -355,6 +355,7 @@ pub struct TurnOptions {
     pub(crate) approvals_in_stream: bool,
     pub(crate) start_timeout: Option<Duration>,
     pub(crate) inactivity_timeout: Option<Duration>,
+    pub(crate) discard_items: bool,
 }
 
 impl TurnOptions {
@@ -464,6 +465,25 @@ impl TurnOptions {
     /// ```
     pub fn inactivity_timeout(mut self, timeout: Duration) -> Self {
         self.inactivity_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether the [`TurnHandle`](crate::TurnHandle) keeps a copy of every completed item for
+    /// its result ([`run`](crate::TurnHandle::run), [`snapshot`](crate::TurnHandle::snapshot)):
+    /// `true` by default. A program that consumes the stream itself and never asks for the
+    /// result can say `false`: the handle then keeps only the turn's status, usage, times,
+    /// errors and the turn as `turn/completed` carries it, and the result's `items` and
+    /// `open_items` stay empty ([`final_response`](crate::TurnResult::final_response) then
+    /// searches the server's summary in `turn/completed`, which may be empty). What that saves
+    /// is the size of the turn's items — a long answer or a command's whole output — for as
+    /// long as the handle lives.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().keep_items(false);
+    /// # let _ = o;
+    /// ```
+    pub fn keep_items(mut self, keep: bool) -> Self {
+        self.discard_items = !keep;
         self
     }
 

@@ -191,6 +191,8 @@ pub(crate) struct Collector {
     /// Started, not yet completed: (item id, last seen state), in start order.
     open: Vec<(String, ThreadItem)>,
     done: bool,
+    /// `false`: items are not kept ([`TurnOptions::keep_items`](crate::TurnOptions::keep_items)).
+    keep_items: bool,
 }
 
 impl Collector {
@@ -199,7 +201,15 @@ impl Collector {
             result: TurnResult::empty(turn_id.to_owned(), thread_id.to_owned()),
             open: Vec::new(),
             done: false,
+            keep_items: true,
         }
+    }
+
+    /// Stops keeping items (the result's `items` and `open_items` stay empty).
+    pub(crate) fn discard_items(&mut self) {
+        self.keep_items = false;
+        self.result.items = Vec::new();
+        self.open = Vec::new();
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -218,6 +228,8 @@ impl Collector {
             ServerNotification::TurnStarted(started) => {
                 self.result.started_at = started.turn.started_at;
             }
+            ServerNotification::ItemStarted(_) | ServerNotification::ItemCompleted(_)
+                if !self.keep_items => {}
             ServerNotification::ItemStarted(started) => {
                 let id = started.item.id().unwrap_or_default().to_owned();
                 match self.open.iter_mut().find(|(open, _)| *open == id) {
@@ -386,6 +398,30 @@ mod tests {
         assert_eq!(result.open_items[0].id(), Some("b"));
         assert_eq!(result.final_response(), Some("done"));
         assert_eq!(result.usage.unwrap().total.total_tokens, 5);
+        assert_eq!(result.duration_ms, Some(2000));
+    }
+
+    #[test]
+    fn a_collector_told_to_discard_items_keeps_status_and_usage_only() {
+        let mut c = Collector::new("u", "t");
+        c.discard_items();
+        let event = |v: serde_json::Value| json!({"threadId": "t", "turnId": "u", "startedAtMs": 1, "completedAtMs": 2, "item": v});
+        c.observe(&note("item/started", event(msg("a", "", None))));
+        c.observe(&note("item/started", event(msg("b", "", None))));
+        c.observe(&note(
+            "item/completed",
+            event(msg("a", &"long answer ".repeat(1000), Some("final_answer"))),
+        ));
+        c.observe(&note(
+            "turn/completed",
+            json!({"threadId": "t", "turn": turn("completed", json!(null))}),
+        ));
+        assert!(c.is_done());
+        let result = c.finish().unwrap();
+        assert_eq!(result.status, TurnStatus::Completed);
+        assert!(result.items.is_empty(), "{:?}", result.items);
+        assert!(result.open_items.is_empty(), "{:?}", result.open_items);
+        assert_eq!(result.final_response(), None);
         assert_eq!(result.duration_ms, Some(2000));
     }
 

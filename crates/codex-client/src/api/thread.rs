@@ -360,7 +360,7 @@ impl Thread {
             .request_turn::<TurnStart>(params, subscribe, request)
             .await?;
         tracing::debug!(thread_id = %self.id(), turn_id = %stream.turn_id(), "turn started");
-        Ok(TurnHandle::new(conn.clone(), self.id(), stream).watchdog(options.inactivity_timeout))
+        Ok(TurnHandle::new(conn.clone(), self.id(), stream).with_options(&options))
     }
 
     /// The thread as the server has it now (`thread/read`), with its turns if asked. The

@@ -224,6 +224,15 @@ impl TurnHandle {
         self
     }
 
+    /// Applies the per-turn options that live in the handle: the inactivity watchdog and
+    /// whether items are kept for the result.
+    pub(crate) fn with_options(mut self, options: &crate::TurnOptions) -> Self {
+        if options.discard_items {
+            self.collector.discard_items();
+        }
+        self.watchdog(options.inactivity_timeout)
+    }
+
     /// The watchdog fired: what does the server say about the turn?
     fn probe(&self, idle: Duration) -> Probe {
         let conn = self.control.conn.clone();

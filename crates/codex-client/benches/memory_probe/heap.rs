@@ -1,8 +1,7 @@
 //! Live heap bytes of the memory scenarios: the system allocator, counted once [`start`] was
-//! called (the memory child processes call it first). RSS also holds what the allocator keeps
-//! for later (freed chunks in per-thread arenas), thread stacks and the binary's pages; the live
-//! heap is what the process actually holds, so the report shows both. Before `start` (routing,
-//! latency) the cost is one relaxed load per allocation.
+//! called (the probe calls it first). RSS also holds what the allocator keeps for later (freed
+//! chunks in per-thread arenas), thread stacks and the binary's pages; the live heap is what the
+//! process actually holds, so the report shows both.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
