@@ -892,23 +892,28 @@ pub(crate) fn truncated(s: &str, max: usize) -> &str {
 
 const SERVER_REQUEST_RESOLVED: &str = "serverRequest/resolved";
 
-/// At most this many lines are routed before the woken consumers are actually woken.
+/// At most this many lines are routed before the woken consumers are actually woken...
 const WAKE_BATCH: usize = 256;
+
+/// ... or this many bytes of lines, whichever comes first: a burst of large lines (the
+/// `item/completed` of many long answers at once) is handed over while the reader goes on,
+/// instead of waiting in the queues all together until the batch ends.
+const WAKE_BATCH_BYTES: usize = 64 * 1024;
 
 async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Sender<bool>) {
     // Consumers are woken once per batch of lines (whatever the transport has ready), not once
     // per event: a fast consumer then takes a whole batch per wake-up.
     let mut wakes = Wakes::default();
-    let mut batch = 0usize;
+    let (mut batch, mut batch_bytes) = (0usize, 0usize);
     let (reason, peer_may_live) = loop {
         let next = match incoming.next().now_or_never() {
-            Some(item) if batch < WAKE_BATCH => {
+            Some(item) if batch < WAKE_BATCH && batch_bytes < WAKE_BATCH_BYTES => {
                 batch += 1;
                 item
             }
             ready => {
                 wakes.wake_all();
-                batch = 0;
+                (batch, batch_bytes) = (0, 0);
                 match ready {
                     Some(item) => item,
                     None => incoming.next().await,
@@ -923,12 +928,13 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
                     };
                     break (format!("{err} (the connection was closed)"), true);
                 }
+                batch_bytes += line.len();
                 core.handle_line(line, &mut wakes);
                 if wakes.must_wait() {
                     // A consumer's queue is full: give it the grace to catch up (the line
                     // that filled it is queued) before reading on.
                     core.router.wait_for_room(&mut wakes).await;
-                    batch = 0;
+                    (batch, batch_bytes) = (0, 0);
                 }
             }
             Some(Err(err)) => break (format!("{err}"), true),
