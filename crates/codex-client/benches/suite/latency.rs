@@ -5,7 +5,7 @@
 //! requests in flight).
 
 use crate::Opts;
-use crate::util::{median, quantile, runtime, spawn_fake};
+use crate::util::{current_thread_runtime, median, quantile, runtime, spawn_fake};
 use codex_client::protocol::methods::ThreadLoadedList;
 use codex_client::protocol::{ThreadLoadedListParams, ThreadLoadedListResponse};
 use serde::Deserialize;
@@ -85,10 +85,7 @@ fn params() -> ThreadLoadedListParams {
 /// sending its share one after another. A warm-up of `count / 4` requests is not recorded.
 fn through_sdk(fake: &Path, count: usize, concurrency: usize) -> Vec<f64> {
     let rt = if std::env::var_os("BENCH_CURRENT_THREAD").is_some() {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
+        current_thread_runtime()
     } else {
         runtime()
     };

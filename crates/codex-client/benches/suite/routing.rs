@@ -9,7 +9,7 @@
 //! so every approximation favours the baselines.
 
 use crate::Opts;
-use crate::util::{EXTRA_EVENTS, fmt_rate, median, runtime, spawn_fake};
+use crate::util::{EXTRA_EVENTS, current_thread_runtime, fmt_rate, median, runtime, spawn_fake};
 use codex_client::{Error, ThreadOptions, TurnEvent};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -24,7 +24,10 @@ pub fn run(opts: &Opts) -> Value {
     let runs = if opts.quick { 1 } else { 9 };
     println!("\n## 1. routing throughput (events/s; median of {runs} runs)");
     println!(
-        "{:>5} {:>7} {:>12} {:>12} {:>12} {:>8} {:>9} {:>8} {:>5} {:>6}",
+        "SDK: tokio's default multi-thread runtime (one worker per core); CT: the same on a current_thread runtime"
+    );
+    println!(
+        "{:>5} {:>7} {:>12} {:>12} {:>12} {:>8} {:>9} {:>12} {:>8} {:>8} {:>5} {:>6}",
         "K",
         "N/turn",
         "(a) lines",
@@ -32,6 +35,8 @@ pub fn run(opts: &Opts) -> Value {
         "SDK",
         "SDK/(b)",
         "per run",
+        "CT",
+        "CT/(b)",
         "(a)/(b)",
         "lost",
         "waits"
@@ -41,28 +46,41 @@ pub fn run(opts: &Opts) -> Value {
     for k in opts.turns.clone().unwrap_or_else(|| vec![1, 16, 256]) {
         let n = (total / k).max(2);
         let (mut a, mut b, mut sdk, mut per_run) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut ct, mut ct_per_run) = (Vec::new(), Vec::new());
         let mut lost = 0u64;
         let mut waits = Vec::new();
         for _ in 0..runs {
             a.push(baseline(&opts.fake, k, n, false));
             let value = baseline(&opts.fake, k, n, true);
             b.push(value);
-            let (rate, run_lost, run_waits) = through_sdk(&opts.fake, k, n);
+            let (rate, run_lost, run_waits) = runtime().block_on(through_sdk(&opts.fake, k, n));
             waits.push(run_waits as f64);
             sdk.push(rate);
             per_run.push(rate / value);
             lost += run_lost;
+            let (rate, run_lost, _) =
+                current_thread_runtime().block_on(through_sdk(&opts.fake, k, n));
+            ct.push(rate);
+            ct_per_run.push(rate / value);
+            lost += run_lost;
         }
-        let (a, b, sdk) = (median(&mut a), median(&mut b), median(&mut sdk));
-        let per_run = median(&mut per_run);
+        let (a, b, sdk, ct) = (
+            median(&mut a),
+            median(&mut b),
+            median(&mut sdk),
+            median(&mut ct),
+        );
+        let (per_run, ct_per_run) = (median(&mut per_run), median(&mut ct_per_run));
         let waits = median(&mut waits);
         println!(
-            "{k:>5} {n:>7} {:>12} {:>12} {:>12} {:>7.2}x {:>8.2}x {:>7.2}x {lost:>5} {waits:>6}",
+            "{k:>5} {n:>7} {:>12} {:>12} {:>12} {:>7.2}x {:>8.2}x {:>12} {:>7.2}x {:>7.2}x {lost:>5} {waits:>6}",
             fmt_rate(a),
             fmt_rate(b),
             fmt_rate(sdk),
             sdk / b,
             per_run,
+            fmt_rate(ct),
+            ct_per_run,
             a / b
         );
         assert_eq!(lost, 0, "events were lost at K = {k}");
@@ -70,6 +88,7 @@ pub fn run(opts: &Opts) -> Value {
             "turns": k, "deltas_per_turn": n, "events": k * (n + EXTRA_EVENTS),
             "lines_per_s": a, "value_per_s": b, "sdk_per_s": sdk,
             "ratio_to_value": sdk / b, "ratio_to_value_per_run_median": per_run,
+            "current_thread_sdk_per_s": ct, "current_thread_ratio_per_run_median": ct_per_run,
             "lines_over_value": a / b, "lost": lost, "runs": runs, "reader_waits_median": waits,
         }));
     }
@@ -115,53 +134,51 @@ fn baseline(fake: &Path, turns: usize, deltas: usize, parse: bool) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
 
-/// Events per second through the SDK, and the events lost (`Lagged`).
-pub fn through_sdk(fake: &Path, turns: usize, deltas: usize) -> (f64, u64, u64) {
-    runtime().block_on(async {
-        let codex = spawn_fake(fake, turns, deltas).await;
-        let threads = futures::future::try_join_all(
-            (0..turns).map(|_| codex.start_thread(ThreadOptions::new())),
-        )
-        .await
-        .expect("thread/start");
-        let start = Instant::now();
-        let tasks: Vec<_> = threads
-            .into_iter()
-            .map(|thread| {
-                tokio::spawn(async move {
-                    let mut turn = thread.turn("go").await.expect("turn/start");
-                    let (mut events, mut lost) = (0u64, 0u64);
-                    while let Some(event) = turn.next().await {
-                        match event {
-                            Ok(TurnEvent::Notification(_)) => events += 1,
-                            Ok(TurnEvent::ServerRequest(_)) => {}
-                            Err(Error::Lagged(n)) => lost += n,
-                            Err(err) => panic!("turn stream failed: {err}"),
-                        }
+/// Events per second through the SDK, the events lost (`Lagged`) and the reader's waits, on
+/// the runtime that runs the returned future.
+async fn through_sdk(fake: &Path, turns: usize, deltas: usize) -> (f64, u64, u64) {
+    let codex = spawn_fake(fake, turns, deltas).await;
+    let threads =
+        futures::future::try_join_all((0..turns).map(|_| codex.start_thread(ThreadOptions::new())))
+            .await
+            .expect("thread/start");
+    let start = Instant::now();
+    let tasks: Vec<_> = threads
+        .into_iter()
+        .map(|thread| {
+            tokio::spawn(async move {
+                let mut turn = thread.turn("go").await.expect("turn/start");
+                let (mut events, mut lost) = (0u64, 0u64);
+                while let Some(event) = turn.next().await {
+                    match event {
+                        Ok(TurnEvent::Notification(_)) => events += 1,
+                        Ok(TurnEvent::ServerRequest(_)) => {}
+                        Err(Error::Lagged(n)) => lost += n,
+                        Err(err) => panic!("turn stream failed: {err}"),
                     }
-                    assert!(turn.is_completed(), "the turn completed");
-                    (events, lost)
-                })
+                }
+                assert!(turn.is_completed(), "the turn completed");
+                (events, lost)
             })
-            .collect();
-        let (mut events, mut lost) = (0u64, 0u64);
-        for task in tasks {
-            let (e, l) = task.await.expect("consumer task");
-            events += e;
-            lost += l;
-        }
-        let elapsed = start.elapsed();
-        let stats = codex.connection().stats();
-        codex.close().await;
-        // The same loss can show in the streams, the count and the router's statistics.
-        let expected = (turns * (deltas + EXTRA_EVENTS)) as u64;
-        let lost = lost
-            .max(expected.saturating_sub(events))
-            .max(stats.lagged_events);
-        (
-            events as f64 / elapsed.as_secs_f64(),
-            lost,
-            stats.reader_waits,
-        )
-    })
+        })
+        .collect();
+    let (mut events, mut lost) = (0u64, 0u64);
+    for task in tasks {
+        let (e, l) = task.await.expect("consumer task");
+        events += e;
+        lost += l;
+    }
+    let elapsed = start.elapsed();
+    let stats = codex.connection().stats();
+    codex.close().await;
+    // The same loss can show in the streams, the count and the router's statistics.
+    let expected = (turns * (deltas + EXTRA_EVENTS)) as u64;
+    let lost = lost
+        .max(expected.saturating_sub(events))
+        .max(stats.lagged_events);
+    (
+        events as f64 / elapsed.as_secs_f64(),
+        lost,
+        stats.reader_waits,
+    )
 }

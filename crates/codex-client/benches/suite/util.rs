@@ -69,6 +69,14 @@ pub fn machine() -> Value {
     })
 }
 
+/// A `current_thread` runtime: the SDK and every consumer on the calling thread.
+pub fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// The client's runtime: tokio's default multi-thread runtime (one worker per core).
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
