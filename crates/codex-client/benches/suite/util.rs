@@ -77,12 +77,17 @@ pub fn current_thread_runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-/// The client's runtime: tokio's default multi-thread runtime (one worker per core).
+/// The client's runtime: tokio's default multi-thread runtime (one worker per core), or
+/// `BENCH_WORKERS` workers when that is set (for profiling).
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        builder.worker_threads(workers);
+    }
+    builder.enable_all().build().expect("tokio runtime")
 }
 
 /// The SDK on the fake server, whose flood covers `turns` turns of `deltas` deltas.
