@@ -1,8 +1,8 @@
 //! `cargo xtask bench [--quick] [--only routing,latency,memory,e2e]`: builds (release) the fake
-//! app-server of the test kit and the benchmark suite (`crates/codex-client/benches/suite/`),
-//! runs it, prints its report and writes it as JSON to `target/bench/report.json`
-//! (`report-quick.json` with `--quick`). BENCHMARKS.md explains the benchmarks and keeps the
-//! latest figures.
+//! app-server of the test kit, the memory probe (`crates/codex-client/benches/memory_probe/`)
+//! and the benchmark suite (`crates/codex-client/benches/suite/`), runs the suite, prints its
+//! report and writes it as JSON to `target/bench/report.json` (`report-quick.json` with
+//! `--quick`). BENCHMARKS.md explains the benchmarks and keeps the latest figures.
 //!
 //! `--quick` is the smoke test `cargo xtask test` runs last: tiny sizes, one run each, asserting
 //! only that everything works and no event is lost — never anything about speed.
