@@ -10,8 +10,8 @@
 //! ```
 //!
 //! The reader awaits a consumer only when that consumer's queue is full, and then at most the
-//! slow-consumer grace (see the router); server requests are answered from spawned tasks. Client request ids (a counter from 1) and
-//! server request ids live in separate tables. When the transport ends, the reader latches the
+//! slow-consumer grace (see the router); server requests are answered from spawned tasks.
+//! Client request ids (a counter from 1) and server request ids live in separate tables. When the transport ends, the reader latches the
 //! router closed: every waiter and stream ends with [`Error::Closed`] carrying the exit status
 //! and stderr tail, and later calls fail fast.
 
@@ -660,7 +660,6 @@ fn decode_response<T: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<
     })
 }
 
-/// Removes its waiter if the request future is dropped (cancelled) or times out.
 /// Removes a request's waiter when its caller gives up (timeout, cancellation). Disarmed once the
 /// reply arrived: the reader already took the waiter out of the table.
 struct WaiterGuard<'a> {

@@ -34,7 +34,8 @@
 //! # Locking
 //!
 //! One mutex over the whole table. The reader takes it once per event, for a hash lookup and a
-//! non-blocking `try_send` per subscriber; consumers never take it to receive. The reader routes
+//! non-blocking push per subscriber (a full queue is only noted, for the reader to wait on after
+//! the lock is released); consumers never take it to receive. The reader routes
 //! a notification by the ids in its raw params; its typed decode happens when a consumer takes
 //! it, once, shared as an `Arc` between subscribers ([`crate::routed`]).
 
