@@ -21,8 +21,8 @@ use crate::proto::envelope::{Incoming, RequestId, RpcError};
 use crate::proto::{CODEX_VERSION, ClientMethod, ServerNotification, ServerRequest};
 use crate::routed::{Located, RoutedNotification};
 use crate::router::{
-    Event, NotificationStream, Reply, Router, RouterLimits, RouterStats, SubscribeOptions,
-    TurnStream, Waiter, Wakes,
+    NotificationStream, Reply, Router, RouterLimits, RouterStats, SubscribeOptions, TurnStream,
+    Waiter, Wakes,
 };
 use crate::server_requests::{
     AnswerSink, ErasedHandler, OpenRequests, PendingServerRequest, Responder, spawn_handler,
@@ -776,7 +776,7 @@ impl Core {
                 Located::find(&line, &method, params)
             }
         };
-        self.on_notification(Arc::new(RoutedNotification::new(line, located)), wakes);
+        self.on_notification(RoutedNotification::new(line, located), wakes);
     }
 
     fn on_response(&self, id: RequestId, outcome: std::result::Result<&RawValue, RpcError>) {
@@ -822,7 +822,7 @@ impl Core {
         let _ = waiter.tx.send(reply);
     }
 
-    fn on_notification(&self, event: Event, wakes: &mut Wakes) {
+    fn on_notification(&self, event: RoutedNotification, wakes: &mut Wakes) {
         if event.method() == SERVER_REQUEST_RESOLVED
             && let ServerNotification::ServerRequestResolved(resolved) = &*event.decoded()
         {

@@ -1,24 +1,28 @@
-//! A notification as the reader routes it: the line it came in, with its method and params
-//! located, decoded into its [`ServerNotification`] type only when a consumer takes it.
+//! A notification as the reader routes it — the line it came in, with its method and params
+//! located — and as it waits in a consumer's queue: copied into the queue's line buffer, decoded
+//! into its [`ServerNotification`] type only when the consumer takes it.
 //!
 //! The reader does the least work per line — classify the envelope, read the routing ids from
-//! the raw params ([`ServerNotification::route_raw`]), hand the line to its queue — and the
-//! typed decode runs on the consumer's side, once per notification however many streams share
-//! it. With many turns that spreads the decoding over the consumers' threads, and everything
-//! the decode allocates (the typed params, their strings) is allocated and freed on the thread
-//! that uses it; only the line and this small record cross from the reader.
+//! the raw params ([`ServerNotification::route_raw`]), append the line to each subscriber's
+//! [`QueuedLines`] — and the typed decode runs on the consumer's side. With many turns that
+//! spreads the decoding over the consumers' threads, and no allocation crosses threads per
+//! event: the reader's line is freed where it was allocated, a queue's lines sit back to back in
+//! one buffer that the consumer takes whole and hands back empty for reuse, and everything the
+//! decode allocates is allocated and freed on the consumer's thread. (Freeing on one thread what
+//! another allocated made the allocator's cross-thread path the largest cost of routing with
+//! many turns on a multi-thread runtime: BENCHMARKS.md.)
 
 use crate::proto::ServerNotification;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-/// A span of the line, as `u32`s (lines are bounded by `max_line_bytes`; a span that does not
+/// A span of a line, as `u32`s (lines are bounded by `max_line_bytes`; a span that does not
 /// fit takes the eager path of [`RoutedNotification::new`]).
-#[derive(Clone, Copy)]
-struct Span {
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span {
     start: u32,
     len: u32,
 }
@@ -37,22 +41,21 @@ impl Span {
         })
     }
 
-    fn range(self) -> Range<usize> {
-        let start = self.start as usize;
+    /// The span as a range of the text that starts `offset` bytes before the line.
+    fn range_from(self, offset: usize) -> Range<usize> {
+        let start = offset + self.start as usize;
         start..start + self.len as usize
+    }
+
+    fn range(self) -> Range<usize> {
+        self.range_from(0)
     }
 }
 
 /// See the module documentation.
 pub(crate) struct RoutedNotification {
     line: String,
-    /// `None`: the notification was decoded eagerly (see [`Located::eager`]); its method and ids
-    /// are then the decoded one's.
-    method: Option<Span>,
-    params: Option<Span>,
-    thread_id: Option<Span>,
-    turn_id: Option<Span>,
-    decoded: OnceLock<Arc<ServerNotification>>,
+    located: Located,
 }
 
 /// Where the method, the params and the routing ids of a notification sit in its line:
@@ -65,7 +68,7 @@ pub(crate) struct Located {
     turn_id: Option<Span>,
     /// Set when one of them is not a plain slice of the line (an escaped method name or id):
     /// then the notification is decoded at once and routed by its decoded ids.
-    eager: Option<ServerNotification>,
+    eager: Option<Arc<ServerNotification>>,
 }
 
 impl Located {
@@ -100,7 +103,7 @@ impl Located {
                 params: None,
                 thread_id: None,
                 turn_id: None,
-                eager: Some(decode(method, params.map(RawValue::get))),
+                eager: Some(Arc::new(decode(method, params.map(RawValue::get)))),
             },
         }
     }
@@ -109,23 +112,16 @@ impl Located {
 impl RoutedNotification {
     /// The notification of `line`, located by [`Located::find`] on the same text.
     pub(crate) fn new(line: String, located: Located) -> Self {
-        let decoded = OnceLock::new();
-        if let Some(eager) = located.eager {
-            let _ = decoded.set(Arc::new(eager));
-        }
-        Self {
-            line,
-            method: located.method,
-            params: located.params,
-            thread_id: located.thread_id,
-            turn_id: located.turn_id,
-            decoded,
-        }
+        Self { line, located }
+    }
+
+    fn part(&self, span: Option<Span>) -> Option<&str> {
+        span.map(|span| &self.line[span.range()])
     }
 
     /// The notification's method.
     pub(crate) fn method(&self) -> &str {
-        match (self.method, self.decoded.get()) {
+        match (self.located.method, &self.located.eager) {
             (Some(span), _) => &self.line[span.range()],
             (None, Some(n)) => n.method(),
             (None, None) => unreachable!("a notification without a located method is decoded"),
@@ -134,19 +130,17 @@ impl RoutedNotification {
 
     /// The thread id to route by.
     pub(crate) fn thread_id(&self) -> Option<&str> {
-        match (self.method, self.decoded.get()) {
-            (Some(_), _) => self.thread_id.map(|span| &self.line[span.range()]),
-            (None, Some(n)) => n.thread_id(),
-            (None, None) => None,
+        match &self.located.eager {
+            None => self.part(self.located.thread_id),
+            Some(n) => n.thread_id(),
         }
     }
 
     /// The turn id to route by.
     pub(crate) fn turn_id(&self) -> Option<&str> {
-        match (self.method, self.decoded.get()) {
-            (Some(_), _) => self.turn_id.map(|span| &self.line[span.range()]),
-            (None, Some(n)) => n.turn_id(),
-            (None, None) => None,
+        match &self.located.eager {
+            None => self.part(self.located.turn_id),
+            Some(n) => n.turn_id(),
         }
     }
 
@@ -155,31 +149,83 @@ impl RoutedNotification {
         self.line.len()
     }
 
-    /// The typed notification of a routed event: decoded by the first stream that takes it,
-    /// shared with the others. The usual case, an event only one stream holds, decodes without
-    /// going through the shared cell.
-    pub(crate) fn take_decoded(event: Arc<Self>) -> Arc<ServerNotification> {
-        match Arc::try_unwrap(event) {
-            Ok(only) => match only.decoded.into_inner() {
-                Some(decoded) => decoded,
-                None => {
-                    let params = only.params.map(|span| &only.line[span.range()]);
-                    let method = only.method.map_or("", |span| &only.line[span.range()]);
-                    Arc::new(decode(method, params))
+    /// The typed notification, decoded now (on the reader: for the few notifications the
+    /// connection itself acts on).
+    pub(crate) fn decoded(&self) -> Arc<ServerNotification> {
+        match &self.located.eager {
+            Some(n) => n.clone(),
+            None => Arc::new(decode(self.method(), self.part(self.located.params))),
+        }
+    }
+}
+
+/// The notifications in one consumer's queue: their lines back to back in one buffer. The queue
+/// and its stream swap whole `QueuedLines` (with the deliveries that point into it), so the
+/// buffer's memory goes back and forth between the two instead of being allocated per event.
+#[derive(Default)]
+pub(crate) struct QueuedLines {
+    text: String,
+}
+
+/// A notification in a [`QueuedLines`]: where its line starts there, or (decoded at once by the
+/// reader) the notification itself.
+#[derive(Debug)]
+pub(crate) enum QueuedNotification {
+    Line {
+        at: usize,
+        method: Span,
+        params: Option<Span>,
+    },
+    Decoded(Arc<ServerNotification>),
+}
+
+impl QueuedLines {
+    /// A buffer that grew past this is not kept for reuse: a burst of long lines must not pin
+    /// its memory in an idle stream.
+    const KEEP_CAPACITY: usize = 64 * 1024;
+
+    /// Copies `event`'s line to the end of the buffer.
+    pub(crate) fn push(&mut self, event: &RoutedNotification) -> QueuedNotification {
+        match (&event.located.eager, event.located.method) {
+            (None, Some(method)) => {
+                let at = self.text.len();
+                self.text.push_str(&event.line);
+                QueuedNotification::Line {
+                    at,
+                    method,
+                    params: event.located.params,
                 }
-            },
-            Err(shared) => shared.decoded(),
+            }
+            (Some(decoded), _) => QueuedNotification::Decoded(decoded.clone()),
+            (None, None) => unreachable!("a notification without a located method is decoded"),
         }
     }
 
-    /// The typed notification: decoded by the first caller, shared with the others.
-    pub(crate) fn decoded(&self) -> Arc<ServerNotification> {
-        self.decoded
-            .get_or_init(|| {
-                let params = self.params.map(|span| &self.line[span.range()]);
-                Arc::new(decode(self.method(), params))
-            })
-            .clone()
+    /// The typed notification of `queued`, a notification pushed to this buffer.
+    pub(crate) fn decode(&self, queued: QueuedNotification) -> Arc<ServerNotification> {
+        match queued {
+            QueuedNotification::Line { at, method, params } => Arc::new(decode(
+                &self.text[method.range_from(at)],
+                params.map(|span| &self.text[span.range_from(at)]),
+            )),
+            QueuedNotification::Decoded(decoded) => decoded,
+        }
+    }
+
+    /// Empties the buffer for reuse (every notification in it was taken); a buffer that grew
+    /// large is freed instead.
+    pub(crate) fn recycle(&mut self) {
+        if self.text.capacity() > Self::KEEP_CAPACITY {
+            self.text = String::new();
+        } else {
+            self.text.clear();
+        }
+    }
+
+    /// Bytes held (for tests).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.text.capacity()
     }
 }
 
@@ -222,23 +268,45 @@ mod tests {
     }
 
     #[test]
-    fn a_delta_is_routed_by_its_raw_ids_and_decoded_on_demand() {
+    fn a_delta_is_routed_by_its_raw_ids_and_decoded_where_it_is_queued() {
         let line = r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"tu","itemId":"i","delta":"hi"}}"#;
         let event = routed(line);
         assert_eq!(event.method(), "item/agentMessage/delta");
         assert_eq!(event.line_len(), line.len());
         assert_eq!(event.thread_id(), Some("th"));
         assert_eq!(event.turn_id(), Some("tu"));
-        assert!(event.decoded.get().is_none(), "not decoded by routing");
-        let decoded = event.decoded();
+        assert!(event.located.eager.is_none(), "not decoded by routing");
+        let mut queued = QueuedLines::default();
+        let first = queued.push(&routed(
+            r#"{"method":"thread/started","params":{"thread":{}}}"#,
+        ));
+        let second = queued.push(&event);
+        assert!(matches!(second, QueuedNotification::Line { at, .. } if at > 0));
+        let decoded = queued.decode(second);
         let ServerNotification::ItemAgentMessageDelta(delta) = &*decoded else {
             panic!("{decoded:?}")
         };
-        assert_eq!(delta.delta, "hi");
-        assert!(
-            Arc::ptr_eq(&decoded, &event.decoded()),
-            "decoded once, shared"
+        assert_eq!((delta.turn_id.as_str(), delta.delta.as_str()), ("tu", "hi"));
+        assert_eq!(queued.decode(first).method(), "thread/started");
+    }
+
+    #[test]
+    fn a_recycled_buffer_keeps_its_memory_unless_it_grew_large() {
+        let mut queued = QueuedLines::default();
+        let small = routed(
+            r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"tu","itemId":"i","delta":"hi"}}"#,
         );
+        queued.push(&small);
+        let kept = queued.capacity();
+        queued.recycle();
+        assert_eq!(queued.capacity(), kept, "reused, not reallocated");
+        let long = format!(
+            r#"{{"method":"item/agentMessage/delta","params":{{"threadId":"th","turnId":"tu","itemId":"i","delta":"{}"}}}}"#,
+            "x".repeat(QueuedLines::KEEP_CAPACITY)
+        );
+        queued.push(&routed(&long));
+        queued.recycle();
+        assert_eq!(queued.capacity(), 0, "a burst's buffer is freed");
     }
 
     #[test]
@@ -259,15 +327,24 @@ mod tests {
         let line = r#"{"method":"turn\/completed","params":{"threadId":"th","turn":{"id":"tu","items":[],"status":"completed","error":null}}}"#;
         let event = routed(line);
         assert_eq!(event.method(), "turn/completed");
-        assert!(event.decoded.get().is_some());
+        assert!(event.located.eager.is_some());
         assert_eq!(event.turn_id(), Some("tu"));
+        let mut queued = QueuedLines::default();
+        let pushed = queued.push(&event);
+        assert!(matches!(pushed, QueuedNotification::Decoded(_)));
+        assert_eq!(
+            queued.capacity(),
+            0,
+            "an eagerly decoded line is not copied"
+        );
+        assert_eq!(queued.decode(pushed).turn_id(), Some("tu"));
     }
 
     #[test]
     fn an_escaped_id_is_routed_by_the_decoded_notification() {
         let line = r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"t\u0075","itemId":"i","delta":"x"}}"#;
         let event = routed(line);
-        assert!(event.decoded.get().is_some(), "decoded at once");
+        assert!(event.located.eager.is_some(), "decoded at once");
         assert_eq!(event.method(), "item/agentMessage/delta");
         assert_eq!(
             (event.thread_id(), event.turn_id()),

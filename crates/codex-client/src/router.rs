@@ -36,12 +36,12 @@
 //! One mutex over the whole table. The reader takes it once per event, for a hash lookup and a
 //! non-blocking push per subscriber (a full queue is only noted, for the reader to wait on after
 //! the lock is released); consumers never take it to receive. The reader routes
-//! a notification by the ids in its raw params; its typed decode happens when a consumer takes
-//! it, once, shared as an `Arc` between subscribers ([`crate::routed`]).
+//! a notification by the ids in its raw params and copies its line into each subscriber's queue;
+//! the typed decode happens when the consumer takes it ([`crate::routed`]).
 
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ServerNotification;
-use crate::routed::RoutedNotification;
+use crate::routed::{QueuedLines, QueuedNotification, RoutedNotification};
 use crate::server_requests::PendingServerRequest;
 use futures::Stream;
 use serde_json::value::RawValue;
@@ -56,7 +56,7 @@ use tokio::time::Instant;
 /// One item of a turn's stream.
 #[derive(Debug)]
 pub enum TurnEvent {
-    /// A notification of the turn, decoded once and shared between the turn's subscribers.
+    /// A notification of the turn, decoded by the stream when it took it.
     Notification(Arc<ServerNotification>),
     /// A request of the server about this turn (approval, user input, ...), delivered here
     /// because the stream asked for them ([`SubscribeOptions::server_requests`]).
@@ -229,10 +229,6 @@ impl From<&crate::ConnectionConfig> for RouterLimits {
     }
 }
 
-/// A notification in the router's queues and buffers: its line, decoded by the consumer that
-/// takes it (see [`crate::routed`]).
-pub(crate) type Event = Arc<RoutedNotification>;
-
 /// What a waiter receives.
 pub(crate) struct Reply {
     pub raw: Box<RawValue>,
@@ -247,9 +243,27 @@ pub(crate) struct Waiter {
 }
 
 pub(crate) enum Delivery {
-    Event(Event),
+    /// A notification, its line in the [`Batch`]'s lines.
+    Notification(QueuedNotification),
     Request(Box<PendingServerRequest>),
     Lagged(u64),
+}
+
+/// What a queue holds, and what its stream takes in one go: the deliveries in order, and the
+/// lines of the notifications among them, back to back ([`QueuedLines`]). The stream hands its
+/// emptied batch back in exchange, so the memory of both is reused rather than allocated per
+/// event.
+#[derive(Default)]
+struct Batch {
+    items: VecDeque<Delivery>,
+    lines: QueuedLines,
+}
+
+/// What the router pushes to a queue.
+enum Offer<'a> {
+    /// A notification: its line is copied into the queue.
+    Notification(&'a RoutedNotification),
+    Other(Delivery),
 }
 
 /// What routing leaves for the reader to do once it has routed a batch of lines: the consumers
@@ -285,7 +299,7 @@ struct SubQueue {
 
 #[derive(Default)]
 struct QueueState {
-    items: VecDeque<Delivery>,
+    batch: Batch,
     waker: Option<Waker>,
     /// No more items will come (turn completed, unsubscribed by the router, or closed).
     done: bool,
@@ -300,9 +314,9 @@ struct QueueState {
     reader_waiting: bool,
 }
 
-enum PushError {
-    Full(Delivery),
-    Gone(Delivery),
+enum PushError<'a> {
+    Full(Offer<'a>),
+    Gone(Offer<'a>),
 }
 
 /// How a push treats a full queue.
@@ -330,17 +344,17 @@ impl SubQueue {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(
+    fn push<'a>(
         self: &Arc<Self>,
-        item: Delivery,
+        item: Offer<'a>,
         on_full: OnFull,
         wakes: &mut Wakes,
-    ) -> std::result::Result<(), PushError> {
+    ) -> std::result::Result<(), PushError<'a>> {
         let mut q = self.lock();
         if q.gone {
             return Err(PushError::Gone(item));
         }
-        if q.items.len() >= self.capacity {
+        if q.batch.items.len() >= self.capacity {
             match on_full {
                 OnFull::Force => {}
                 OnFull::Wait if !q.lagging => {
@@ -351,7 +365,11 @@ impl SubQueue {
                 OnFull::Wait | OnFull::Refuse => return Err(PushError::Full(item)),
             }
         }
-        q.items.push_back(item);
+        let delivery = match item {
+            Offer::Notification(event) => Delivery::Notification(q.batch.lines.push(event)),
+            Offer::Other(delivery) => delivery,
+        };
+        q.batch.items.push_back(delivery);
         if let Some(w) = q.waker.take() {
             wakes.wakers.push(w);
         }
@@ -368,7 +386,7 @@ impl SubQueue {
             notified.as_mut().enable();
             {
                 let mut q = self.lock();
-                if q.items.len() < self.capacity || q.gone || q.done {
+                if q.batch.items.len() < self.capacity || q.gone || q.done {
                     q.reader_waiting = false;
                     return true;
                 }
@@ -377,10 +395,10 @@ impl SubQueue {
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 let mut q = self.lock();
                 q.reader_waiting = false;
-                if q.items.len() >= self.capacity && !q.gone && !q.done {
+                if q.batch.items.len() >= self.capacity && !q.gone && !q.done {
                     q.lagging = true;
                     tracing::debug!(
-                        queued = q.items.len(),
+                        queued = q.batch.items.len(),
                         "a stream's consumer is too slow: its events are dropped (Lagged) until it catches up"
                     );
                     return false;
@@ -418,12 +436,13 @@ struct Sub {
 
 impl Sub {
     /// Queues `event`; on a full queue counts it as missed (returned: whether it was dropped).
-    fn offer(&mut self, event: &Event, wakes: &mut Wakes) -> bool {
+    fn offer(&mut self, event: &RoutedNotification, wakes: &mut Wakes) -> bool {
         if self.missed > 0 {
-            match self
-                .queue
-                .push(Delivery::Lagged(self.missed), OnFull::Refuse, wakes)
-            {
+            match self.queue.push(
+                Offer::Other(Delivery::Lagged(self.missed)),
+                OnFull::Refuse,
+                wakes,
+            ) {
                 Ok(()) => self.missed = 0,
                 Err(PushError::Full(_)) => {
                     self.missed += 1;
@@ -434,7 +453,7 @@ impl Sub {
         }
         match self
             .queue
-            .push(Delivery::Event(event.clone()), self.on_full, wakes)
+            .push(Offer::Notification(event), self.on_full, wakes)
         {
             Ok(()) => false,
             Err(PushError::Full(_)) => {
@@ -448,24 +467,27 @@ impl Sub {
     /// Queues a turn's `turn/completed` even when the queue is full (after the count of what
     /// this subscriber missed): a consumer that fell behind loses events, never the turn's end
     /// and its status. Bounded: the queue exceeds its capacity by at most these two items, once.
-    fn offer_end(&mut self, event: &Event, wakes: &mut Wakes) {
+    fn offer_end(&mut self, event: &RoutedNotification, wakes: &mut Wakes) {
         if self.missed > 0 {
-            let _ = self
-                .queue
-                .push(Delivery::Lagged(self.missed), OnFull::Force, wakes);
+            let _ = self.queue.push(
+                Offer::Other(Delivery::Lagged(self.missed)),
+                OnFull::Force,
+                wakes,
+            );
             self.missed = 0;
         }
         let _ = self
             .queue
-            .push(Delivery::Event(event.clone()), OnFull::Force, wakes);
+            .push(Offer::Notification(event), OnFull::Force, wakes);
     }
 
     fn offer_lagged(&mut self, n: u64, wakes: &mut Wakes) {
         self.missed += n;
-        if let Ok(()) = self
-            .queue
-            .push(Delivery::Lagged(self.missed), OnFull::Refuse, wakes)
-        {
+        if let Ok(()) = self.queue.push(
+            Offer::Other(Delivery::Lagged(self.missed)),
+            OnFull::Refuse,
+            wakes,
+        ) {
             self.missed = 0;
         }
     }
@@ -482,7 +504,7 @@ struct TurnRoute {
 }
 
 struct PendingTurn {
-    events: VecDeque<Event>,
+    events: VecDeque<RoutedNotification>,
     bytes: usize,
     since: Instant,
 }
@@ -495,7 +517,7 @@ struct RecentTurn {
     /// Events of the turn lost before anybody subscribed.
     missed: u64,
     /// Its `turn/completed`, once seen.
-    completion: Option<Event>,
+    completion: Option<RoutedNotification>,
 }
 
 #[derive(Default)]
@@ -528,6 +550,18 @@ impl RecentTurns {
         }
         Some(entry)
     }
+}
+
+/// What routing does for the first subscriber of a turn that has no route.
+enum ForTurn {
+    Nothing,
+    /// Keep the event in the pending buffer, to replay.
+    Buffer,
+    /// The turn's buffered events were evicted: count the event as missed, for the
+    /// subscriber's `Lagged`.
+    CountMissed,
+    /// The turn is remembered: keep its `turn/completed`.
+    Completion,
 }
 
 #[derive(Default)]
@@ -636,7 +670,7 @@ impl Router {
         };
         let stream = SubStream {
             queue,
-            local: VecDeque::new(),
+            local: Batch::default(),
             router: None,
             key: SubKey::Global,
             id: st.next_sub,
@@ -650,7 +684,7 @@ impl Router {
         queue.finish(0, Some(info));
         SubStream {
             queue,
-            local: VecDeque::new(),
+            local: Batch::default(),
             router: None,
             key: SubKey::Global,
             id: 0,
@@ -775,95 +809,107 @@ impl Router {
 
     // ----- routing -----------------------------------------------------------------------------
 
-    /// Routes one notification by the ids found in its raw params (decoding is the consumer's).
-    /// The consumers to wake are added to `wakes`: the caller wakes them (once per batch).
-    pub(crate) fn route_notification(&self, event: Event, wakes: &mut Wakes) {
+    /// Routes one notification by the ids found in its raw params (decoding is the consumer's):
+    /// its line is copied into the queue of every subscriber it goes to, and kept (moved) in the
+    /// pending buffer when its turn has no route yet. The consumers to wake are added to
+    /// `wakes`: the caller wakes them (once per batch).
+    pub(crate) fn route_notification(&self, event: RoutedNotification, wakes: &mut Wakes) {
         let completed = event.method() == TURN_COMPLETED;
-        let bytes = event.line_len();
         let mut st = self.lock();
         if st.closed.is_some() {
             return;
         }
         let st = &mut *st;
-        let mut kept = false;
-        if let Some(turn) = event.turn_id() {
-            if let Some(route) = st.turns.get_mut(turn) {
-                for sub in &mut route.subs {
-                    if completed {
-                        sub.offer_end(&event, wakes);
-                    } else if sub.offer(&event, wakes) {
-                        st.lagged_events += 1;
-                    }
-                }
-                if completed {
-                    if let Some(route) = st.turns.remove(turn) {
-                        for sub in route.subs {
-                            sub.finish(None);
-                        }
-                    }
-                    if let Some(recent) = st.recent.entry(turn, self.limits.recent_turns) {
-                        recent.completion = Some(event.clone());
-                    }
-                }
-                return;
-            }
-            match st.recent.map.get_mut(turn) {
-                Some(recent) => {
-                    // Finished, abandoned or evicted: never buffered again.
-                    if completed {
-                        recent.completion = Some(event.clone());
-                    } else if !recent.abandoned && recent.completion.is_none() {
-                        recent.missed += 1;
-                        kept = true; // counted as missed for a later subscriber
-                    }
-                }
-                None => {
-                    self.stash(st, turn, &event, bytes);
-                    kept = true;
-                }
-            }
-        }
-        if let Some(thread) = event.thread_id()
-            && let Some(subs) = st.threads.get_mut(thread)
+        // 1. The turn's subscribers, and nobody else.
+        if let Some(turn) = event.turn_id()
+            && let Some(route) = st.turns.get_mut(turn)
         {
-            for sub in subs.iter_mut() {
-                if sub.offer(&event, wakes) {
+            for sub in &mut route.subs {
+                if completed {
+                    sub.offer_end(&event, wakes);
+                } else if sub.offer(&event, wakes) {
                     st.lagged_events += 1;
+                }
+            }
+            if completed {
+                if let Some(route) = st.turns.remove(turn) {
+                    for sub in route.subs {
+                        sub.finish(None);
+                    }
+                }
+                if let Some(recent) = st.recent.entry(turn, self.limits.recent_turns) {
+                    recent.completion = Some(event);
                 }
             }
             return;
         }
-        if !st.global.is_empty() {
-            for sub in &mut st.global {
-                if sub.offer(&event, wakes) {
-                    st.lagged_events += 1;
+        // 2. What the turn's first subscriber will get, decided before the event goes on to
+        // live observers (3/4) and done after (it may keep the event itself).
+        let for_turn = match event.turn_id() {
+            None => ForTurn::Nothing,
+            Some(turn) => match st.recent.map.get(turn) {
+                // Finished, abandoned or evicted: never buffered again.
+                Some(_) if completed => ForTurn::Completion,
+                Some(recent) if !recent.abandoned && recent.completion.is_none() => {
+                    ForTurn::CountMissed
                 }
+                Some(_) => ForTurn::Nothing,
+                None => ForTurn::Buffer,
+            },
+        };
+        // 3. Subscribers of the thread; 4. else global subscribers.
+        let thread_subs = event.thread_id().and_then(|t| st.threads.get_mut(t));
+        let observers = match thread_subs {
+            Some(subs) => subs,
+            None => &mut st.global,
+        };
+        for sub in observers.iter_mut() {
+            if sub.offer(&event, wakes) {
+                st.lagged_events += 1;
             }
-            return;
         }
-        if !kept {
+        // 5. Nobody has it, nor will.
+        if observers.is_empty() && matches!(for_turn, ForTurn::Nothing | ForTurn::Completion) {
             st.dropped_events += 1;
             tracing::trace!(
                 method = event.method(),
                 "notification dropped: nobody subscribed"
             );
         }
+        match for_turn {
+            ForTurn::Nothing => {}
+            ForTurn::Completion | ForTurn::CountMissed => {
+                let turn = event.turn_id().expect("routed by its turn id");
+                if let Some(recent) = st.recent.map.get_mut(turn) {
+                    if completed {
+                        recent.completion = Some(event);
+                    } else {
+                        recent.missed += 1;
+                    }
+                }
+            }
+            ForTurn::Buffer => self.stash(st, event),
+        }
     }
 
-    fn stash(&self, st: &mut State, turn: &str, event: &Event, bytes: usize) {
+    /// Keeps `event` (of a turn without route) in the pending buffer.
+    fn stash(&self, st: &mut State, event: RoutedNotification) {
         let now = Instant::now();
+        let bytes = event.line_len();
+        let turn = event.turn_id().expect("stashed by its turn id");
         match st.pending.get_mut(turn) {
             Some(pending) => {
-                pending.events.push_back(event.clone());
+                pending.events.push_back(event);
                 pending.bytes += bytes;
             }
             None => {
+                let turn = turn.to_owned();
                 let pending = PendingTurn {
-                    events: VecDeque::from([event.clone()]),
+                    events: VecDeque::from([event]),
                     bytes,
                     since: now,
                 };
-                st.pending.insert(turn.to_owned(), pending);
+                st.pending.insert(turn, pending);
             }
         }
         st.pending_events += 1;
@@ -914,13 +960,13 @@ impl Router {
         };
         st.pending_events -= pending.events.len();
         st.pending_bytes -= pending.bytes;
+        let buffered = pending.events.len() as u64;
         let completion = pending
             .events
-            .iter()
+            .into_iter()
             .rev()
-            .find(|e| e.method() == TURN_COMPLETED)
-            .cloned();
-        let lost = pending.events.len() as u64 - u64::from(completion.is_some());
+            .find(|e| e.method() == TURN_COMPLETED);
+        let lost = buffered - u64::from(completion.is_some());
         st.dropped_events += lost;
         tracing::warn!(
             turn_id = turn,
@@ -956,7 +1002,7 @@ impl Router {
         let mut wakes = Wakes::default();
         for sub in route.subs.iter_mut().filter(|s| s.server_requests) {
             match sub.queue.push(
-                Delivery::Request(Box::new(request)),
+                Offer::Other(Delivery::Request(Box::new(request))),
                 OnFull::Refuse,
                 &mut wakes,
             ) {
@@ -965,8 +1011,8 @@ impl Router {
                     wakes.wake_all();
                     return None;
                 }
-                Err(PushError::Full(Delivery::Request(r)))
-                | Err(PushError::Gone(Delivery::Request(r))) => request = *r,
+                Err(PushError::Full(Offer::Other(Delivery::Request(r))))
+                | Err(PushError::Gone(Offer::Other(Delivery::Request(r)))) => request = *r,
                 Err(_) => unreachable!("a request was pushed"),
             }
         }
@@ -1048,28 +1094,39 @@ fn take_sub(subs: &mut Vec<Sub>, id: u64) -> Option<Sub> {
 struct SubStream {
     queue: Arc<SubQueue>,
     /// What was taken from the queue in the last batch.
-    local: VecDeque<Delivery>,
+    local: Batch,
     router: Option<Arc<Router>>,
     key: SubKey,
     id: u64,
     closed_reported: bool,
 }
 
-fn lift(d: Delivery) -> Result<Delivery> {
-    match d {
-        Delivery::Lagged(n) => Err(Error::Lagged(n)),
-        d => Ok(d),
-    }
+/// What a stream takes from its queue.
+enum Taken {
+    Notification(Arc<ServerNotification>),
+    Request(Box<PendingServerRequest>),
 }
 
 impl SubStream {
-    fn poll_delivery(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Delivery>>> {
-        if let Some(d) = self.local.pop_front() {
-            return Poll::Ready(Some(lift(d)));
+    /// The next delivery of the batch taken last; a notification is decoded here, on the
+    /// consumer's side.
+    fn next_taken(&mut self) -> Option<Result<Taken>> {
+        Some(match self.local.items.pop_front()? {
+            Delivery::Notification(n) => Ok(Taken::Notification(self.local.lines.decode(n))),
+            Delivery::Request(r) => Ok(Taken::Request(r)),
+            Delivery::Lagged(n) => Err(Error::Lagged(n)),
+        })
+    }
+
+    fn poll_delivery(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Taken>>> {
+        if let Some(taken) = self.next_taken() {
+            return Poll::Ready(Some(taken));
         }
         let mut q = self.queue.lock();
-        if !q.items.is_empty() {
-            std::mem::swap(&mut q.items, &mut self.local);
+        if !q.batch.items.is_empty() {
+            // Everything queued, in exchange for the emptied batch (its memory reused).
+            self.local.lines.recycle();
+            std::mem::swap(&mut q.batch, &mut self.local);
             // Caught up: a full queue makes the reader wait again (within the grace).
             q.lagging = false;
             let reader_waits = std::mem::take(&mut q.reader_waiting);
@@ -1077,8 +1134,7 @@ impl SubStream {
             if reader_waits {
                 self.queue.room.notify_one();
             }
-            let d = self.local.pop_front().expect("not empty");
-            return Poll::Ready(Some(lift(d)));
+            return Poll::Ready(self.next_taken());
         }
         if q.done {
             let missed = std::mem::take(&mut q.final_missed);
@@ -1110,7 +1166,7 @@ impl Drop for SubStream {
             if std::mem::take(&mut q.reader_waiting) {
                 self.queue.room.notify_one();
             }
-            std::mem::take(&mut q.items)
+            std::mem::take(&mut q.batch)
         };
         // Unanswered server requests in the queue send their fail-closed answers here.
         drop(queued);
@@ -1173,12 +1229,9 @@ impl Stream for TurnStream {
         let _enter = this.span.enter();
         this.inner.poll_delivery(cx).map(|item| {
             item.map(|r| {
-                r.map(|d| match d {
-                    Delivery::Event(e) => {
-                        TurnEvent::Notification(RoutedNotification::take_decoded(e))
-                    }
-                    Delivery::Request(r) => TurnEvent::ServerRequest(*r),
-                    Delivery::Lagged(n) => unreachable!("lagged({n}) is mapped to an error"),
+                r.map(|taken| match taken {
+                    Taken::Notification(n) => TurnEvent::Notification(n),
+                    Taken::Request(r) => TurnEvent::ServerRequest(*r),
                 })
             })
         })
@@ -1215,13 +1268,12 @@ impl Stream for NotificationStream {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().0.poll_delivery(cx).map(|item| {
             item.map(|r| {
-                r.and_then(|d| match d {
-                    Delivery::Event(e) => Ok(RoutedNotification::take_decoded(e)),
+                r.and_then(|taken| match taken {
+                    Taken::Notification(n) => Ok(n),
                     // Never routed here; answer it fail-closed by dropping it.
-                    Delivery::Request(_) => Err(Error::Protocol(
+                    Taken::Request(_) => Err(Error::Protocol(
                         "unexpected server request in a notification stream".into(),
                     )),
-                    Delivery::Lagged(n) => Err(Error::Lagged(n)),
                 })
             })
         })
