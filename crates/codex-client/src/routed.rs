@@ -181,8 +181,9 @@ pub(crate) enum QueuedNotification {
 
 impl QueuedLines {
     /// A buffer that grew past this is not kept for reuse: a burst of long lines must not pin
-    /// its memory in an idle stream.
-    const KEEP_CAPACITY: usize = 64 * 1024;
+    /// its memory in an idle stream. (A stream and its queue hold at most two such buffers; a
+    /// batch of ordinary events — deltas of a few hundred bytes — fits.)
+    const KEEP_CAPACITY: usize = 8 * 1024;
 
     /// Copies `event`'s line to the end of the buffer.
     pub(crate) fn push(&mut self, event: &RoutedNotification) -> QueuedNotification {

@@ -1109,13 +1109,18 @@ enum Taken {
 
 impl SubStream {
     /// The next delivery of the batch taken last; a notification is decoded here, on the
-    /// consumer's side.
+    /// consumer's side. The batch's lines are emptied for reuse as soon as the last one is
+    /// decoded.
     fn next_taken(&mut self) -> Option<Result<Taken>> {
-        Some(match self.local.items.pop_front()? {
+        let taken = match self.local.items.pop_front()? {
             Delivery::Notification(n) => Ok(Taken::Notification(self.local.lines.decode(n))),
             Delivery::Request(r) => Ok(Taken::Request(r)),
             Delivery::Lagged(n) => Err(Error::Lagged(n)),
-        })
+        };
+        if self.local.items.is_empty() {
+            self.local.lines.recycle();
+        }
+        Some(taken)
     }
 
     fn poll_delivery(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Taken>>> {
@@ -1125,7 +1130,6 @@ impl SubStream {
         let mut q = self.queue.lock();
         if !q.batch.items.is_empty() {
             // Everything queued, in exchange for the emptied batch (its memory reused).
-            self.local.lines.recycle();
             std::mem::swap(&mut q.batch, &mut self.local);
             // Caught up: a full queue makes the reader wait again (within the grace).
             q.lagging = false;
