@@ -172,6 +172,50 @@ async fn several_consumers_of_one_turn_each_get_every_event() {
 }
 
 #[tokio::test]
+async fn lines_of_every_size_and_escaped_ids_come_through_the_queue_intact_and_in_order() {
+    // A queue keeps its lines back to back in one buffer that the stream takes whole and hands
+    // back emptied (a large one freed): mix short deltas, deltas far larger than a reused
+    // buffer, and lines whose escaped turn id makes the reader decode them itself.
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let mut stream =
+        start_turn_answered_by(&conn, &mut peer, "th", "tu", &[turn_started("th", "tu")]).await;
+    let mut expected = vec!["turn/started".to_owned()];
+    let mut received = Vec::new();
+    for i in 0..120 {
+        let text = match i % 3 {
+            0 => format!("short {i}"),
+            1 => format!("{i}:{}", "x".repeat(20_000 + i)),
+            _ => format!("escaped {i}"),
+        };
+        let line = delta("th", "tu", &text);
+        peer.send(if i % 3 == 2 {
+            let escaped = line.replace(r#""turnId":"tu""#, r#""turnId":"t\u0075""#);
+            assert_ne!(escaped, line, "the turn id is escaped");
+            escaped
+        } else {
+            line
+        });
+        expected.push(format!("delta:{text}"));
+        if i % 7 == 0 {
+            // Take one event now and then, while more is queued behind it.
+            match within(T, "an event", stream.next()).await {
+                Some(Ok(TurnEvent::Notification(n))) => received.push(describe(&n)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    peer.send(turn_completed("th", "tu"));
+    expected.push("turn/completed".to_owned());
+    received.extend(drain(stream).await);
+    assert_eq!(received.len(), expected.len());
+    assert!(
+        received == expected,
+        "the events differ from what the server sent"
+    );
+    assert!(conn.stats().is_idle(), "{:?}", conn.stats());
+}
+
+#[tokio::test]
 async fn out_of_order_responses_reach_their_callers() {
     let (conn, mut peer) = connect(ConnectionConfig::default()).await;
     let mut calls = Vec::new();
