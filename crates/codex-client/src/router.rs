@@ -259,11 +259,12 @@ struct Batch {
     lines: QueuedLines,
 }
 
-/// What the router pushes to a queue.
+/// What the router pushes to a queue (a [`Delivery`] once queued).
 enum Offer<'a> {
-    /// A notification: its line is copied into the queue.
+    /// A notification: its line is copied into the queue's lines.
     Notification(&'a RoutedNotification),
-    Other(Delivery),
+    Request(Box<PendingServerRequest>),
+    Lagged(u64),
 }
 
 /// What routing leaves for the reader to do once it has routed a batch of lines: the consumers
@@ -367,7 +368,8 @@ impl SubQueue {
         }
         let delivery = match item {
             Offer::Notification(event) => Delivery::Notification(q.batch.lines.push(event)),
-            Offer::Other(delivery) => delivery,
+            Offer::Request(request) => Delivery::Request(request),
+            Offer::Lagged(n) => Delivery::Lagged(n),
         };
         q.batch.items.push_back(delivery);
         if let Some(w) = q.waker.take() {
@@ -438,11 +440,10 @@ impl Sub {
     /// Queues `event`; on a full queue counts it as missed (returned: whether it was dropped).
     fn offer(&mut self, event: &RoutedNotification, wakes: &mut Wakes) -> bool {
         if self.missed > 0 {
-            match self.queue.push(
-                Offer::Other(Delivery::Lagged(self.missed)),
-                OnFull::Refuse,
-                wakes,
-            ) {
+            match self
+                .queue
+                .push(Offer::Lagged(self.missed), OnFull::Refuse, wakes)
+            {
                 Ok(()) => self.missed = 0,
                 Err(PushError::Full(_)) => {
                     self.missed += 1;
@@ -469,11 +470,9 @@ impl Sub {
     /// and its status. Bounded: the queue exceeds its capacity by at most these two items, once.
     fn offer_end(&mut self, event: &RoutedNotification, wakes: &mut Wakes) {
         if self.missed > 0 {
-            let _ = self.queue.push(
-                Offer::Other(Delivery::Lagged(self.missed)),
-                OnFull::Force,
-                wakes,
-            );
+            let _ = self
+                .queue
+                .push(Offer::Lagged(self.missed), OnFull::Force, wakes);
             self.missed = 0;
         }
         let _ = self
@@ -483,11 +482,10 @@ impl Sub {
 
     fn offer_lagged(&mut self, n: u64, wakes: &mut Wakes) {
         self.missed += n;
-        if let Ok(()) = self.queue.push(
-            Offer::Other(Delivery::Lagged(self.missed)),
-            OnFull::Refuse,
-            wakes,
-        ) {
+        if let Ok(()) = self
+            .queue
+            .push(Offer::Lagged(self.missed), OnFull::Refuse, wakes)
+        {
             self.missed = 0;
         }
     }
@@ -1002,7 +1000,7 @@ impl Router {
         let mut wakes = Wakes::default();
         for sub in route.subs.iter_mut().filter(|s| s.server_requests) {
             match sub.queue.push(
-                Offer::Other(Delivery::Request(Box::new(request))),
+                Offer::Request(Box::new(request)),
                 OnFull::Refuse,
                 &mut wakes,
             ) {
@@ -1011,8 +1009,8 @@ impl Router {
                     wakes.wake_all();
                     return None;
                 }
-                Err(PushError::Full(Offer::Other(Delivery::Request(r))))
-                | Err(PushError::Gone(Offer::Other(Delivery::Request(r)))) => request = *r,
+                Err(PushError::Full(Offer::Request(r)))
+                | Err(PushError::Gone(Offer::Request(r))) => request = *r,
                 Err(_) => unreachable!("a request was pushed"),
             }
         }
