@@ -14,11 +14,15 @@
 //! `codex-fake-app-server` binary), `--codex PATH` (the real runtime; e2e is skipped without it),
 //! `--probe PATH` (the `memory_probe` binary; the memory part needs it), `--out FILE`,
 //! `--only routing,latency,memory,e2e`, `--turns 1,16,256` (routing at these K only).
+//!
+//! Last, the report judges each target against this run's figures (`targets`): met, or missed
+//! by how much and why.
 
 mod e2e;
 mod latency;
 mod memory;
 mod routing;
+mod targets;
 mod util;
 
 use serde_json::{Value, json};
@@ -114,6 +118,7 @@ fn main() {
     if opts.wants("e2e") {
         report["e2e"] = e2e::run(&opts);
     }
+    report["targets"] = targets::judge(&report, opts.quick);
     report["machine"]["load_after"] = Value::from(util::load_average());
     println!(
         "\nload after: {}",
