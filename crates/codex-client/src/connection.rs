@@ -11,9 +11,9 @@
 //!
 //! The reader awaits a consumer only when that consumer's queue is full, and then at most the
 //! slow-consumer grace (see the router); server requests are answered from spawned tasks.
-//! Client request ids (a counter from 1) and server request ids live in separate tables. When the transport ends, the reader latches the
-//! router closed: every waiter and stream ends with [`Error::Closed`] carrying the exit status
-//! and stderr tail, and later calls fail fast.
+//! Client request ids (a counter from 1) and server request ids live in separate tables. When
+//! the transport ends, the reader latches the router closed: every waiter and stream ends with
+//! [`Error::Closed`] carrying the exit status and stderr tail, and later calls fail fast.
 
 use crate::config::ConnectionConfig;
 use crate::error::{ClosedInfo, Error, Result};
