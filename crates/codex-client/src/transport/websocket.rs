@@ -21,7 +21,16 @@
 //!
 //! Security: the bearer token (`Authorization: Bearer ...`, the app-server's
 //! `--ws-auth capability-token` or `signed-bearer-token` mode) is sent only over `wss://` or to a
-//! loopback peer; anything else is refused before a byte is sent. No `Origin` header is ever sent
+//! loopback peer; anything else is refused before a byte is sent. The token is never handed to
+//! tungstenite, which logs the upgrade request it writes at TRACE through the `log` crate: the
+//! stream under it adds the header (`WithAuthorization`), so no application logger can record it;
+//! a server that echoes the request in a refusal's body has the token redacted from the error.
+//! Plain `ws://` to a host that is not loopback (possible without a token) is logged as a
+//! `tracing` warning, once per connection: the traffic is not encrypted.
+//! tungstenite also logs every message's payload at TRACE (targets `tungstenite::protocol`),
+//! which carries what the JSON-RPC messages carry — an API-key login's key included; an
+//! application that records `log` at TRACE should filter those targets out (RELIABILITY.md §5).
+//! No `Origin` header is ever sent
 //! (the app-server answers 403 to any request carrying one). TLS is rustls on the `ring`
 //! provider with the operating system's root certificates (plus any added with
 //! [`ConnectOptions::add_root_certificates_pem`]): self-hosted app-servers are typically fronted by
@@ -437,12 +446,30 @@ impl Endpoint {
     }
 }
 
-/// `true` for `localhost` and loopback IP literals.
+/// `true` for `localhost` and loopback IP literals (IPv4-mapped IPv6 ones included:
+/// `::ffff:127.0.0.1` is 127.0.0.1).
 fn is_loopback_host(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// Logs, once for the connection being opened, that plain `ws://` to `host` (not a loopback
+/// name or address) or to a peer that turned out not to be loopback carries every message in
+/// clear text. (A bearer token is refused there before this point.)
+fn warn_if_clear_text(host: &str, peer: Option<std::net::SocketAddr>) {
+    let remote_peer = peer.filter(|p| !p.ip().to_canonical().is_loopback());
+    if is_loopback_host(host) && remote_peer.is_none() {
+        return;
+    }
+    tracing::warn!(
+        %host,
+        peer = ?remote_peer,
+        "plain ws:// to a host that is not loopback: the connection is not encrypted, every \
+         message (prompts, answers, approvals, logins) can be read and changed on the way; \
+         use wss:// or an SSH tunnel to 127.0.0.1"
+    );
 }
 
 pub(super) async fn connect(url: &str, options: &ConnectOptions) -> Result<Transport, Error> {
@@ -471,18 +498,19 @@ pub(super) async fn connect(url: &str, options: &ConnectOptions) -> Result<Trans
                     }
                     let tcp = connect_tcp(host, *port, &shown).await?;
                     let _ = tcp.set_nodelay(true);
-                    if options.token.is_some() && !tls {
+                    if !tls {
                         // A name like `localhost` could resolve elsewhere: check what we reached.
                         let peer = tcp.peer_addr().map_err(|e| {
                             ConnectError::new(ConnectErrorKind::Io, &shown, e.to_string())
                         })?;
-                        if !peer.ip().is_loopback() {
+                        if options.token.is_some() && !peer.ip().to_canonical().is_loopback() {
                             return Err(ConnectError::new(
                                 ConnectErrorKind::InsecureToken,
                                 &shown,
                                 format!("`{host}` resolved to {peer}, which is not loopback"),
                             ));
                         }
+                        warn_if_clear_text(host, Some(peer));
                     }
                     if *tls {
                         let stream = connect_tls(tcp, host, options, &shown).await?;
@@ -617,24 +645,28 @@ where
     let mut request = uri
         .into_client_request()
         .map_err(|e| handshake_error(e.to_string()))?;
-    let headers = request.headers_mut();
-    headers.insert(
+    request.headers_mut().insert(
         header::USER_AGENT,
         HeaderValue::from_static(concat!("codex-client-rs/", env!("CARGO_PKG_VERSION"))),
     );
-    if let Some(token) = &options.token {
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            ConnectError::new(
-                ConnectErrorKind::InvalidUrl,
-                shown,
-                "the bearer token contains characters not allowed in an HTTP header",
-            )
-        })?;
-        value.set_sensitive(true);
-        headers.insert(header::AUTHORIZATION, value);
-    }
+    // The token is not given to tungstenite (which logs the request it writes): the stream
+    // adds it below tungstenite, see `WithAuthorization`.
+    let stream = match &options.token {
+        None => WithAuthorization::plain(stream),
+        Some(token) => {
+            if HeaderValue::from_str(token).is_err() {
+                return Err(ConnectError::new(
+                    ConnectErrorKind::InvalidUrl,
+                    shown,
+                    "the bearer token contains characters not allowed in an HTTP header",
+                ));
+            }
+            WithAuthorization::bearer(stream, token)
+        }
+    };
     // Never an Origin header: the app-server rejects any request that has one (403).
     debug_assert!(!request.headers().contains_key(header::ORIGIN));
+    debug_assert!(!request.headers().contains_key(header::AUTHORIZATION));
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_bytes))
         .max_frame_size(Some(options.max_message_bytes));
@@ -654,6 +686,10 @@ where
                         detail =
                             format!("{detail} ({})", body.chars().take(300).collect::<String>());
                     }
+                    if let Some(token) = &options.token {
+                        // A hostile server may echo the request (token included) in its body.
+                        detail = detail.replace(token.as_str(), "<redacted>");
+                    }
                     if status.as_u16() == 401 && options.token.is_none() {
                         detail.push_str(
                             "; the server requires a bearer token (ConnectOptions::bearer_token)",
@@ -667,6 +703,132 @@ where
                 other => handshake_error(other.to_string()),
             })?;
     Ok(from_websocket(ws, shown.to_owned(), options))
+}
+
+/// The longest upgrade request head [`WithAuthorization`] holds back (tungstenite's is a few
+/// hundred bytes).
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+/// The stream under tungstenite, which adds the `Authorization` header to the HTTP upgrade
+/// request on its way to the socket.
+///
+/// tungstenite logs the whole request it writes at TRACE through the `log` crate
+/// (`Request: "GET / HTTP/1.1\r\n..."`), so any header it is given ends up in the log of an
+/// application that records `log` at that level (`env_logger`, `tracing-subscriber`'s `log`
+/// bridge), whatever the `HeaderValue`'s sensitive flag says. So tungstenite never gets the token:
+/// this wrapper holds back the bytes it writes until the blank line that ends the request head,
+/// puts `Authorization: Bearer <token>` before that line, sends the whole head, and from then on
+/// passes everything through untouched. tungstenite still builds and checks the handshake
+/// (key, `101`, `Sec-WebSocket-Accept`). Without a token the wrapper is a pass-through from the
+/// start.
+struct WithAuthorization<S> {
+    inner: S,
+    state: AuthState,
+}
+
+enum AuthState {
+    /// Collecting the request head; `header` is the line to insert before its end.
+    Head { header: Vec<u8>, head: Vec<u8> },
+    /// Writing the completed head.
+    Sending { out: Vec<u8>, written: usize },
+    /// The head is out: every byte goes straight through.
+    Through,
+}
+
+impl<S> WithAuthorization<S> {
+    fn plain(inner: S) -> Self {
+        Self {
+            inner,
+            state: AuthState::Through,
+        }
+    }
+
+    fn bearer(inner: S, token: &str) -> Self {
+        Self {
+            inner,
+            state: AuthState::Head {
+                header: format!("Authorization: Bearer {token}\r\n").into_bytes(),
+                head: Vec::new(),
+            },
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> WithAuthorization<S> {
+    /// Writes out the completed head, if there is one still to write.
+    fn poll_send_head(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if let AuthState::Sending { out, written } = &mut self.state {
+            while *written < out.len() {
+                match Pin::new(&mut self.inner).poll_write(cx, &out[*written..]) {
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                    }
+                    Poll::Ready(Ok(n)) => *written += n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            self.state = AuthState::Through;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WithAuthorization<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        // tungstenite flushes before it reads the answer; this is only a safety net.
+        std::task::ready!(this.poll_send_head(cx))?;
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WithAuthorization<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if let AuthState::Head { header, head } = &mut this.state {
+            let from = head.len().saturating_sub(3);
+            head.extend_from_slice(data);
+            if let Some(at) = head[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+                // The head's last header line ends at `end`; the blank line follows.
+                let end = from + at + 2;
+                let mut out = Vec::with_capacity(head.len() + header.len());
+                out.extend_from_slice(&head[..end]);
+                out.extend_from_slice(header);
+                out.extend_from_slice(&head[end..]);
+                this.state = AuthState::Sending { out, written: 0 };
+            } else if head.len() > MAX_REQUEST_HEAD {
+                return Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the websocket upgrade request has no end of head",
+                )));
+            }
+            // Taken (held back until the head is complete, then sent by flush).
+            return Poll::Ready(Ok(data.len()));
+        }
+        std::task::ready!(this.poll_send_head(cx))?;
+        Pin::new(&mut this.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_send_head(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_send_head(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
 }
 
 /// State shared by the read half, the writer task and the control.
@@ -1031,7 +1193,14 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost", "LOCALHOST"] {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "::ffff:127.0.0.1",
+            "localhost",
+            "LOCALHOST",
+        ] {
             assert!(is_loopback_host(host), "{host}");
         }
         for host in [
@@ -1042,6 +1211,40 @@ mod tests {
         ] {
             assert!(!is_loopback_host(host), "{host}");
         }
+    }
+
+    /// The header goes in before the blank line however tungstenite cuts its writes, and what
+    /// follows the head passes through untouched.
+    #[tokio::test]
+    async fn the_authorization_header_is_added_below_tungstenite() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let head = b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\r\n";
+        for chunk in [1, 3, 7, head.len()] {
+            let (client, mut server) = tokio::io::duplex(4096);
+            let mut stream = WithAuthorization::bearer(client, "tok");
+            for part in head.chunks(chunk) {
+                stream.write_all(part).await.unwrap();
+            }
+            stream.flush().await.unwrap();
+            stream.write_all(b"frame").await.unwrap();
+            stream.flush().await.unwrap();
+            drop(stream);
+            let mut out = String::new();
+            server.read_to_string(&mut out).await.unwrap();
+            assert_eq!(
+                out,
+                "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+                 Authorization: Bearer tok\r\n\r\nframe",
+                "chunks of {chunk}"
+            );
+        }
+        let (client, mut server) = tokio::io::duplex(4096);
+        let mut stream = WithAuthorization::plain(client);
+        stream.write_all(head).await.unwrap();
+        drop(stream);
+        let mut out = Vec::new();
+        server.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, head, "without a token, a pass-through");
     }
 
     #[test]
