@@ -238,6 +238,8 @@ impl fmt::Display for EnvelopeErrorKind {
 pub struct EnvelopeError {
     kind: EnvelopeErrorKind,
     detail: String,
+    /// The raw `id` of a request whose id is not a [`RequestId`].
+    request_id: Option<Box<str>>,
 }
 
 impl EnvelopeError {
@@ -245,12 +247,31 @@ impl EnvelopeError {
         EnvelopeError {
             kind,
             detail: detail.into(),
+            request_id: None,
         }
     }
 
     /// Which way the line is wrong.
     pub fn kind(&self) -> EnvelopeErrorKind {
         self.kind
+    }
+
+    /// For a request from the server (a `method` and an `id`) whose `id` is not a
+    /// [`RequestId`] — `1.5`, `null`, `{}`, `[1]`, `true`, an integer beyond `i64` — the `id` as
+    /// written (raw JSON), so that the client can still answer it: JSON-RPC wants an Invalid
+    /// Request error (-32600) for it. `None` for every other error.
+    ///
+    /// ```
+    /// use codex_client_protocol::envelope::{EnvelopeErrorKind, Incoming};
+    ///
+    /// let err = Incoming::parse(r#"{"id":1.5,"method":"item/tool/call","params":{}}"#).unwrap_err();
+    /// assert_eq!(err.kind(), EnvelopeErrorKind::InvalidId);
+    /// assert_eq!(err.request_id(), Some("1.5"));
+    /// // A response with a bad id is not a request: nothing to answer.
+    /// assert_eq!(Incoming::parse(r#"{"id":1.5,"result":{}}"#).unwrap_err().request_id(), None);
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 }
 
@@ -331,7 +352,10 @@ impl<'a> Incoming<'a> {
         let wire: Wire<'a> = serde_json::from_str(line).map_err(|e| classify(line, e))?;
         match (wire.id, wire.method) {
             (Some(id), Some(method)) => Ok(Incoming::Request {
-                id: parse_id(id)?,
+                id: parse_id(id).map_err(|mut e| {
+                    e.request_id = Some(id.get().into());
+                    e
+                })?,
                 method,
                 params: wire.params,
             }),

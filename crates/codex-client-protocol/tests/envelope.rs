@@ -250,3 +250,41 @@ fn request_id_conversions_and_display() {
     assert_ne!(RequestId::from(3), RequestId::from("3"));
     assert_eq!(serde_json::to_string(&RequestId::from(-1)).unwrap(), "-1");
 }
+
+/// A server request whose id is not a `RequestId` keeps its raw id, so that the client can
+/// answer it (-32600); string ids are ids.
+#[test]
+fn a_request_with_an_unusable_id_keeps_the_raw_id_for_the_answer() {
+    for id in [
+        "18446744073709551615",
+        "1.5",
+        "null",
+        "{}",
+        "[1]",
+        "true",
+        "-1e3",
+    ] {
+        let line = format!(r#"{{"id":{id},"method":"item/tool/call","params":{{}}}}"#);
+        let err = Incoming::parse(&line).unwrap_err();
+        assert_eq!(err.kind(), EnvelopeErrorKind::InvalidId, "{line}");
+        assert_eq!(err.request_id(), Some(id), "{line}");
+    }
+    for line in [
+        r#"{"id":1.5,"result":{}}"#,
+        r#"{"id":null,"error":{"code":1,"message":"m"}}"#,
+        r#"{"method":7}"#,
+        "{}",
+    ] {
+        assert_eq!(
+            Incoming::parse(line).unwrap_err().request_id(),
+            None,
+            "{line}"
+        );
+    }
+    let Incoming::Request { id, .. } =
+        Incoming::parse(r#"{"id":"srv-1","method":"item/tool/call"}"#).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(id, RequestId::from("srv-1"));
+}

@@ -25,7 +25,8 @@ use crate::router::{
     Waiter, Wakes,
 };
 use crate::server_requests::{
-    AnswerSink, ErasedHandler, OpenRequests, PendingServerRequest, Responder, spawn_handler,
+    AnswerSink, ErasedHandler, OpenRequests, PendingServerRequest, Responder,
+    invalid_request_answer, spawn_handler,
 };
 use crate::spawn::SpawnConfig;
 use crate::transport::{LineSink, LineStream, Transport, TransportControl};
@@ -570,12 +571,33 @@ impl Connection {
     }
 
     /// How many server requests wait for this client's answer (handlers running, requests held
-    /// in turn streams).
+    /// in turn streams). Exact: one id is one open request (a duplicate of an open id is
+    /// refused, not counted).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// # let (transport, _peer) = codex_client::Transport::memory();
+    /// # let conn = codex_client::Connection::connect(transport, codex_client::ConnectionConfig::default().handshake(false)).await?;
+    /// assert_eq!(conn.open_server_requests(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn open_server_requests(&self) -> usize {
         self.handle.core.open_requests.len()
     }
 
-    /// How many lines from the server were malformed and skipped.
+    /// How many lines from the server were malformed: skipped, or, for a server request whose
+    /// id is unusable (`1.5`, `null`, `{}`, ...) or still open (a duplicate), answered with
+    /// [`INVALID_REQUEST_CODE`](crate::INVALID_REQUEST_CODE).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// # let (transport, _peer) = codex_client::Transport::memory();
+    /// # let conn = codex_client::Connection::connect(transport, codex_client::ConnectionConfig::default().handshake(false)).await?;
+    /// assert_eq!(conn.malformed_lines(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn malformed_lines(&self) -> u64 {
         self.handle.core.malformed_lines.load(Ordering::Relaxed)
     }
@@ -764,6 +786,10 @@ impl Core {
         let located = match Incoming::parse(&line) {
             Err(err) => {
                 self.malformed_lines.fetch_add(1, Ordering::Relaxed);
+                if let Some(raw_id) = err.request_id() {
+                    let why = format!("codex-client: invalid request id {raw_id}: {err}");
+                    return self.refuse_server_request(raw_id, &why);
+                }
                 tracing::warn!(error = %err, line = %truncated(&line, 300), "skipping a malformed line from the app-server");
                 return;
             }
@@ -831,7 +857,25 @@ impl Core {
         self.router.route_notification(event, wakes);
     }
 
+    /// Answers a server request this client cannot take with Invalid Request (-32600), without
+    /// tracking it: it reaches no handler and no stream.
+    fn refuse_server_request(&self, raw_id: &str, why: &str) {
+        tracing::warn!(id = %truncated(raw_id, 100), reason = %why, "refusing a server request (JSON-RPC -32600)");
+        let _ = self
+            .writer
+            .send(WriterMsg::Line(invalid_request_answer(raw_id, why)));
+    }
+
     fn on_server_request(&self, id: RequestId, method: &str, params: Option<&RawValue>) {
+        if self.open_requests.contains(&id) {
+            // One open request per id: the first keeps its handler or stream and its entry.
+            self.malformed_lines.fetch_add(1, Ordering::Relaxed);
+            let why = format!(
+                "codex-client: duplicate request id {id} (`{method}`): request {id} is still open"
+            );
+            let raw_id = serde_json::to_string(&id).expect("an id serializes");
+            return self.refuse_server_request(&raw_id, &why);
+        }
         let mut responder = Responder::new(id, method.to_owned(), self.answers.clone());
         let request = match ServerRequest::decode(method, params) {
             Ok(r) => r,

@@ -91,8 +91,8 @@ pub use error::{ClosedInfo, Error, OVERLOADED_CODE, Result};
 pub use retry::{RetryPolicy, retry_on_overload};
 pub use router::{NotificationStream, RouterStats, SubscribeOptions, TurnEvent, TurnStream};
 pub use server_requests::{
-    FailClosed, HandlerResult, NO_HANDLER_CODE, PendingServerRequest, ServerRequestHandler,
-    UNKNOWN_METHOD_CODE, fail_closed_answer,
+    FailClosed, HandlerResult, INVALID_REQUEST_CODE, NO_HANDLER_CODE, PendingServerRequest,
+    ServerRequestHandler, UNKNOWN_METHOD_CODE, fail_closed_answer,
 };
 pub use spawn::{CODEX_BIN_ENV, SpawnConfig, find_codex_binary, pinned_runtime_binary};
 pub use transport::{

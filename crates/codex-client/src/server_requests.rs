@@ -45,6 +45,29 @@ use std::time::Duration;
 pub const NO_HANDLER_CODE: i64 = -32000;
 /// JSON-RPC error code sent for a server request method this client does not know.
 pub const UNKNOWN_METHOD_CODE: i64 = -32601;
+/// JSON-RPC error code (Invalid Request) sent for a server request this client cannot take: its
+/// `id` is not a string or an `i64` (`1.5`, `null`, `{}`, `[1]`, `true`, `u64::MAX`), or another
+/// request with the same id is still open. Such a request never reaches a handler or a stream,
+/// and is counted in [`Connection::malformed_lines`](crate::Connection::malformed_lines).
+///
+/// ```
+/// assert_eq!(codex_client::INVALID_REQUEST_CODE, -32600);
+/// ```
+pub const INVALID_REQUEST_CODE: i64 = -32600;
+
+/// The Invalid Request answer (JSON-RPC 2.0's own shape, `"jsonrpc":"2.0"` included) to a
+/// server request this client cannot take. `raw_id` is the request's `id` as written: echoed
+/// when it is a JSON number (bounded in length) or string, `null` otherwise (`null`, objects,
+/// arrays, booleans are not JSON-RPC ids).
+pub(crate) fn invalid_request_answer(raw_id: &str, message: &str) -> String {
+    let echoed = match serde_json::from_str::<Value>(raw_id) {
+        Ok(Value::Number(_)) if raw_id.len() <= 64 => raw_id,
+        Ok(Value::String(_)) => raw_id,
+        _ => "null",
+    };
+    let error = json!({"code": INVALID_REQUEST_CODE, "message": message});
+    format!(r#"{{"jsonrpc":"2.0","id":{echoed},"error":{error}}}"#)
+}
 
 /// What a handler method returns: the typed answer, or a JSON-RPC error to send instead.
 pub type HandlerResult<T> = std::result::Result<T, RpcError>;
@@ -315,6 +338,14 @@ pub(crate) trait AnswerSink: Send + Sync + 'static {
 /// (the request was settled elsewhere: another client, an interrupt, the turn ended) cancels
 /// the handler and turns a later answer into a no-op. An entry is removed when the request is
 /// answered or resolved.
+///
+/// An id names one open request at a time: the reader refuses a request whose id is already
+/// here (see [`INVALID_REQUEST_CODE`]) before it builds anything for it, so every entry is one
+/// request, its answer or `serverRequest/resolved` removes exactly that one, and [`len`] is
+/// exact. (The app-server's ids come from one process-wide counter: a duplicate is a server
+/// fault, and both answers would carry the same id.)
+///
+/// [`len`]: OpenRequests::len
 #[derive(Default)]
 pub(crate) struct OpenRequests {
     map: std::sync::Mutex<std::collections::HashMap<RequestId, OpenEntry>>,
@@ -331,8 +362,15 @@ impl OpenRequests {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// `true` while a request with this id waits for its answer.
+    pub(crate) fn contains(&self, id: &RequestId) -> bool {
+        self.lock().contains_key(id)
+    }
+
+    /// Tracks a new request; its id is not open (the reader checked [`contains`](Self::contains)
+    /// first, and only the reader inserts).
     pub(crate) fn insert(&self, responder: &Responder) {
-        self.lock().insert(
+        let previous = self.lock().insert(
             responder.id.clone(),
             OpenEntry {
                 answered: responder.answered.clone(),
@@ -340,6 +378,7 @@ impl OpenRequests {
                 task: None,
             },
         );
+        debug_assert!(previous.is_none(), "request {} tracked twice", responder.id);
     }
 
     fn set_task(&self, id: &RequestId, task: tokio::task::AbortHandle) {

@@ -1120,3 +1120,160 @@ async fn a_resolved_request_in_a_stream_says_so_and_is_not_answered() {
     );
     assert_eq!(conn.open_server_requests(), 0);
 }
+
+/// A command approval of turn `tu` whose `id` member is `raw_id`, as written.
+fn approval_with_raw_id(raw_id: &str) -> String {
+    let line = command_approval_request(0, "th", "tu");
+    assert_eq!(line.matches(r#""id":0"#).count(), 1);
+    line.replace(r#""id":0"#, &format!(r#""id":{raw_id}"#))
+}
+
+/// A hostile server sends requests whose ids the client cannot use: each is answered with
+/// JSON-RPC -32600 (the id echoed where it is a number, `null` otherwise), counted, and reaches
+/// no handler; a string id is an id (answered fail-closed, echoed); the connection goes on.
+#[tokio::test]
+async fn a_server_request_with_an_unusable_id_is_answered_invalid_request() {
+    let (conn, mut peer) = connect(ConnectionConfig::default().handler(Accepts)).await;
+    let cases = [
+        ("18446744073709551615", json!(18446744073709551615u64)),
+        ("1.5", json!(1.5)),
+        ("null", json!(null)),
+        ("{}", json!(null)),
+        ("[1]", json!(null)),
+        ("true", json!(null)),
+    ];
+    for (n, (raw, echoed)) in cases.iter().enumerate() {
+        peer.send(approval_with_raw_id(raw));
+        let answer = next_message(&mut peer).await;
+        assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
+        assert_eq!(&answer["id"], echoed, "id {raw}: {answer}");
+        assert_eq!(
+            answer["error"]["code"],
+            codex_client::INVALID_REQUEST_CODE,
+            "{answer}"
+        );
+        assert!(
+            answer.get("result").is_none(),
+            "never a handler's answer: {answer}"
+        );
+        let line = serde_json::to_string(&answer).unwrap();
+        if echoed.is_number() {
+            assert!(
+                line.contains(&format!(r#""id":{raw}"#)),
+                "echoed as written: {line}"
+            );
+        }
+        assert_eq!(conn.malformed_lines(), n as u64 + 1);
+    }
+    assert_eq!(conn.open_server_requests(), 0);
+    peer.send(approval_with_raw_id(r#""srv-7""#));
+    assert_eq!(
+        next_message(&mut peer).await,
+        json!({"id": "srv-7", "result": {"decision": "accept"}}),
+        "a string id is an id: handled and echoed"
+    );
+    sync(&conn, &mut peer).await;
+    assert_eq!(conn.malformed_lines(), cases.len() as u64);
+    assert_eq!(conn.open_server_requests(), 0);
+}
+
+/// Starts turn `tu` on thread `th` with its server requests in its stream.
+async fn turn_with_requests(
+    conn: &codex_client::Connection,
+    peer: &mut codex_client::MemoryPeer,
+) -> TurnStream {
+    let c = conn.clone();
+    let call = tokio::spawn(async move {
+        c.request_turn::<codex_client::protocol::methods::TurnStart>(
+            turn_start_params("th"),
+            SubscribeOptions::new().server_requests(true),
+            RequestOptions::new(),
+        )
+        .await
+    });
+    let (id, _, _) = next_request(peer).await;
+    respond(peer, &id, turn_start_result("tu"));
+    call.await.unwrap().unwrap().1
+}
+
+/// Two requests with id 5 while the first is open: the second is refused with -32600 at once
+/// (never shown to the consumer), the first stays tracked and is the one answered; the count
+/// is exact throughout, and id 5 can be used again once the first is answered.
+#[tokio::test]
+async fn a_duplicate_server_request_id_is_refused_and_the_first_stays_tracked() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let mut stream = turn_with_requests(&conn, &mut peer).await;
+    peer.send(command_approval_request(5, "th", "tu"));
+    wait_until(|| conn.open_server_requests() == 1).await;
+    peer.send(command_approval_request(5, "th", "tu"));
+    let refusal = next_message(&mut peer).await;
+    assert_eq!(refusal["id"], 5, "{refusal}");
+    assert_eq!(
+        refusal["error"]["code"],
+        codex_client::INVALID_REQUEST_CODE,
+        "{refusal}"
+    );
+    assert!(
+        refusal["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate"),
+        "{refusal}"
+    );
+    assert_eq!(
+        conn.open_server_requests(),
+        1,
+        "one open request, not two, not zero"
+    );
+    assert_eq!(conn.malformed_lines(), 1);
+    let TurnEvent::ServerRequest(first) = stream.next().await.unwrap().unwrap() else {
+        panic!("the first request")
+    };
+    first.accept().unwrap();
+    assert_eq!(
+        next_message(&mut peer).await,
+        json!({"id": 5, "result": {"decision": "accept"}})
+    );
+    assert_eq!(conn.open_server_requests(), 0);
+    peer.send(command_approval_request(5, "th", "tu"));
+    let TurnEvent::ServerRequest(again) = stream.next().await.unwrap().unwrap() else {
+        panic!("the duplicate was not delivered; the new request with the reused id is")
+    };
+    assert_eq!(conn.open_server_requests(), 1);
+    again.decline().unwrap();
+    assert_eq!(
+        next_message(&mut peer).await,
+        json!({"id": 5, "result": {"decision": "decline"}})
+    );
+    assert_eq!(conn.open_server_requests(), 0);
+}
+
+/// `serverRequest/resolved` for an id that was sent twice settles the one open request with
+/// that id (the first; the duplicate was refused and never tracked): `is_resolved()` true, the
+/// count back to 0, and nothing more is written for it.
+#[tokio::test]
+async fn resolved_for_a_duplicated_id_settles_the_one_open_request() {
+    let config = ConnectionConfig::default().server_request_timeout(Duration::from_millis(300));
+    let (conn, mut peer) = connect(config).await;
+    let mut stream = turn_with_requests(&conn, &mut peer).await;
+    peer.send(command_approval_request(5, "th", "tu"));
+    peer.send(command_approval_request(5, "th", "tu"));
+    assert_eq!(next_message(&mut peer).await["error"]["code"], -32600);
+    let TurnEvent::ServerRequest(first) = stream.next().await.unwrap().unwrap() else {
+        panic!("the first request")
+    };
+    assert_eq!(conn.open_server_requests(), 1);
+    peer.send(resolved(5, "th"));
+    sync(&conn, &mut peer).await;
+    assert!(first.is_resolved());
+    assert_eq!(conn.open_server_requests(), 0);
+    // Past the server-request timeout: no fail-closed answer for the resolved request either.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        peer.try_recv().is_none(),
+        "nothing written for a resolved request"
+    );
+    assert!(first.accept().is_err());
+    peer.send(turn_completed("th", "tu"));
+    assert_eq!(drain(stream).await, ["turn/completed"]);
+}
