@@ -245,6 +245,8 @@ enum Ending {
 
 /// A loopback websocket server: for each ending in turn, accepts one connection (recording its
 /// `Authorization` header), answers the first request with `{}`, then ends as told.
+// The header callback's error type is tungstenite's (`Response`), not ours.
+#[allow(clippy::result_large_err)]
 async fn websocket_server(
     endings: Vec<Ending>,
 ) -> (String, tokio::task::JoinHandle<Vec<Option<String>>>) {
