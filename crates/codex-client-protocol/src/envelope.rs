@@ -256,8 +256,9 @@ impl EnvelopeError {
         self.kind
     }
 
-    /// For a request from the server (a `method` and an `id`) whose `id` is not a
-    /// [`RequestId`] — `1.5`, `null`, `{}`, `[1]`, `true`, an integer beyond `i64` — the `id` as
+    /// For a request from the server (an object with a `method` and an `id`) that is not valid
+    /// — its `id` is not a [`RequestId`] (`1.5`, `null`, `{}`, `[1]`, `true`, an integer beyond
+    /// `i64`), its `method` is not a string, another member has the wrong type — the `id` as
     /// written (raw JSON), so that the client can still answer it: JSON-RPC wants an Invalid
     /// Request error (-32600) for it. `None` for every other error.
     ///
@@ -267,6 +268,8 @@ impl EnvelopeError {
     /// let err = Incoming::parse(r#"{"id":1.5,"method":"item/tool/call","params":{}}"#).unwrap_err();
     /// assert_eq!(err.kind(), EnvelopeErrorKind::InvalidId);
     /// assert_eq!(err.request_id(), Some("1.5"));
+    /// let err = Incoming::parse(r#"{"id":5,"method":7}"#).unwrap_err();
+    /// assert_eq!((err.kind(), err.request_id()), (EnvelopeErrorKind::InvalidMember, Some("5")));
     /// // A response with a bad id is not a request: nothing to answer.
     /// assert_eq!(Incoming::parse(r#"{"id":1.5,"result":{}}"#).unwrap_err().request_id(), None);
     /// ```
@@ -349,7 +352,13 @@ impl<'a> Incoming<'a> {
         if !line.trim_start().starts_with('{') {
             return Err(not_an_object(line));
         }
-        let wire: Wire<'a> = serde_json::from_str(line).map_err(|e| classify(line, e))?;
+        let wire: Wire<'a> = serde_json::from_str(line).map_err(|e| {
+            let mut err = classify(line, e);
+            if err.kind == EnvelopeErrorKind::InvalidMember {
+                err.request_id = request_shape(line);
+            }
+            err
+        })?;
         match (wire.id, wire.method) {
             (Some(id), Some(method)) => Ok(Incoming::Request {
                 id: parse_id(id).map_err(|mut e| {
@@ -389,6 +398,24 @@ impl<'a> Incoming<'a> {
             )),
         }
     }
+}
+
+/// The members a line needs to be a request, whatever their values.
+#[derive(Deserialize)]
+struct RequestShape<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+}
+
+/// For a line that is an object but not a valid message: its raw `id` when it has an `id` and a
+/// `method` (a request that still needs an answer, e.g. `{"id":5,"method":7}`). Only on the
+/// error path.
+fn request_shape(line: &str) -> Option<Box<str>> {
+    let shape: RequestShape<'_> = serde_json::from_str(line).ok()?;
+    shape.method?;
+    Some(shape.id?.get().into())
 }
 
 fn not_an_object(line: &str) -> EnvelopeError {

@@ -269,10 +269,22 @@ fn a_request_with_an_unusable_id_keeps_the_raw_id_for_the_answer() {
         assert_eq!(err.kind(), EnvelopeErrorKind::InvalidId, "{line}");
         assert_eq!(err.request_id(), Some(id), "{line}");
     }
+    // A request with a usable id but another bad member still needs its answer.
+    for (line, id) in [
+        (r#"{"id":5,"method":7}"#, "5"),
+        (r#"{"id":"a","method":"x","emittedAtMs":"soon"}"#, r#""a""#),
+        (r#"{"id":[2],"method":{}}"#, "[2]"),
+    ] {
+        let err = Incoming::parse(line).unwrap_err();
+        assert_eq!(err.kind(), EnvelopeErrorKind::InvalidMember, "{line}");
+        assert_eq!(err.request_id(), Some(id), "{line}");
+    }
     for line in [
         r#"{"id":1.5,"result":{}}"#,
         r#"{"id":null,"error":{"code":1,"message":"m"}}"#,
         r#"{"method":7}"#,
+        r#"{"id":1,"id":2,"method":"x"}"#,
+        r#"{"id":5,"result":{},"emittedAtMs":"soon"}"#,
         "{}",
     ] {
         assert_eq!(

@@ -787,7 +787,7 @@ impl Core {
             Err(err) => {
                 self.malformed_lines.fetch_add(1, Ordering::Relaxed);
                 if let Some(raw_id) = err.request_id() {
-                    let why = format!("codex-client: invalid request id {raw_id}: {err}");
+                    let why = format!("codex-client: invalid request: {err}");
                     return self.refuse_server_request(raw_id, &why);
                 }
                 tracing::warn!(error = %err, line = %truncated(&line, 300), "skipping a malformed line from the app-server");

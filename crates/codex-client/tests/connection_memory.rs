@@ -1130,7 +1130,8 @@ fn approval_with_raw_id(raw_id: &str) -> String {
 
 /// A hostile server sends requests whose ids the client cannot use: each is answered with
 /// JSON-RPC -32600 (the id echoed where it is a number, `null` otherwise), counted, and reaches
-/// no handler; a string id is an id (answered fail-closed, echoed); the connection goes on.
+/// no handler; so is a request whose method is not a string; a string id is an id (answered
+/// fail-closed, echoed); the connection goes on.
 #[tokio::test]
 async fn a_server_request_with_an_unusable_id_is_answered_invalid_request() {
     let (conn, mut peer) = connect(ConnectionConfig::default().handler(Accepts)).await;
@@ -1165,6 +1166,15 @@ async fn a_server_request_with_an_unusable_id_is_answered_invalid_request() {
         }
         assert_eq!(conn.malformed_lines(), n as u64 + 1);
     }
+    // A usable id but a method that is not a string: still a request, still answered.
+    peer.send(r#"{"id":9,"method":7,"params":{}}"#);
+    let answer = next_message(&mut peer).await;
+    assert_eq!(answer["id"], 9, "{answer}");
+    assert_eq!(
+        answer["error"]["code"],
+        codex_client::INVALID_REQUEST_CODE,
+        "{answer}"
+    );
     assert_eq!(conn.open_server_requests(), 0);
     peer.send(approval_with_raw_id(r#""srv-7""#));
     assert_eq!(
@@ -1173,7 +1183,7 @@ async fn a_server_request_with_an_unusable_id_is_answered_invalid_request() {
         "a string id is an id: handled and echoed"
     );
     sync(&conn, &mut peer).await;
-    assert_eq!(conn.malformed_lines(), cases.len() as u64);
+    assert_eq!(conn.malformed_lines(), cases.len() as u64 + 1);
     assert_eq!(conn.open_server_requests(), 0);
 }
 
