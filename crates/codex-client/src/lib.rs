@@ -85,6 +85,7 @@ pub use api::{
     ChatgptLogin, CommandExec, DeviceCodeLogin, ExecOutput, GoalControl, GoalHandle, GoalOptions,
     GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
 };
+pub use api::{TurnOrigin, WhenBusy};
 pub use config::{ClientInfo, ConnectionConfig};
 pub use connection::{Connection, RequestOptions, ServerInfo};
 pub use error::{ClosedInfo, Error, OVERLOADED_CODE, Result};

@@ -4,7 +4,8 @@
 //! |---|---|
 //! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`CodexConfig`], [`ThreadPage`] |
 //! | `thread` | [`Thread`]: the server's answer kept as a snapshot, turns, read / name / compact / archive / fork |
-//! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes), [`TurnControl`] (steer, interrupt) |
+//! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes; interrupts its turn when dropped unfinished, unless detached), [`TurnControl`] (steer, interrupt), [`TurnOrigin`] |
+//! | `lanes` | one turn at a time per thread for this client: the busy check, the per-thread FIFO queue ([`WhenBusy`]) |
 //! | `result` | [`TurnResult`], [`TurnFailure`], the final-response rule |
 //! | `input` | [`Input`], [`InputItem`] |
 //! | `options` | [`ThreadOptions`], [`TurnOptions`], [`ListThreads`] |
@@ -25,6 +26,7 @@ mod codex;
 mod extras;
 mod goal;
 mod input;
+mod lanes;
 mod models;
 mod options;
 mod presets;
@@ -37,8 +39,8 @@ pub use codex::{Codex, CodexConfig, ThreadPage};
 pub use extras::{CommandExec, ExecOutput};
 pub use goal::{GoalControl, GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS};
 pub use input::{Input, InputItem};
-pub use options::{ListThreads, ThreadOptions, TurnOptions};
+pub use options::{ListThreads, ThreadOptions, TurnOptions, WhenBusy};
 pub use presets::{ApprovalMode, Sandbox};
 pub use result::{TurnFailure, TurnResult};
 pub use thread::Thread;
-pub use turn::{TurnControl, TurnHandle};
+pub use turn::{TurnControl, TurnHandle, TurnOrigin};
