@@ -154,6 +154,32 @@ impl LaneSlot {
     pub(crate) fn set_cancelling(&self) {
         lock(&self.lane.lane().state).cancelling = true;
     }
+
+    /// A guard that marks the lane's turn as being cancelled when dropped before
+    /// [`Abandon::disarm`]: held by a caller waiting for `turn/start`, whose claim has moved to
+    /// the task that sends it.
+    pub(crate) fn abandon_guard(&self) -> Abandon {
+        Abandon(Some(self.lane.lane().clone()))
+    }
+}
+
+/// See [`LaneSlot::abandon_guard`].
+#[derive(Debug)]
+pub(crate) struct Abandon(Option<Arc<Lane>>);
+
+impl Abandon {
+    /// The caller got its answer: nothing to mark.
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if let Some(lane) = self.0.take() {
+            lock(&lane.state).cancelling = true;
+        }
+    }
 }
 
 impl Drop for LaneSlot {

@@ -361,7 +361,7 @@ impl Thread {
                 Ok(slot) => slot,
                 Err(busy) => match self.when_busy(busy, &input, &options).await? {
                     Busy::Claimed(slot) => slot,
-                    Busy::Steered(handle) => return Ok(handle),
+                    Busy::Steered(handle) => return Ok(*handle),
                 },
             };
             self.start_turn(params, slot, options.clone()).await
@@ -398,7 +398,7 @@ impl Thread {
                 match handle.steer(input.clone()).await {
                     Ok(()) => {
                         tracing::debug!(thread_id = %self.id(), %turn_id, "thread busy: input steered into the running turn");
-                        Ok(Busy::Steered(handle))
+                        Ok(Busy::Steered(Box::new(handle)))
                     }
                     // The turn ended meanwhile (no active turn to steer): queue instead.
                     Err(Error::Rpc { .. }) => Ok(Busy::Claimed(busy.claim().await)),
@@ -432,6 +432,9 @@ impl Thread {
             .clone();
         let conn = self.codex.connection().clone();
         let thread_id = self.id().to_owned();
+        // If this future is dropped before the answer, the turn it started is being cancelled
+        // (by the task below): the thread's next caller waits for that instead of failing.
+        let abandon = slot.abandon_guard();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
             let subscribe = SubscribeOptions::new().server_requests(options.approvals_in_stream);
@@ -450,7 +453,9 @@ impl Thread {
                 drop(handle);
             }
         });
-        rx.await.unwrap_or_else(|_| {
+        let answer = rx.await;
+        abandon.disarm();
+        answer.unwrap_or_else(|_| {
             Err(Error::Protocol(
                 "the task sending turn/start ended without an answer".to_owned(),
             ))
@@ -584,7 +589,7 @@ enum Busy {
     /// The thread's lane, after waiting.
     Claimed(LaneSlot),
     /// A handle on the running turn, the input steered into it.
-    Steered(TurnHandle),
+    Steered(Box<TurnHandle>),
 }
 
 /// A `clientUserMessageId` unique in this process, for `turn/start`.

@@ -810,21 +810,28 @@ impl TurnHandle {
         let bound = interrupt.then_some(CANCEL_DRAIN);
         runtime.spawn(
             async move {
-                if interrupt {
-                    match control.interrupt().await {
-                        Ok(()) => tracing::debug!("turn interrupted (its handle was dropped unfinished)"),
-                        Err(err) => tracing::debug!(error = %err, "turn/interrupt of a dropped turn failed (it may have just ended)"),
+                let ended = async {
+                    if interrupt {
+                        interrupt_and_follow(&control, stream).await
+                    } else {
+                        follow(&mut { stream }).await
                     }
-                }
-                let drained = drain(stream);
+                };
                 let outcome = match bound {
-                    Some(bound) => tokio::time::timeout(bound, drained).await.ok(),
-                    None => Some(drained.await),
+                    Some(bound) => tokio::time::timeout(bound, ended).await.ok(),
+                    None => Some(ended.await),
                 };
                 match outcome {
-                    Some(Some(status)) => tracing::debug!(status, "the dropped turn ended; its thread is free"),
-                    Some(None) => tracing::debug!("the dropped turn's stream ended without turn/completed"),
-                    None => tracing::warn!(?bound, "the interrupted turn did not complete in time; freeing its thread anyway"),
+                    Some(Some(status)) => {
+                        tracing::debug!(status, "the dropped turn ended; its thread is free")
+                    }
+                    Some(None) => {
+                        tracing::debug!("the dropped turn's stream ended without turn/completed")
+                    }
+                    None => tracing::warn!(
+                        ?bound,
+                        "the interrupted turn did not complete in time; freeing its thread anyway"
+                    ),
                 }
                 drop(slot);
             }
@@ -833,9 +840,40 @@ impl TurnHandle {
     }
 }
 
+/// How often the task that cancels a dropped turn sends `turn/interrupt` again while the turn
+/// has not ended: right after `turn/start` answers, the server may not have the turn active yet
+/// (`-32600 no active turn to interrupt`), or may accept an interrupt that the turn, still
+/// setting up, never sees.
+const REINTERRUPT: Duration = Duration::from_millis(500);
+
+/// Interrupts the turn (again every [`REINTERRUPT`] until it ends) and follows its stream to
+/// the end.
+async fn interrupt_and_follow(
+    control: &TurnControl,
+    mut stream: TurnStream,
+) -> Option<&'static str> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match control.interrupt().await {
+            Ok(()) => tracing::debug!(attempt, "turn/interrupt sent for a dropped turn"),
+            Err(Error::Rpc { error, .. }) => {
+                tracing::debug!(attempt, %error, "turn/interrupt refused (the turn is not active yet?)")
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not interrupt a dropped turn");
+                return follow(&mut stream).await;
+            }
+        }
+        if let Ok(status) = tokio::time::timeout(REINTERRUPT, follow(&mut stream)).await {
+            return status;
+        }
+    }
+}
+
 /// Follows a turn's stream to its end; server requests in it get their fail-closed answer.
-/// The status of its `turn/completed`, if it came.
-async fn drain(mut stream: TurnStream) -> Option<&'static str> {
+/// The status of its `turn/completed`, if that came. Cancel-safe.
+async fn follow(stream: &mut TurnStream) -> Option<&'static str> {
     while let Some(event) = stream.next().await {
         if let Ok(TurnEvent::Notification(n)) = event
             && let ServerNotification::TurnCompleted(completed) = &*n
