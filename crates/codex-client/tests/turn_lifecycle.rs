@@ -277,18 +277,22 @@ async fn a_timeout_around_run_interrupts_the_turn_and_the_next_prompt_is_a_turn_
     gate.release();
 }
 
-#[tokio::test]
-async fn a_timeout_that_expires_before_turn_start_answers_still_interrupts_the_turn() {
-    let Some(env) = start("lifecycle_start_timeout").await else {
+/// A first turn (kept running by the mock) whose caller gave up (`abandon`) before
+/// `turn/start` answered; then a second prompt. The second must be a turn of its own, and the
+/// server must record the first as interrupted.
+async fn an_abandoned_start_is_interrupted<F, Fut>(name: &str, abandon: F)
+where
+    F: FnOnce(Thread) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(env) = start(name).await else {
         return;
     };
     let gate = StallGate::new();
     env.mock.push(MockResponse::stalled(["never seen"], &gate));
     env.mock.push(MockResponse::message("fresh answer"));
     let thread = thread(&env).await;
-    // Far shorter than a `turn/start` round trip: the caller is gone before the answer.
-    let expired = tokio::time::timeout(Duration::from_micros(1), thread.run("slow prompt")).await;
-    assert!(expired.is_err());
+    abandon(thread.clone()).await;
     let next = within("next prompt", thread.run("next prompt"))
         .await
         .expect("the next prompt runs");
@@ -308,31 +312,27 @@ async fn a_timeout_that_expires_before_turn_start_answers_still_interrupts_the_t
 }
 
 #[tokio::test]
+async fn a_timeout_that_expires_before_turn_start_answers_still_interrupts_the_turn() {
+    an_abandoned_start_is_interrupted("lifecycle_early_timeout", |thread| async move {
+        // Far shorter than a `turn/start` round trip: the caller is gone before the answer.
+        let expired =
+            tokio::time::timeout(Duration::from_micros(1), thread.run("slow prompt")).await;
+        assert!(expired.is_err());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_start_timeout_whose_turn_did_start_interrupts_it() {
-    let Some(env) = start("lifecycle_start_timeout_opt").await else {
-        return;
-    };
-    let gate = StallGate::new();
-    env.mock.push(MockResponse::stalled(["never seen"], &gate));
-    env.mock.push(MockResponse::message("fresh answer"));
-    let thread = thread(&env).await;
-    let options = TurnOptions::new().start_timeout(Duration::from_micros(1));
-    let err = thread
-        .turn_with("slow prompt", options)
-        .await
-        .expect_err("start timeout");
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    let next = within("next prompt", thread.run("next prompt"))
-        .await
-        .expect("the next prompt runs");
-    assert_eq!(next.final_response(), Some("fresh answer"));
-    let turns = thread.read(true).await.expect("read").turns;
-    assert_eq!(turns.len(), 2, "{turns:?}");
-    assert_eq!(
-        server_status(&thread, &turns[0].id).await,
-        TurnStatus::Interrupted
-    );
-    gate.release();
+    an_abandoned_start_is_interrupted("lifecycle_start_timeout", |thread| async move {
+        let options = TurnOptions::new().start_timeout(Duration::from_micros(1));
+        let err = thread
+            .turn_with("slow prompt", options)
+            .await
+            .expect_err("start timeout");
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -366,20 +366,26 @@ async fn a_detached_turn_runs_on_and_keeps_the_thread_busy_until_it_ends() {
     assert_eq!(next.final_response(), Some("after"));
 }
 
-#[tokio::test]
-async fn retries_are_kept_and_bounded_and_the_bound_interrupts_the_turn() {
-    let Some(env) = common::start_app_server(
-        "lifecycle_retries",
+/// An app-server whose provider retries a broken model stream up to 20 times, and a mock
+/// that always answers HTTP 500: every turn retries, with `error {willRetry: true}` each time.
+async fn retrying(name: &str) -> Option<(Env, Thread)> {
+    let env = common::start_app_server(
+        name,
         |s| s.config("model_providers.mock.stream_max_retries", "20"),
         |c| c,
     )
-    .await
-    else {
-        return;
-    };
+    .await?;
     env.mock
         .set_default(MockResponse::http_error(500, "mock forced HTTP 500"));
     let thread = thread(&env).await;
+    Some((env, thread))
+}
+
+#[tokio::test]
+async fn retries_are_kept_and_bounded_and_the_bound_interrupts_the_turn() {
+    let Some((_env, thread)) = retrying("lifecycle_retries").await else {
+        return;
+    };
     let mut turn = thread
         .turn_with("doomed", TurnOptions::new().max_retries(2))
         .await
@@ -422,18 +428,9 @@ async fn retries_are_kept_and_bounded_and_the_bound_interrupts_the_turn() {
 
 #[tokio::test]
 async fn retry_for_bounds_the_time_the_server_may_keep_retrying() {
-    let Some(env) = common::start_app_server(
-        "lifecycle_retry_for",
-        |s| s.config("model_providers.mock.stream_max_retries", "20"),
-        |c| c,
-    )
-    .await
-    else {
+    let Some((_env, thread)) = retrying("lifecycle_retry_for").await else {
         return;
     };
-    env.mock
-        .set_default(MockResponse::http_error(500, "mock forced HTTP 500"));
-    let thread = thread(&env).await;
     let options = TurnOptions::new().retry_for(Duration::from_millis(300));
     let err = within("bounded turn", thread.run_with("doomed", options))
         .await
