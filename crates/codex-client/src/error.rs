@@ -114,7 +114,8 @@ pub enum Error {
     /// A turn's stream had no event for its inactivity timeout
     /// ([`TurnOptions::inactivity_timeout`](crate::TurnOptions::inactivity_timeout)) and the
     /// server's record of the turn did not show it finished. The stream ends after this error;
-    /// the turn may still be running on the server.
+    /// the turn may still be running on the server: dropping its handle interrupts it (unless
+    /// detached).
     #[error("turn {turn_id} had no event for {idle:?} and is not finished: {server_says}")]
     TurnTimeout {
         /// The turn's id.

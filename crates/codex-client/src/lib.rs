@@ -82,8 +82,8 @@ pub use api::{
     ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
 };
 pub use api::{
-    ChatgptLogin, CommandExec, DeviceCodeLogin, ExecOutput, GoalControl, GoalHandle, GoalOptions,
-    GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
+    ChatgptLogin, CommandExec, DEFAULT_GOAL_MAX_TURNS, DeviceCodeLogin, ExecOutput, GoalControl,
+    GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
 };
 pub use api::{TurnOrigin, WhenBusy};
 pub use config::{ClientInfo, ConnectionConfig};

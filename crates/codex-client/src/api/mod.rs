@@ -37,7 +37,10 @@ mod turn;
 pub use account::{ChatgptLogin, DeviceCodeLogin, Secret};
 pub use codex::{Codex, CodexConfig, ThreadPage};
 pub use extras::{CommandExec, ExecOutput};
-pub use goal::{GoalControl, GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS};
+pub use goal::{
+    DEFAULT_GOAL_MAX_TURNS, GoalControl, GoalHandle, GoalOptions, GoalResult,
+    MAX_GOAL_OBJECTIVE_CHARS,
+};
 pub use input::{Input, InputItem};
 pub use options::{ListThreads, ThreadOptions, TurnOptions, WhenBusy};
 pub use presets::{ApprovalMode, Sandbox};

@@ -491,8 +491,9 @@ impl TurnOptions {
     /// Off by default. Pick a timeout longer than the longest silence a healthy turn can have:
     /// a long tool call, or an approval waiting for you (for approvals the connection's
     /// server-request timeout bounds that wait). After a `TurnTimeout` the turn may still be
-    /// running on the server: [`TurnControl::interrupt`](crate::TurnControl::interrupt) it if
-    /// you give up on it.
+    /// running on the server: dropping the handle interrupts it (see
+    /// [`TurnHandle`](crate::TurnHandle)); [`detach`](crate::TurnHandle::detach) it to let it
+    /// run on.
     ///
     /// ```
     /// let o = codex_client::TurnOptions::new().inactivity_timeout(std::time::Duration::from_secs(600));

@@ -11,7 +11,7 @@
 //! and a turn left running would swallow the thread's next prompt (the server folds a
 //! `turn/start` on a busy thread into the running turn). `Drop` cannot await, so it hands the
 //! turn's stream to a small task on the runtime the handle was made on: it sends
-//! `turn/interrupt`, drains the stream to `turn/completed` (bounded by [`CANCEL_DRAIN`]), then
+//! `turn/interrupt`, drains the stream to `turn/completed` (bounded: 30 s), then
 //! frees the thread for the next turn. [`TurnHandle::detach`] opts out: the turn runs on and the
 //! thread stays busy until it ends.
 
@@ -120,7 +120,7 @@ impl TurnControl {
 
 /// How long the task that interrupts a dropped turn waits for its `turn/completed` before it
 /// frees the thread anyway (with a warning).
-pub const CANCEL_DRAIN: Duration = Duration::from_secs(30);
+pub(crate) const CANCEL_DRAIN: Duration = Duration::from_secs(30);
 
 /// How a [`TurnHandle`] came to follow its turn ([`TurnHandle::origin`]).
 ///
