@@ -15,9 +15,11 @@
 //! | `models` | the model catalog and the provider's capabilities |
 //! | `extras` | review ([`Thread::review`]), command exec ([`CommandExec`]), file system, config, MCP, skills |
 //!
-//! Everything here is built on the connection core ([`Connection`](crate::Connection)) and adds
-//! no task or lock of its own: a turn's stream *is* the router's per-turn stream, so many turns
-//! on one `Codex` from many tasks need nothing more. The shapes are chosen so that a blocking
+//! Everything here is built on the connection core ([`Connection`](crate::Connection)): a turn's
+//! stream *is* the router's per-turn stream, so many turns on one `Codex` from many tasks need
+//! nothing more. The one addition is the turn lifecycle: a per-thread lane (one turn of this
+//! client at a time per thread), `turn/start` sent from a task, and the task that interrupts a
+//! turn whose handle was dropped unfinished (see `turn` and `lanes`). The shapes are chosen so that a blocking
 //! twin is mechanical: every call is an `async fn` with owned or borrowed plain arguments, and
 //! the one stream ([`TurnHandle`]) maps to an iterator.
 
