@@ -101,7 +101,10 @@ impl TurnControl {
     }
 
     /// Interrupts the turn (`turn/interrupt`). The turn's stream then ends with `turn/completed`
-    /// status `interrupted`; items in flight stay open (see [`TurnResult::open_items`]).
+    /// status `interrupted`; items in flight stay open (see [`TurnResult::open_items`]). On a
+    /// turn that has already finished the server answers `Error::Rpc` -32600 "no active turn
+    /// to interrupt" (like [`steer`](Self::steer)'s "no active turn to steer"): harmless, the
+    /// turn is over.
     ///
     /// ```no_run
     /// # async fn f(control: codex_client::TurnControl) -> Result<(), codex_client::Error> {
