@@ -91,6 +91,8 @@ async fn answer(
                         let yes = lines.recv().await.is_some_and(|l| l.trim().eq_ignore_ascii_case("y"));
                         if yes { request.accept()? } else { request.decline()? }
                     }
+                    TurnEvent::Lagged(n) => eprintln!("\n[missed {n} events]"),
+                    _ => {}
                 }
             }
             line = lines.recv(), if stdin_open => {

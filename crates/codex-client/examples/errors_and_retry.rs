@@ -7,13 +7,17 @@
 //! - `Error::Timeout`: no answer in time. Not retried automatically: the request may have been
 //!   applied.
 //! - `Error::Closed`: the app-server is gone; carries its exit status and the tail of stderr.
+//! - `Error::TurnRetriesExhausted`: the server kept retrying the model request past
+//!   `TurnOptions::max_retries`; the turn was interrupted.
+//! - `Error::ThreadBusy`: a turn of this program is still running on the thread.
 //!
 //! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
 //! Run: `cargo run --example errors_and_retry`
 
 use codex_client::protocol::CodexErrorInfo;
 use codex_client::{
-    Codex, CodexConfig, Error, RetryPolicy, ThreadOptions, TurnResult, retry_on_overload,
+    Codex, CodexConfig, Error, RetryPolicy, ThreadOptions, TurnOptions, TurnResult,
+    retry_on_overload,
 };
 use std::time::Duration;
 
@@ -50,15 +54,21 @@ async fn run(codex: &Codex) -> Result<TurnResult, Error> {
     })
     .await?;
 
-    // A turn has no deadline of its own: give it one, and interrupt it when it is exceeded.
-    let turn = thread.turn(PROMPT).await?;
-    let control = turn.control();
-    let result = match tokio::time::timeout(Duration::from_secs(300), turn.run()).await {
+    // A turn has no deadline of its own: give it one. When it expires, the dropped `run()`
+    // future interrupts the turn (the thread's next prompt gets a turn of its own). And do not
+    // let the server retry an unreachable model for ever: at the 5th retry the turn is
+    // interrupted and the stream ends with `Error::TurnRetriesExhausted`.
+    let options = TurnOptions::new().max_retries(5);
+    let result = match tokio::time::timeout(
+        Duration::from_secs(300),
+        thread.run_with(PROMPT, options),
+    )
+    .await
+    {
         Ok(result) => result,
         Err(_elapsed) => {
-            control.interrupt().await?;
             return Err(Error::Protocol(
-                "the turn took longer than 5 minutes".into(),
+                "the turn took longer than 5 minutes (it was interrupted)".into(),
             ));
         }
     };
@@ -126,6 +136,17 @@ fn report(err: &Error) {
             eprintln!("  last lines of its stderr:\n{}", info.stderr_tail);
         }
         Error::BinaryNotFound { .. } => eprintln!("{err}"),
+        // The server kept retrying the model request (unreachable, or not logged in).
+        Error::TurnRetriesExhausted {
+            retries,
+            last_error,
+            ..
+        } => {
+            eprintln!("gave up after {retries} retries: {last_error}");
+            eprintln!("  is the model reachable, and are you logged in (`codex login`)?");
+        }
+        // Another turn of this program is still running on the thread: nothing was sent.
+        Error::ThreadBusy { .. } => eprintln!("{err}"),
         other => eprintln!("error: {other}"),
     }
 }

@@ -20,7 +20,10 @@ async fn main() -> Result<(), codex_client::Error> {
     // A goal needs a persisted (non-ephemeral), idle thread.
     let thread = codex.start_thread(ThreadOptions::new()).await?;
 
-    let options = GoalOptions::new().token_budget(200_000);
+    // Bounded three ways: a token budget (the server stops the goal `budgetLimited`), a turn
+    // cap (the SDK pauses it after 10 physical turns; 20 by default) and, below, a deadline on
+    // the whole run. Without them a goal the model never marks complete runs for ever.
+    let options = GoalOptions::new().token_budget(200_000).max_turns(10);
     let mut goal = thread.start_goal_with(&objective, options).await?;
     println!("goal started: logical turn {}", goal.id());
 
@@ -32,9 +35,21 @@ async fn main() -> Result<(), codex_client::Error> {
         }
     });
 
-    while let Some(event) = goal.next().await {
-        let TurnEvent::Notification(n) = event? else {
-            continue;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30 * 60);
+    while let Some(event) = tokio::time::timeout_at(deadline, goal.next())
+        .await
+        .unwrap_or_else(|_| {
+            eprintln!("\n30 minutes are up: pausing the goal");
+            None
+        })
+    {
+        let n = match event? {
+            TurnEvent::Notification(n) => n,
+            TurnEvent::Lagged(missed) => {
+                eprintln!("\n[missed {missed} events]");
+                continue;
+            }
+            _ => continue,
         };
         match &*n {
             ServerNotification::ItemAgentMessageDelta(delta) => {
@@ -49,13 +64,32 @@ async fn main() -> Result<(), codex_client::Error> {
         }
     }
 
-    let done = goal.run().await?;
-    println!(
-        "\ngoal ended: {:?} after {} turns; final answer: {}",
-        done.status(),
-        done.turn_ids.len(),
-        done.final_response().unwrap_or("(none)")
-    );
+    if !goal
+        .snapshot()
+        .status
+        .eq(&codex_client::protocol::TurnStatus::InProgress)
+    {
+        let done = goal.run().await?;
+        println!(
+            "\ngoal ended: {:?} after {} turns{}; final answer: {}",
+            done.status(),
+            done.turn_ids.len(),
+            if done.turn_limit_reached {
+                " (turn limit)"
+            } else {
+                ""
+            },
+            done.final_response().unwrap_or("(none)")
+        );
+    } else {
+        // The deadline passed: stop the server's work on it.
+        goal.interrupt().await?;
+        let done = goal.run().await?;
+        println!(
+            "\ngoal paused at the deadline after {} turns",
+            done.turn_ids.len()
+        );
+    }
     codex.close().await;
     Ok(())
 }

@@ -377,6 +377,8 @@ async fn approval_in_stream(env: &Env) -> Result<Vec<(bool, String)>, Error> {
                 }
                 _ => {}
             },
+            TurnEvent::Lagged(n) => println!("  [this consumer fell behind: {n} events missed]"),
+            _ => {}
         }
     }
     let result = turn.run().await?;

@@ -56,7 +56,8 @@ async fn main() {
     while got < n {
         match stream.next().await.unwrap().unwrap() {
             TurnEvent::Notification(_) => got += 1,
-            TurnEvent::ServerRequest(_) => {}
+            TurnEvent::Lagged(missed) => panic!("the consumer lost {missed} events"),
+            _ => {}
         }
     }
     let routed = start.elapsed();

@@ -23,17 +23,15 @@ async fn main() -> Result<(), Error> {
     let mut turn = thread.turn(prompt.as_str()).await?;
     println!("turn {} on thread {}", turn.id(), turn.thread_id());
     while let Some(event) = turn.next().await {
-        let event = match event {
-            Ok(event) => event,
+        // `Err` only ends the stream (the connection died, ...); a gap is an event.
+        let n = match event? {
+            TurnEvent::Notification(n) => n,
             // This consumer fell behind and events were dropped for it; the stream goes on.
-            Err(Error::Lagged(n)) => {
+            TurnEvent::Lagged(n) => {
                 eprintln!("\n[missed {n} events]");
                 continue;
             }
-            Err(err) => return Err(err),
-        };
-        let TurnEvent::Notification(n) = event else {
-            continue; // server requests only arrive here with `approvals_in_stream()`
+            _ => continue, // server requests only arrive here with `approvals_in_stream()`
         };
         match &*n {
             ServerNotification::ItemAgentMessageDelta(d) => print!("{}", d.delta),

@@ -114,7 +114,8 @@ pub enum Error {
     /// A turn's stream had no event for its inactivity timeout
     /// ([`TurnOptions::inactivity_timeout`](crate::TurnOptions::inactivity_timeout)) and the
     /// server's record of the turn did not show it finished. The stream ends after this error;
-    /// the turn may still be running on the server.
+    /// the turn may still be running on the server: dropping its handle interrupts it (unless
+    /// detached).
     #[error("turn {turn_id} had no event for {idle:?} and is not finished: {server_says}")]
     TurnTimeout {
         /// The turn's id.
@@ -151,6 +152,39 @@ pub enum Error {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+
+    /// A turn of this client is already running on the thread, and the turn was started with
+    /// the default [`WhenBusy::Refuse`](crate::WhenBusy::Refuse): nothing was sent (a
+    /// `turn/start` on a busy thread would be folded into the running turn by the server).
+    /// Wait for it ([`WhenBusy::Queue`](crate::WhenBusy::Queue)), steer it
+    /// ([`WhenBusy::Steer`](crate::WhenBusy::Steer)) or interrupt it first.
+    #[error(
+        "thread {thread_id} is busy with turn {} of this client; nothing was sent. Queue behind it          (TurnOptions::when_busy(WhenBusy::Queue)), steer it (WhenBusy::Steer) or interrupt it first",
+        turn_id.as_deref().unwrap_or("(being started)")
+    )]
+    ThreadBusy {
+        /// The thread.
+        thread_id: String,
+        /// The running turn (`None` while its `turn/start` is in flight).
+        turn_id: Option<String>,
+    },
+
+    /// The server kept retrying a turn's model request (`error` notifications with
+    /// `willRetry: true`) past the bound set with
+    /// [`TurnOptions::max_retries`](crate::TurnOptions::max_retries) /
+    /// [`TurnOptions::retry_for`](crate::TurnOptions::retry_for). The turn was interrupted;
+    /// the stream ends after this error.
+    #[error("turn {turn_id} gave up after {retries} server retries in {elapsed:?}: {last_error}")]
+    TurnRetriesExhausted {
+        /// The turn's id.
+        turn_id: String,
+        /// How many retrying `error` notifications the turn had.
+        retries: u32,
+        /// The time from the first of them to giving up.
+        elapsed: Duration,
+        /// The last retry's message (e.g. `Reconnecting... 3/5`, with its details).
+        last_error: String,
     },
 }
 

@@ -82,9 +82,10 @@ pub use api::{
     ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
 };
 pub use api::{
-    ChatgptLogin, CommandExec, DeviceCodeLogin, ExecOutput, GoalControl, GoalHandle, GoalOptions,
-    GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
+    ChatgptLogin, CommandExec, DEFAULT_GOAL_MAX_TURNS, DeviceCodeLogin, ExecOutput, GoalControl,
+    GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
 };
+pub use api::{TurnOrigin, WhenBusy};
 pub use config::{ClientInfo, ConnectionConfig};
 pub use connection::{Connection, RequestOptions, ServerInfo};
 pub use error::{ClosedInfo, Error, OVERLOADED_CODE, Result};

@@ -23,8 +23,9 @@
 //! reader waits — at most the slow-consumer grace — for the consumer to take its batch
 //! ([`Router::wait_for_room`]): a consumer that is only briefly behind loses nothing. Past the
 //! grace the subscriber is marked lagging: a full queue then drops the event for that subscriber
-//! only (without waiting), and its stream later yields [`Error::Lagged`] with the count, at the
-//! position of the gap, until the consumer takes what is queued. A turn's route is removed as
+//! only (without waiting), and its stream later yields the count at the position of the gap
+//! ([`TurnEvent::Lagged`] in a turn's stream, `Err(`[`Error::Lagged`]`)` in a notification
+//! stream), until the consumer takes what is queued. A turn's route is removed as
 //! soon as its `turn/completed` has been queued (the stream drains what it holds, then ends) or
 //! when its last stream is dropped. The pending buffer evicts whole turns (oldest first) past its
 //! bounds; the router then remembers, in a bounded list of recent turns, how many events such a
@@ -54,13 +55,29 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// One item of a turn's stream.
+///
+/// A gap is an item too ([`Lagged`](Self::Lagged)): the stream's `Err` items are only the ones
+/// that end it (`Closed`, a watchdog's `TurnTimeout`, a retry bound), so `event?` in a loop never
+/// stops a consumer that merely fell behind.
+///
+/// ```
+/// use codex_client::TurnEvent;
+/// let gap = TurnEvent::Lagged(3);
+/// assert_eq!(gap.lagged(), Some(3));
+/// assert!(gap.notification().is_none() && !gap.is_turn_completed());
+/// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TurnEvent {
     /// A notification of the turn, decoded by the stream when it took it.
     Notification(Arc<ServerNotification>),
     /// A request of the server about this turn (approval, user input, ...), delivered here
     /// because the stream asked for them ([`SubscribeOptions::server_requests`]).
     ServerRequest(PendingServerRequest),
+    /// This consumer fell behind and `n` events of the turn were dropped here, at this position
+    /// (the connection and every other stream went on). The stream continues; the turn's
+    /// `turn/completed` is never among the dropped events.
+    Lagged(u64),
 }
 
 impl TurnEvent {
@@ -68,7 +85,15 @@ impl TurnEvent {
     pub fn notification(&self) -> Option<&ServerNotification> {
         match self {
             TurnEvent::Notification(n) => Some(n),
-            TurnEvent::ServerRequest(_) => None,
+            TurnEvent::ServerRequest(_) | TurnEvent::Lagged(_) => None,
+        }
+    }
+
+    /// The count of a gap ([`Lagged`](Self::Lagged)), if this is one.
+    pub fn lagged(&self) -> Option<u64> {
+        match self {
+            TurnEvent::Lagged(n) => Some(*n),
+            _ => None,
         }
     }
 
@@ -1181,9 +1206,9 @@ impl Drop for SubStream {
 /// The events of one turn, in order, from the moment of subscription (the first subscriber:
 /// from the turn's start), ending after `turn/completed`.
 ///
-/// Items: `Ok(TurnEvent)`, or `Err(Error::Lagged(n))` where this consumer fell behind and lost
-/// `n` events (the stream goes on), or `Err(Error::Closed(..))` as the last item when the
-/// connection died. Dropping the stream unsubscribes.
+/// Items: `Ok(TurnEvent)` — [`TurnEvent::Lagged(n)`](TurnEvent::Lagged) where this consumer
+/// fell behind and lost `n` events (the stream goes on) — or `Err(Error::Closed(..))` as the
+/// last item when the connection died. Dropping the stream unsubscribes.
 ///
 /// ```no_run
 /// # async fn f(conn: codex_client::Connection, turn_id: &str) -> Result<(), codex_client::Error> {
@@ -1230,11 +1255,12 @@ impl Stream for TurnStream {
         let this = self.get_mut();
         let _enter = this.span.enter();
         this.inner.poll_delivery(cx).map(|item| {
-            item.map(|r| {
-                r.map(|taken| match taken {
-                    Taken::Notification(n) => TurnEvent::Notification(n),
-                    Taken::Request(r) => TurnEvent::ServerRequest(*r),
-                })
+            item.map(|r| match r {
+                Ok(Taken::Notification(n)) => Ok(TurnEvent::Notification(n)),
+                Ok(Taken::Request(r)) => Ok(TurnEvent::ServerRequest(*r)),
+                // A gap is an event of a turn's stream, not an error (it does not end it).
+                Err(Error::Lagged(n)) => Ok(TurnEvent::Lagged(n)),
+                Err(err) => Err(err),
             })
         })
     }
@@ -1245,12 +1271,21 @@ impl Stream for TurnStream {
 /// Items: `Ok(notification)`, `Err(Error::Lagged(n))` (the stream goes on), or a last
 /// `Err(Error::Closed(..))` when the connection died.
 ///
+/// Unlike a turn's stream (where a gap is [`TurnEvent::Lagged`], an `Ok` item), this stream
+/// keeps the gap as `Err(Error::Lagged(n))`: its item is the notification itself, and a
+/// notification stream has no end of its own to tell apart (it ends only with the connection).
+/// A consumer that uses `?` on its items should match `Error::Lagged` first, as below.
+///
 /// ```no_run
 /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
 /// use futures::StreamExt;
 /// let mut all = conn.notifications();
 /// while let Some(n) = all.next().await {
-///     println!("{}", n?.method());
+///     match n {
+///         Ok(n) => println!("{}", n.method()),
+///         Err(codex_client::Error::Lagged(missed)) => eprintln!("missed {missed} notifications"),
+///         Err(err) => return Err(err),
+///     }
 /// }
 /// # Ok(()) }
 /// ```

@@ -272,6 +272,48 @@ async fn interrupting_a_goal_pauses_it_and_ends_the_logical_turn() {
 }
 
 #[tokio::test]
+async fn a_goal_without_a_budget_stops_at_its_turn_limit() {
+    let Some(env) = start("goal_turn_limit").await else {
+        return;
+    };
+    // The model never marks the goal complete and there is no budget: the server would start
+    // turns without end.
+    env.mock.set_default(MockResponse::message("not done yet"));
+    let thread = env.thread().await;
+    let options = GoalOptions::new().max_turns(3);
+    let done = within("the goal ends at its turn limit", async {
+        thread
+            .start_goal_with("Never finish", options)
+            .await?
+            .run()
+            .await
+    })
+    .await
+    .expect("goal result");
+    assert!(done.turn_limit_reached, "{done:?}");
+    assert_eq!(done.status(), Some(&ThreadGoalStatus::Paused));
+    let turns = done.turn_ids.len();
+    assert!(
+        (3..=4).contains(&turns),
+        "3 turns, and at most one started before the pause: {:?}",
+        done.turn_ids
+    );
+    // Nothing runs on: the thread is idle and no model request follows.
+    let requests = env.mock.request_count();
+    assert!(requests <= 4, "{requests} model requests");
+    env.mock.push(MockResponse::message("ordinary"));
+    let ordinary = within("ordinary turn", thread.run("hi"))
+        .await
+        .expect("turn");
+    assert_eq!(ordinary.final_response(), Some("ordinary"));
+    assert_eq!(
+        env.mock.request_count(),
+        requests + 1,
+        "no goal turn ran meanwhile"
+    );
+}
+
+#[tokio::test]
 async fn goal_preconditions_are_checked_before_anything_is_set() {
     let Some(env) = start("goal_preconditions").await else {
         return;

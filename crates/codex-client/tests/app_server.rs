@@ -98,6 +98,7 @@ async fn collect(mut stream: TurnStream) -> Collected {
             Ok(TurnEvent::ServerRequest(r)) => {
                 out.methods.push(format!("request:{}", r.method()));
             }
+            Ok(other) => out.errors.push(format!("unexpected {other:?}")),
             Err(e) => out.errors.push(e.to_string()),
         }
     }
@@ -247,6 +248,7 @@ async fn a_command_approval_accepted_through_the_turns_own_stream() {
                 }
                 _ => {}
             },
+            other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(approvals, 1);

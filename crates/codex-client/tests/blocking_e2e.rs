@@ -13,7 +13,7 @@ mod common;
 
 use codex_client::blocking::{
     ApprovalMode, Codex, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
-    ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult,
+    ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult, WhenBusy,
 };
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
@@ -329,6 +329,40 @@ fn steer_adds_input_to_the_running_turn_and_next_timeout_reports_quiet() {
         ["Write a poem", "Make it about the sea"]
     );
     assert_eq!(result.final_response(), Some("Steered answer."));
+}
+
+#[test]
+fn a_dropped_turn_is_interrupted_and_a_busy_thread_is_refused_or_queued() {
+    let Some(env) = start("blocking_lifecycle") else {
+        return;
+    };
+    let (thread, turn, gate) = env.stalled_turn();
+    let stale_id = turn.id().to_owned();
+    // Busy: refused before anything is sent.
+    let err = thread.turn("second").expect_err("busy");
+    assert!(
+        matches!(&err, Error::ThreadBusy { turn_id: Some(t), .. } if *t == stale_id),
+        "{err:?}"
+    );
+    assert_eq!(env.mock.request_count(), 1);
+    // Dropping the unfinished handle interrupts the turn; a queued prompt then gets its own.
+    env.mock.push(MockResponse::message("fresh"));
+    drop(turn);
+    let t = thread.clone();
+    let next = within("queued prompt", move || {
+        t.run_with("next", TurnOptions::new().when_busy(WhenBusy::Queue))
+    })
+    .expect("next");
+    assert_ne!(next.id, stale_id);
+    assert_eq!(user_texts(&next.items), ["next"]);
+    assert_eq!(next.final_response(), Some("fresh"));
+    let turns = thread.read(true).expect("read").turns;
+    let stale = turns
+        .iter()
+        .find(|t| t.id == stale_id)
+        .expect("the stale turn");
+    assert_eq!(stale.status, TurnStatus::Interrupted);
+    gate.release();
 }
 
 #[test]

@@ -24,7 +24,8 @@ async fn drain(mut stream: TurnStream) -> Vec<String> {
         out.push(match item {
             Ok(TurnEvent::Notification(n)) => describe(&n),
             Ok(TurnEvent::ServerRequest(r)) => format!("request:{}", r.method()),
-            Err(Error::Lagged(n)) => format!("lagged:{n}"),
+            Ok(TurnEvent::Lagged(n)) => format!("lagged:{n}"),
+            Ok(other) => format!("other:{other:?}"),
             Err(Error::Closed(_)) => "closed".to_owned(),
             Err(e) => format!("error:{e}"),
         });
@@ -984,7 +985,8 @@ async fn drain_some(mut stream: TurnStream, n: usize) -> Vec<String> {
         out.push(match item {
             Ok(TurnEvent::Notification(n)) => describe(&n),
             Ok(TurnEvent::ServerRequest(r)) => format!("request:{}", r.method()),
-            Err(Error::Lagged(n)) => format!("lagged:{n}"),
+            Ok(TurnEvent::Lagged(n)) => format!("lagged:{n}"),
+            Ok(other) => format!("other:{other:?}"),
             Err(e) => format!("error:{e}"),
         });
     }

@@ -51,7 +51,8 @@ fn describe(item: &Result<TurnEvent, Error>) -> String {
             None => n.method().to_owned(),
         },
         Ok(TurnEvent::ServerRequest(r)) => format!("request:{}", r.method()),
-        Err(Error::Lagged(n)) => format!("lagged:{n}"),
+        Ok(TurnEvent::Lagged(n)) => format!("lagged:{n}"),
+        Ok(other) => format!("other:{other:?}"),
         Err(Error::Closed(_)) => "closed".to_owned(),
         Err(e) => format!("error:{e}"),
     }

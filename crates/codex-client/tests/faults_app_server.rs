@@ -120,6 +120,7 @@ async fn audit(env: &Env, thread: &Thread, marker: &str, escalated: bool, failur
             }
             TurnEvent::Notification(n) if matches!(&*n, ServerNotification::TurnCompleted(_)) => {}
             TurnEvent::Notification(_) => {}
+            other => panic!("unexpected {other:?}"),
         }
     }
     let result = turn.run().await.expect("the turn completes");

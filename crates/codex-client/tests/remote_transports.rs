@@ -105,7 +105,8 @@ async fn collect(mut stream: TurnStream, per_event_delay: Option<Duration>) -> C
                 _ => {}
             },
             Ok(TurnEvent::ServerRequest(r)) => out.errors.push(format!("request {}", r.method())),
-            Err(Error::Lagged(n)) => out.lagged += n,
+            Ok(TurnEvent::Lagged(n)) => out.lagged += n,
+            Ok(other) => out.errors.push(format!("unexpected {other:?}")),
             Err(e) => out.errors.push(e.to_string()),
         }
         if let Some(delay) = per_event_delay {
@@ -273,6 +274,7 @@ async fn ws_command_approval_answered_in_the_turn_stream() {
                     status = Some(serde_json::to_value(&c.turn.status).unwrap());
                 }
             }
+            other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(approvals, 1);

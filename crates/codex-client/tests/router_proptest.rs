@@ -96,6 +96,7 @@ async fn run_with_drops(s: Scenario, drop_after: Vec<Option<usize>>) -> Result<(
                         None => n.method().to_owned(),
                     }),
                     TurnEvent::ServerRequest(_) => got.push("request".to_owned()),
+                    other => got.push(format!("{other:?}")),
                 }
                 for _ in 0..speed[step % speed.len()] {
                     tokio::task::yield_now().await;

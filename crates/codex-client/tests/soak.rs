@@ -150,6 +150,7 @@ async fn one_turn(thread: &Thread, n: u64, kind: u32, rng: &mut fastrand::Rng) -
                             }
                         }
                     }
+                    other => panic!("unexpected {other:?}"),
                 }
             }
             assert_eq!(asked, 1, "one approval per approval turn");

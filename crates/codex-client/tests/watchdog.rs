@@ -3,12 +3,16 @@
 //! reference §8 item 6). Both outcomes: the server's record shows the turn finished (the stream
 //! ends with a `turn/completed` built from it and `run()` returns the real result), or it does not
 //! (still in progress, unknown, no answer: `Error::TurnTimeout`). Never a hang.
+//!
+//! The same fake also shows the handle's rule for gaps: a lag is an `Ok(TurnEvent::Lagged(n))`
+//! item, so a consumer that uses `event?` reads on to the turn's end.
 
 mod common;
 
 use codex_client::protocol::TurnStatus;
-use codex_client::{Codex, ConnectionConfig, Error, MemoryPeer, Thread, TurnOptions};
+use codex_client::{Codex, ConnectionConfig, Error, MemoryPeer, Thread, TurnEvent, TurnOptions};
 use common::*;
+use futures::StreamExt;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -27,7 +31,11 @@ fn recorded_thread_start() -> Value {
 }
 
 async fn thread_over_fake() -> (Codex, Thread, MemoryPeer, String) {
-    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    thread_over_fake_with(ConnectionConfig::default()).await
+}
+
+async fn thread_over_fake_with(config: ConnectionConfig) -> (Codex, Thread, MemoryPeer, String) {
+    let (conn, mut peer) = connect(config).await;
     let codex = Codex::from_connection(conn);
     let c = codex.clone();
     let start = tokio::spawn(async move { c.start_thread(Default::default()).await });
@@ -111,12 +119,25 @@ async fn watchdog_answered_by(
         .expect("no hang: the question has its own timeout")
         .unwrap();
     drop(thread);
-    let stats = codex.connection().stats();
-    assert_eq!(
-        (stats.turn_routes, stats.turn_subscribers),
-        (0, 0),
-        "{stats:?}"
-    );
+    if result.is_err() {
+        // The turn may still be running: its dropped handle interrupts it, and the route goes
+        // when the interrupted turn's `turn/completed` has come.
+        let (id, method, params) = next_request(&mut peer).await;
+        assert_eq!(method, "turn/interrupt");
+        assert_eq!(params["turnId"], "tu");
+        respond(&peer, &id, json!({}));
+        peer.send(turn_completed(&thread_id, "tu"));
+    }
+    let conn = codex.connection().clone();
+    let deadline = tokio::time::Instant::now() + LONG;
+    loop {
+        let stats = conn.stats();
+        if (stats.turn_routes, stats.turn_subscribers, stats.waiters) == (0, 0, 0) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{stats:?}");
+        tokio::task::yield_now().await;
+    }
     result
 }
 
@@ -247,4 +268,52 @@ async fn a_turn_with_steady_events_never_asks_the_server() {
 fn turn_handle_stays_send_and_sync() {
     fn is<T: Send + Sync>() {}
     is::<codex_client::TurnHandle>();
+}
+
+/// A consumer that falls behind gets the gap as an `Ok` item and, with `event?`, reads on to
+/// the turn's end; the result counts what it missed.
+#[tokio::test]
+async fn a_gap_is_an_ok_event_and_event_question_mark_reads_to_the_end() {
+    let config = ConnectionConfig::default()
+        .turn_queue_capacity(4)
+        .slow_consumer_grace(Duration::from_millis(1));
+    let (codex, thread, mut peer, thread_id) = thread_over_fake_with(config).await;
+    let t = thread.clone();
+    let start = tokio::spawn(async move { t.turn("hi").await });
+    let (id, method, _) = next_request(&mut peer).await;
+    assert_eq!(method, "turn/start");
+    respond(&peer, &id, turn_start_result("tu"));
+    let mut turn = start.await.unwrap().expect("turn/start");
+    // A flood the consumer does not read while it comes.
+    peer.send(turn_started(&thread_id, "tu"));
+    for i in 0..200 {
+        peer.send(delta(&thread_id, "tu", &i.to_string()));
+    }
+    peer.send(turn_completed(&thread_id, "tu"));
+    // Wait (bounded) until the reader has dropped events for this consumer.
+    let deadline = tokio::time::Instant::now() + LONG;
+    while codex.connection().stats().lagged_events == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no lag happened");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let consume = async {
+        let (mut lagged, mut completed) = (0u64, false);
+        while let Some(event) = turn.next().await {
+            match event? {
+                TurnEvent::Lagged(n) => lagged += n,
+                event if event.is_turn_completed() => completed = true,
+                _ => {}
+            }
+        }
+        Ok::<_, Error>((lagged, completed))
+    };
+    let (lagged, completed) = tokio::time::timeout(LONG, consume)
+        .await
+        .expect("the stream ends")
+        .expect("no Err item: a gap is not an error");
+    assert!(lagged > 0, "the consumer fell behind");
+    assert!(completed, "and still read the turn's end");
+    let result = turn.run().await.expect("completed");
+    assert_eq!(result.missed_events, lagged);
+    assert_eq!(result.status, TurnStatus::Completed);
 }

@@ -19,7 +19,7 @@ mod heap;
 #[allow(dead_code)] // the suite's helpers: the probe uses a few of them
 mod util;
 
-use codex_client::{Error, ThreadOptions, TurnEvent, TurnHandle, TurnOptions};
+use codex_client::{ThreadOptions, TurnEvent, TurnHandle, TurnOptions};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -163,8 +163,11 @@ fn flood(fake: &Path, deltas: usize, stall: bool, keep_items: bool) -> Value {
                             events += 1;
                             consumed.fetch_add(1, Ordering::Relaxed);
                         }
-                        Ok(TurnEvent::ServerRequest(_)) => {}
-                        Err(err) => panic!("a consumer that keeps up lost events: {err}"),
+                        Ok(TurnEvent::Lagged(n)) => {
+                            panic!("a consumer that keeps up lost {n} events")
+                        }
+                        Ok(_) => {}
+                        Err(err) => panic!("a consumer that keeps up failed: {err}"),
                     }
                 }
                 events
@@ -178,8 +181,8 @@ fn flood(fake: &Path, deltas: usize, stall: bool, keep_items: bool) -> Value {
         if let Some(mut turn) = stalled {
             while let Some(event) = turn.next().await {
                 match event {
+                    Ok(TurnEvent::Lagged(n)) => lagged += n,
                     Ok(_) => kept += 1,
-                    Err(Error::Lagged(n)) => lagged += n,
                     Err(err) => panic!("stalled stream: {err}"),
                 }
             }

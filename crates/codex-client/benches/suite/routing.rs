@@ -10,7 +10,7 @@
 
 use crate::Opts;
 use crate::util::{EXTRA_EVENTS, current_thread_runtime, fmt_rate, median, runtime, spawn_fake};
-use codex_client::{Error, ThreadOptions, TurnEvent};
+use codex_client::{ThreadOptions, TurnEvent};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::io::BufRead;
@@ -153,7 +153,8 @@ async fn through_sdk(fake: &Path, turns: usize, deltas: usize) -> (f64, u64, u64
                     match event {
                         Ok(TurnEvent::Notification(_)) => events += 1,
                         Ok(TurnEvent::ServerRequest(_)) => {}
-                        Err(Error::Lagged(n)) => lost += n,
+                        Ok(TurnEvent::Lagged(n)) => lost += n,
+                        Ok(_) => {}
                         Err(err) => panic!("turn stream failed: {err}"),
                     }
                 }

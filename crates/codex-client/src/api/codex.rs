@@ -259,6 +259,8 @@ pub struct ThreadPage {
 #[derive(Debug, Clone)]
 pub struct Codex {
     conn: Connection,
+    /// Which threads run a turn of this client (shared by clones; see `api/lanes.rs`).
+    lanes: Arc<super::lanes::Lanes>,
 }
 
 impl Codex {
@@ -308,7 +310,10 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn from_connection(conn: Connection) -> Self {
-        Codex { conn }
+        Codex {
+            conn,
+            lanes: Arc::default(),
+        }
     }
 
     /// The underlying connection (every method of the protocol, raw requests, statistics).
@@ -318,6 +323,11 @@ impl Codex {
     /// ```
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Which threads run a turn of this client (the busy check of `Thread::turn_with`).
+    pub(crate) fn lanes(&self) -> &Arc<super::lanes::Lanes> {
+        &self.lanes
     }
 
     /// What the server said at `initialize`: user agent, server version, codex home, platform

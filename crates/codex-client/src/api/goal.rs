@@ -62,6 +62,12 @@ use tokio::sync::watch;
 /// The longest objective accepted (the server's own limit).
 pub const MAX_GOAL_OBJECTIVE_CHARS: usize = 4000;
 
+/// How many physical turns a goal may run by default before the SDK stops it
+/// ([`GoalOptions::max_turns`]). A goal without a token budget that the model never marks
+/// complete makes the server start turn after turn for ever (observed: about 900 model
+/// requests in 40 s against a model that never completes it); this bound ends it.
+pub const DEFAULT_GOAL_MAX_TURNS: usize = 20;
+
 /// How a goal is started.
 ///
 /// ```
@@ -74,6 +80,7 @@ pub const MAX_GOAL_OBJECTIVE_CHARS: usize = 4000;
 pub struct GoalOptions {
     token_budget: Option<i64>,
     start_timeout: Duration,
+    max_turns: Option<usize>,
 }
 
 impl Default for GoalOptions {
@@ -81,12 +88,14 @@ impl Default for GoalOptions {
         GoalOptions {
             token_budget: None,
             start_timeout: Duration::from_secs(30),
+            max_turns: Some(DEFAULT_GOAL_MAX_TURNS),
         }
     }
 }
 
 impl GoalOptions {
-    /// No token budget, 30 s for the first turn to start.
+    /// No token budget, 30 s for the first turn to start, at most
+    /// [`DEFAULT_GOAL_MAX_TURNS`] physical turns.
     ///
     /// ```
     /// let options = codex_client::GoalOptions::new();
@@ -118,6 +127,35 @@ impl GoalOptions {
         self.start_timeout = timeout;
         self
     }
+
+    /// The most physical turns the goal may run (default [`DEFAULT_GOAL_MAX_TURNS`]). When the
+    /// last allowed turn completes and the goal is still `active`, the SDK pauses the goal
+    /// (`thread/goal/set status: paused`) and interrupts a turn the server started meanwhile;
+    /// the logical turn then ends with [`GoalResult::turn_limit_reached`] set and the goal
+    /// `paused` (a `tracing` warning says so). Resume it with
+    /// [`Thread::set_goal_status`](crate::Thread::set_goal_status) if you want more.
+    ///
+    /// ```
+    /// let options = codex_client::GoalOptions::new().max_turns(5);
+    /// # let _ = options;
+    /// ```
+    pub fn max_turns(mut self, turns: usize) -> Self {
+        self.max_turns = Some(turns.max(1));
+        self
+    }
+
+    /// No SDK bound on the number of turns: only the goal's own end (complete, budget, usage
+    /// limits, pause, clear) stops it. Set a [`token_budget`](Self::token_budget) or wrap
+    /// [`GoalHandle::run`] in a timeout, or the server may start turns without end.
+    ///
+    /// ```
+    /// let options = codex_client::GoalOptions::new().unlimited_turns().token_budget(200_000);
+    /// # let _ = options;
+    /// ```
+    pub fn unlimited_turns(mut self) -> Self {
+        self.max_turns = None;
+        self
+    }
 }
 
 /// What a goal's logical turn amounts to: the merged [`TurnResult`], the goal as last reported,
@@ -133,6 +171,9 @@ pub struct GoalResult {
     pub goal: Option<ThreadGoal>,
     /// The physical turns of the goal, in order.
     pub turn_ids: Vec<String>,
+    /// The SDK stopped the goal because it ran its [`GoalOptions::max_turns`] (the goal is then
+    /// `paused`, not complete).
+    pub turn_limit_reached: bool,
 }
 
 impl GoalResult {
@@ -170,6 +211,7 @@ struct Progress {
 struct Shared {
     goal: Option<ThreadGoal>,
     turn_ids: Vec<String>,
+    turn_limit_reached: bool,
     result: Option<Result<TurnResult>>,
     snapshot: Option<TurnResult>,
 }
@@ -447,7 +489,7 @@ impl GoalHandle {
     pub async fn run(mut self) -> Result<GoalResult> {
         while let Some(event) = self.events.next().await {
             match event {
-                Ok(_) | Err(Error::Lagged(_)) => {}
+                Ok(_) => {}
                 Err(err) => return Err(err),
             }
         }
@@ -462,6 +504,7 @@ impl GoalHandle {
             turn,
             goal: shared.goal.clone(),
             turn_ids: shared.turn_ids.clone(),
+            turn_limit_reached: shared.turn_limit_reached,
         })
     }
 }
@@ -500,6 +543,10 @@ struct Driver {
     /// Events of the first `turn/started`, queued by `start_goal` before the stream began.
     queued: std::collections::VecDeque<Result<TurnEvent>>,
     done: bool,
+    /// [`GoalOptions::max_turns`].
+    max_turns: Option<usize>,
+    /// The limit was reached: pause the goal and interrupt any further turn (done in `next`).
+    stop_for_limit: bool,
 }
 
 impl Driver {
@@ -522,7 +569,15 @@ impl Driver {
             id: id.to_owned(),
             collector: Collector::new(id, &self.thread_id),
         });
-        lock(&self.shared).turn_ids.push(id.to_owned());
+        let turns = {
+            let mut shared = lock(&self.shared);
+            shared.turn_ids.push(id.to_owned());
+            shared.turn_ids.len()
+        };
+        if self.max_turns.is_some_and(|max| turns > max) {
+            // Started before the pause took effect: interrupted in `next`.
+            self.stop_for_limit = true;
+        }
         self.publish();
     }
 
@@ -575,7 +630,12 @@ impl Driver {
                         self.finish(Some(&completed.turn.status))
                     }
                     _ if !self.goal_active => self.finish(None),
-                    _ => self.publish(),
+                    _ => {
+                        if self.max_turns.is_some_and(|max| self.finished.len() >= max) {
+                            self.stop_for_limit = true;
+                        }
+                        self.publish()
+                    }
                 }
                 None
             }
@@ -724,7 +784,7 @@ impl Driver {
                 if let Some(c) = self.current.as_mut() {
                     c.collector.missed(k);
                 }
-                self.queued.push_back(Err(Error::Lagged(k)));
+                self.queued.push_back(Ok(TurnEvent::Lagged(k)));
             }
             Err(err) => {
                 self.queued.push_back(Err(err));
@@ -733,8 +793,37 @@ impl Driver {
         }
     }
 
+    /// The goal ran its [`GoalOptions::max_turns`]: pause it, and interrupt a turn the server
+    /// started before the pause (the logical turn then ends as the goal's events say).
+    async fn stop_for_limit(&mut self) {
+        self.stop_for_limit = false;
+        let turns = lock(&self.shared).turn_ids.len();
+        tracing::warn!(thread_id = %self.thread_id, turns, max_turns = ?self.max_turns,
+            "the goal reached its turn limit (GoalOptions::max_turns); pausing it");
+        lock(&self.shared).turn_limit_reached = true;
+        if let Err(err) = set_status(&self.conn, &self.thread_id, ThreadGoalStatus::Paused).await {
+            tracing::warn!(error = %err, "could not pause the goal at its turn limit");
+        }
+        if let Some(current) = &self.current
+            && self
+                .max_turns
+                .is_some_and(|max| lock(&self.shared).turn_ids.len() > max)
+        {
+            let params = TurnInterruptParams {
+                thread_id: self.thread_id.clone(),
+                turn_id: current.id.clone(),
+            };
+            if let Err(err) = self.conn.request::<TurnInterrupt>(params).await {
+                tracing::debug!(error = %err, "interrupting the goal's turn past its limit failed (it may have ended)");
+            }
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<TurnEvent>> {
         loop {
+            if self.stop_for_limit && !self.done {
+                self.stop_for_limit().await;
+            }
             if let Some(event) = self.queued.pop_front() {
                 return Some(event);
             }
@@ -920,6 +1009,8 @@ impl Thread {
             goal_active: true,
             queued: Default::default(),
             done: false,
+            max_turns: options.max_turns,
+            stop_for_limit: false,
         };
         // Wait for the first physical turn; what comes before it (goal updates) is kept.
         let first = tokio::time::timeout(options.start_timeout, async {
@@ -941,7 +1032,9 @@ impl Thread {
                             )));
                         }
                     }
-                    Some(Err(Error::Lagged(k))) => driver.queued.push_back(Err(Error::Lagged(k))),
+                    Some(Err(Error::Lagged(k))) => {
+                        driver.queued.push_back(Ok(TurnEvent::Lagged(k)))
+                    }
                     Some(Err(err)) => return Err(err),
                     None => {
                         return Err(Error::Protocol(

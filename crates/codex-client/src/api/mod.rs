@@ -4,7 +4,8 @@
 //! |---|---|
 //! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`CodexConfig`], [`ThreadPage`] |
 //! | `thread` | [`Thread`]: the server's answer kept as a snapshot, turns, read / name / compact / archive / fork |
-//! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes), [`TurnControl`] (steer, interrupt) |
+//! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes; interrupts its turn when dropped unfinished, unless detached), [`TurnControl`] (steer, interrupt), [`TurnOrigin`] |
+//! | `lanes` | one turn at a time per thread for this client: the busy check, the per-thread FIFO queue ([`WhenBusy`]) |
 //! | `result` | [`TurnResult`], [`TurnFailure`], the final-response rule |
 //! | `input` | [`Input`], [`InputItem`] |
 //! | `options` | [`ThreadOptions`], [`TurnOptions`], [`ListThreads`] |
@@ -14,9 +15,11 @@
 //! | `models` | the model catalog and the provider's capabilities |
 //! | `extras` | review ([`Thread::review`]), command exec ([`CommandExec`]), file system, config, MCP, skills |
 //!
-//! Everything here is built on the connection core ([`Connection`](crate::Connection)) and adds
-//! no task or lock of its own: a turn's stream *is* the router's per-turn stream, so many turns
-//! on one `Codex` from many tasks need nothing more. The shapes are chosen so that a blocking
+//! Everything here is built on the connection core ([`Connection`](crate::Connection)): a turn's
+//! stream *is* the router's per-turn stream, so many turns on one `Codex` from many tasks need
+//! nothing more. The one addition is the turn lifecycle: a per-thread lane (one turn of this
+//! client at a time per thread), `turn/start` sent from a task, and the task that interrupts a
+//! turn whose handle was dropped unfinished (see `turn` and `lanes`). The shapes are chosen so that a blocking
 //! twin is mechanical: every call is an `async fn` with owned or borrowed plain arguments, and
 //! the one stream ([`TurnHandle`]) maps to an iterator.
 
@@ -25,6 +28,7 @@ mod codex;
 mod extras;
 mod goal;
 mod input;
+mod lanes;
 mod models;
 mod options;
 mod presets;
@@ -35,10 +39,13 @@ mod turn;
 pub use account::{ChatgptLogin, DeviceCodeLogin, Secret};
 pub use codex::{Codex, CodexConfig, ThreadPage};
 pub use extras::{CommandExec, ExecOutput};
-pub use goal::{GoalControl, GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS};
+pub use goal::{
+    DEFAULT_GOAL_MAX_TURNS, GoalControl, GoalHandle, GoalOptions, GoalResult,
+    MAX_GOAL_OBJECTIVE_CHARS,
+};
 pub use input::{Input, InputItem};
-pub use options::{ListThreads, ThreadOptions, TurnOptions};
+pub use options::{ListThreads, ThreadOptions, TurnOptions, WhenBusy};
 pub use presets::{ApprovalMode, Sandbox};
 pub use result::{TurnFailure, TurnResult};
 pub use thread::Thread;
-pub use turn::{TurnControl, TurnHandle};
+pub use turn::{TurnControl, TurnHandle, TurnOrigin};

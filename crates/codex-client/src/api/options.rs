@@ -356,6 +356,41 @@ pub struct TurnOptions {
     pub(crate) start_timeout: Option<Duration>,
     pub(crate) inactivity_timeout: Option<Duration>,
     pub(crate) discard_items: bool,
+    pub(crate) when_busy: WhenBusy,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) retry_for: Option<Duration>,
+    source: Option<String>,
+    turn_service_tier: Option<String>,
+}
+
+/// What [`Thread::turn_with`](crate::Thread::turn_with) / [`run_with`](crate::Thread::run_with)
+/// do when a turn of this client is still running on the thread
+/// ([`TurnOptions::when_busy`]). The app-server itself never runs two turns of one thread at
+/// once: a `turn/start` on a busy thread is folded into the running turn, so without this
+/// choice two prompts would silently share one turn and one answer.
+///
+/// ```
+/// use codex_client::{TurnOptions, WhenBusy};
+/// let queued = TurnOptions::new().when_busy(WhenBusy::Queue);
+/// assert_eq!(WhenBusy::default(), WhenBusy::Refuse);
+/// # let _ = queued;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WhenBusy {
+    /// Fail at once with [`Error::ThreadBusy`](crate::Error::ThreadBusy), before anything is
+    /// sent (the default). A turn whose handle was dropped is being interrupted: then this waits
+    /// for it to end instead of failing.
+    #[default]
+    Refuse,
+    /// Wait for the running turn (and the turns queued before this one, first come first
+    /// served) to complete, then start a turn of its own. `start_timeout` bounds the wait too.
+    Queue,
+    /// Add the input to the running turn (`turn/steer`) and return a handle on that turn
+    /// ([`TurnOrigin::Steered`](crate::TurnOrigin::Steered)): its result is the running turn's,
+    /// from the steer on. When no turn id is known yet (the running turn is still being
+    /// started), or the turn ends before the steer lands, this queues instead.
+    Steer,
 }
 
 impl TurnOptions {
@@ -456,8 +491,9 @@ impl TurnOptions {
     /// Off by default. Pick a timeout longer than the longest silence a healthy turn can have:
     /// a long tool call, or an approval waiting for you (for approvals the connection's
     /// server-request timeout bounds that wait). After a `TurnTimeout` the turn may still be
-    /// running on the server: [`TurnControl::interrupt`](crate::TurnControl::interrupt) it if
-    /// you give up on it.
+    /// running on the server: dropping the handle interrupts it (see
+    /// [`TurnHandle`](crate::TurnHandle)); [`detach`](crate::TurnHandle::detach) it to let it
+    /// run on.
     ///
     /// ```
     /// let o = codex_client::TurnOptions::new().inactivity_timeout(std::time::Duration::from_secs(600));
@@ -484,6 +520,81 @@ impl TurnOptions {
     /// ```
     pub fn keep_items(mut self, keep: bool) -> Self {
         self.discard_items = !keep;
+        self
+    }
+
+    /// What to do when a turn of this client is still running on the thread (see
+    /// [`WhenBusy`]; default [`WhenBusy::Refuse`]: an error before anything is sent).
+    ///
+    /// ```
+    /// use codex_client::{TurnOptions, WhenBusy};
+    /// let o = TurnOptions::new().when_busy(WhenBusy::Queue);
+    /// # let _ = o;
+    /// ```
+    pub fn when_busy(mut self, choice: WhenBusy) -> Self {
+        self.when_busy = choice;
+        self
+    }
+
+    /// Gives up on the turn when the server has retried its model request more than `retries`
+    /// times (`error` notifications with `willRetry: true`, e.g. `Reconnecting... 2/5` when the
+    /// model is unreachable or the user is not logged in): the turn is interrupted and the
+    /// stream ends with [`Error::TurnRetriesExhausted`](crate::Error::TurnRetriesExhausted).
+    /// Without a bound the server's own retry policy decides (with unbounded connection
+    /// retries enabled, that can be for ever). Each retry is logged (`tracing` warning with the
+    /// turn id) and kept in [`TurnResult::errors`](crate::TurnResult::errors) either way.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().max_retries(3);
+    /// # let _ = o;
+    /// ```
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// Gives up on the turn when the server is still retrying `duration` after the turn's
+    /// first retrying `error` notification (timed by the handle while it is polled): the turn is
+    /// interrupted and the stream ends with
+    /// [`Error::TurnRetriesExhausted`](crate::Error::TurnRetriesExhausted). Combines with
+    /// [`max_retries`](Self::max_retries): whichever comes first.
+    ///
+    /// ```
+    /// let o = codex_client::TurnOptions::new().retry_for(std::time::Duration::from_secs(60));
+    /// # let _ = o;
+    /// ```
+    pub fn retry_for(mut self, duration: Duration) -> Self {
+        self.retry_for = Some(duration);
+        self
+    }
+
+    /// The turn's source classification (`turnTrigger` on the wire; Python's `source`), for
+    /// the caller that starts the turn. Ignored when the input is steered into a running turn.
+    ///
+    /// ```
+    /// use codex_client::{Input, TurnOptions};
+    /// let params = TurnOptions::new().source("ci-bot").to_params("thr_1", Input::from("hi").to_wire())?;
+    /// assert_eq!(params.turn_trigger.as_deref(), Some("ci-bot"));
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The service tier of this turn only (`serviceTierForTurn`; Python's `turn_service_tier`):
+    /// unlike [`service_tier`](Self::service_tier) it does not change the thread's tier.
+    /// `"default"` asks for standard speed.
+    ///
+    /// ```
+    /// use codex_client::{Input, TurnOptions};
+    /// let params = TurnOptions::new().turn_service_tier("flex").to_params("thr_1", Input::from("hi").to_wire())?;
+    /// assert_eq!(params.service_tier_for_turn.as_deref(), Some("flex"));
+    /// assert_eq!(params.service_tier, None);
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn turn_service_tier(mut self, tier: impl Into<String>) -> Self {
+        self.turn_service_tier = Some(tier.into());
         self
     }
 
@@ -517,11 +628,11 @@ impl TurnOptions {
             root_turn_id: None,
             sandbox_policy,
             service_tier: self.service_tier.clone(),
-            service_tier_for_turn: None,
+            service_tier_for_turn: self.turn_service_tier.clone(),
             summary: self.summary.clone(),
             thread_id: thread_id.to_owned(),
             tool_output: None,
-            turn_trigger: None,
+            turn_trigger: self.source.clone(),
         })
     }
 }

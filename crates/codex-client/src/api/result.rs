@@ -7,6 +7,7 @@
 //! phase is `final_answer`; else the last one without a phase; else none. Commentary and partial
 //! answers are never the final response.
 
+use super::turn::TurnOrigin;
 use crate::proto::{
     ErrorNotification, MessagePhase, ServerNotification, ThreadItem, ThreadTokenUsage, Turn,
     TurnError, TurnStatus,
@@ -60,6 +61,10 @@ pub struct TurnResult {
     pub missed_events: u64,
     /// The turn as `turn/completed` carried it (its `items` is the server's summary).
     pub turn: Option<Turn>,
+    /// Whether the turn was this call's own ([`TurnOrigin::Started`]), or the input went into a
+    /// turn that was already running ([`TurnOrigin::Steered`], [`TurnOrigin::Joined`]: then
+    /// `items` starts where this caller came in).
+    pub origin: TurnOrigin,
 }
 
 impl TurnResult {
@@ -132,6 +137,7 @@ impl TurnResult {
             errors: Vec::new(),
             missed_events: 0,
             turn: None,
+            origin: TurnOrigin::Started,
         }
     }
 }
@@ -268,8 +274,9 @@ impl Collector {
     }
 
     /// `Ok` for completed / interrupted, `Err(TurnFailed)` for failed.
-    pub(crate) fn finish(self) -> crate::Result<TurnResult> {
-        let result = self.snapshot();
+    pub(crate) fn finish(self, origin: TurnOrigin) -> crate::Result<TurnResult> {
+        let mut result = self.snapshot();
+        result.origin = origin;
         if result.status == TurnStatus::Failed {
             let error = result.error.clone().unwrap_or_else(|| TurnError {
                 additional_details: None,
@@ -391,7 +398,7 @@ mod tests {
             json!({"threadId": "t", "turn": turn("interrupted", json!(null))}),
         ));
         assert!(c.is_done());
-        let result = c.finish().unwrap();
+        let result = c.finish(TurnOrigin::Started).unwrap();
         assert_eq!(result.status, TurnStatus::Interrupted);
         assert_eq!(result.items.len(), 1);
         assert_eq!(result.open_items.len(), 1);
@@ -417,7 +424,7 @@ mod tests {
             json!({"threadId": "t", "turn": turn("completed", json!(null))}),
         ));
         assert!(c.is_done());
-        let result = c.finish().unwrap();
+        let result = c.finish(TurnOrigin::Started).unwrap();
         assert_eq!(result.status, TurnStatus::Completed);
         assert!(result.items.is_empty(), "{:?}", result.items);
         assert!(result.open_items.is_empty(), "{:?}", result.open_items);
@@ -433,7 +440,7 @@ mod tests {
             json!({"threadId": "t", "turn": turn("failed",
                 json!({"message": "boom", "codexErrorInfo": "internalServerError"}))}),
         ));
-        match c.finish() {
+        match c.finish(TurnOrigin::Started) {
             Err(crate::Error::TurnFailed(failure)) => {
                 assert_eq!(failure.error.message, "boom");
                 assert_eq!(failure.result.status, TurnStatus::Failed);

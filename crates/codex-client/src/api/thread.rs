@@ -4,16 +4,20 @@
 //! `turn`), `read`, `refresh`, `set_name`, `compact`, `archive`, `unarchive`, `fork`.
 //!
 //! A `Thread` is a cheap clone (the [`Codex`] and an `Arc` of the snapshot): clone it into as
-//! many tasks as you like; turns on one thread are serialised by the server (a second
-//! `turn/start` while a turn is active joins that turn), turns on different threads run at once.
+//! many tasks as you like; turns on different threads run at once. On one thread the server
+//! runs one turn at a time and folds a second `turn/start` into the running turn, so this client
+//! never sends one while a turn of its own is running there: the second caller gets
+//! [`Error::ThreadBusy`](crate::Error::ThreadBusy), waits its turn, or steers, as its
+//! [`WhenBusy`](crate::WhenBusy) says (`api/lanes.rs`).
 
 use super::codex::Codex;
 use super::input::Input;
-use super::options::{ThreadOptions, TurnOptions};
+use super::lanes::{LaneRef, LaneSlot};
+use super::options::{ThreadOptions, TurnOptions, WhenBusy};
 use super::result::TurnResult;
-use super::turn::TurnHandle;
+use super::turn::{TurnHandle, TurnOrigin};
 use crate::connection::RequestOptions;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::proto::methods::{
     ThreadArchive, ThreadCompactStart, ThreadNameSet, ThreadRead, ThreadUnarchive, TurnStart,
 };
@@ -350,17 +354,112 @@ impl Thread {
         input: impl Into<Input>,
         options: TurnOptions,
     ) -> Result<TurnHandle> {
-        let params = options.to_params(self.id(), input.into().to_wire())?;
-        let subscribe = SubscribeOptions::new().server_requests(options.approvals_in_stream);
-        let request = options
-            .start_timeout
-            .map_or_else(RequestOptions::new, |t| RequestOptions::new().timeout(t));
-        let conn = self.codex.connection();
-        let (_response, stream) = conn
-            .request_turn::<TurnStart>(params, subscribe, request)
-            .await?;
-        tracing::debug!(thread_id = %self.id(), turn_id = %stream.turn_id(), "turn started");
-        Ok(TurnHandle::new(conn.clone(), self.id(), stream).with_options(&options))
+        let input = input.into();
+        let params = options.to_params(self.id(), input.to_wire())?;
+        let start = async {
+            let slot = match self.codex.lanes().lane(self.id()).try_claim() {
+                Ok(slot) => slot,
+                Err(busy) => match self.when_busy(busy, &input, &options).await? {
+                    Busy::Claimed(slot) => slot,
+                    Busy::Steered(handle) => return Ok(*handle),
+                },
+            };
+            self.start_turn(params, slot, options.clone()).await
+        };
+        match options.start_timeout {
+            None => start.await,
+            Some(timeout) => tokio::time::timeout(timeout, start)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        method: "turn/start".to_owned(),
+                        timeout,
+                    })
+                }),
+        }
+    }
+
+    /// The thread is running a turn of this client: what `options.when_busy` says to do.
+    async fn when_busy(&self, busy: LaneRef, input: &Input, options: &TurnOptions) -> Result<Busy> {
+        let state = busy.state();
+        match options.when_busy {
+            // A dropped turn being interrupted ends soon: wait for it rather than fail.
+            WhenBusy::Refuse if state.cancelling => Ok(Busy::Claimed(busy.claim().await)),
+            WhenBusy::Steer if !state.cancelling && state.turn_id.is_some() => {
+                let turn_id = state.turn_id.expect("checked");
+                let conn = self.codex.connection();
+                // Subscribed before the steer, so the steered input's items are in the stream.
+                let subscribe =
+                    SubscribeOptions::new().server_requests(options.approvals_in_stream);
+                let stream = conn.subscribe_turn_with(&turn_id, subscribe);
+                let handle = TurnHandle::new(conn.clone(), self.id(), stream)
+                    .origin_is(TurnOrigin::Steered)
+                    .with_options(options);
+                match handle.steer(input.clone()).await {
+                    Ok(()) => {
+                        tracing::debug!(thread_id = %self.id(), %turn_id, "thread busy: input steered into the running turn");
+                        Ok(Busy::Steered(Box::new(handle)))
+                    }
+                    // The turn ended meanwhile (no active turn to steer): queue instead.
+                    Err(Error::Rpc { .. }) => Ok(Busy::Claimed(busy.claim().await)),
+                    Err(err) => Err(err),
+                }
+            }
+            WhenBusy::Queue | WhenBusy::Steer => {
+                tracing::debug!(thread_id = %self.id(), turn_id = ?state.turn_id, "thread busy: queued behind its running turn");
+                Ok(Busy::Claimed(busy.claim().await))
+            }
+            _ => Err(Error::ThreadBusy {
+                thread_id: self.id().to_owned(),
+                turn_id: state.turn_id,
+            }),
+        }
+    }
+
+    /// Sends `turn/start` from a task of its own, so that a caller who stops waiting (a
+    /// dropped future, `start_timeout`) does not leave a started turn running unseen: the task
+    /// then drops the new turn's handle, which interrupts it.
+    async fn start_turn(
+        &self,
+        mut params: crate::proto::TurnStartParams,
+        slot: LaneSlot,
+        options: TurnOptions,
+    ) -> Result<TurnHandle> {
+        // Marks the input, so the stream shows whether it started a turn or joined one.
+        let client_id = params
+            .client_user_message_id
+            .get_or_insert_with(next_client_message_id)
+            .clone();
+        let conn = self.codex.connection().clone();
+        let thread_id = self.id().to_owned();
+        // If this future is dropped before the answer, the turn it started is being cancelled
+        // (by the task below): the thread's next caller waits for that instead of failing.
+        let abandon = slot.abandon_guard();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let subscribe = SubscribeOptions::new().server_requests(options.approvals_in_stream);
+            let started = conn
+                .request_turn::<TurnStart>(params, subscribe, RequestOptions::new())
+                .await
+                .map(|(_response, stream)| {
+                    tracing::debug!(%thread_id, turn_id = %stream.turn_id(), "turn started");
+                    TurnHandle::new(conn.clone(), &thread_id, stream)
+                        .checking_join(client_id)
+                        .holding(slot)
+                        .with_options(&options)
+                });
+            if let Err(Ok(handle)) = tx.send(started) {
+                tracing::debug!(turn_id = %handle.id(), "the caller stopped waiting for turn/start; interrupting the turn it started");
+                drop(handle);
+            }
+        });
+        let answer = rx.await;
+        abandon.disarm();
+        answer.unwrap_or_else(|_| {
+            Err(Error::Protocol(
+                "the task sending turn/start ended without an answer".to_owned(),
+            ))
+        })
     }
 
     /// The thread as the server has it now (`thread/read`), with its turns if asked. The
@@ -483,6 +582,21 @@ impl Thread {
     pub fn notifications(&self) -> NotificationStream {
         self.codex.connection().subscribe_thread(self.id())
     }
+}
+
+/// What a busy thread led to.
+enum Busy {
+    /// The thread's lane, after waiting.
+    Claimed(LaneSlot),
+    /// A handle on the running turn, the input steered into it.
+    Steered(Box<TurnHandle>),
+}
+
+/// A `clientUserMessageId` unique in this process, for `turn/start`.
+fn next_client_message_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("codex-client-{}-{n}", std::process::id())
 }
 
 pub(crate) async fn archive(codex: &Codex, thread_id: &str) -> Result<()> {

@@ -108,6 +108,7 @@ pub use crate::api::{
     TurnFailure, TurnOptions, TurnResult,
 };
 pub use crate::api::{ExecOutput, GoalOptions, GoalResult, Secret};
+pub use crate::api::{TurnOrigin, WhenBusy};
 pub use crate::error::{ClosedInfo, Error, Result};
 pub use crate::router::TurnEvent;
 pub use crate::server_requests::PendingServerRequest;

@@ -81,13 +81,15 @@ impl TurnControl {
 /// (deltas, items, usage, ... ending with `turn/completed`), `Ok(TurnEvent::ServerRequest(..))`
 /// when the turn was started with
 /// [`approvals_in_stream`](crate::TurnOptions::approvals_in_stream) (answer it on the spot with
-/// its synchronous `accept()` / `decline()` / `respond()`), `Err(Error::Lagged(n))` if this
-/// consumer fell behind (iteration goes on), or a last `Err(Error::Closed(..))` if the
-/// connection died — the iterator never waits for a dead server.
+/// its synchronous `accept()` / `decline()` / `respond()`), `Ok(TurnEvent::Lagged(n))` if this
+/// consumer fell behind (iteration goes on), or a last `Err` when it cannot go on:
+/// `Error::Closed(..)` if the connection died — the iterator never waits for a dead server —
+/// `Error::TurnTimeout`, `Error::TurnRetriesExhausted`.
 ///
 /// The handle records what passes through it; [`run`](Self::run) consumes the rest and returns
 /// the [`TurnResult`]. Iterate with `for event in &mut turn` to keep the handle for `run()`.
-/// `Send`: move it to another OS thread to iterate there.
+/// `Send`: move it to another OS thread to iterate there. Dropping an unfinished handle
+/// interrupts its turn, unless [`detach`](Self::detach)ed (see [`crate::TurnHandle`]).
 ///
 /// ```no_run
 /// # fn f(thread: codex_client::blocking::Thread) -> Result<(), codex_client::Error> {
@@ -152,6 +154,34 @@ impl TurnHandle {
         TurnControl {
             inner: self.inner.control(),
             shared: self.shared.clone(),
+        }
+    }
+
+    /// How this handle came to follow its turn (see [`crate::TurnHandle::origin`]).
+    ///
+    /// ```no_run
+    /// # fn f(turn: codex_client::blocking::TurnHandle) {
+    /// assert_eq!(turn.origin(), codex_client::TurnOrigin::Started);
+    /// # }
+    /// ```
+    pub fn origin(&self) -> crate::TurnOrigin {
+        self.inner.origin()
+    }
+
+    /// Lets the turn run on: dropping the handle no longer interrupts it (see
+    /// [`crate::TurnHandle::detach`]). Returns its [`TurnControl`].
+    ///
+    /// ```no_run
+    /// # fn f(thread: codex_client::blocking::Thread) -> Result<(), codex_client::Error> {
+    /// let control = thread.turn("Refactor in the background")?.detach();
+    /// control.interrupt()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn detach(self) -> TurnControl {
+        let TurnHandle { inner, shared } = self;
+        TurnControl {
+            inner: inner.detach(),
+            shared,
         }
     }
 
