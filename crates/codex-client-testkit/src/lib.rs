@@ -51,8 +51,8 @@ mod raw;
 mod sandbox;
 
 pub use binary::{
-    CODEX_BIN_ENV, REQUIRE_APP_SERVER_ENV, find_codex_binary, pinned_runtime_binary,
-    require_codex_binary, runtime_path_dir,
+    CI_ENV, CODEX_BIN_ENV, REQUIRE_APP_SERVER_ENV, find_codex_binary, missing_binary_fails,
+    pinned_runtime_binary, require_codex_binary, runtime_path_dir,
 };
 pub use error::Error;
 pub use harness::{AppServerHarness, STARTUP_TIMEOUT};

@@ -94,7 +94,10 @@ pub use server_requests::{
     FailClosed, HandlerResult, NO_HANDLER_CODE, PendingServerRequest, ServerRequestHandler,
     UNKNOWN_METHOD_CODE, fail_closed_answer,
 };
-pub use spawn::{CODEX_BIN_ENV, SpawnConfig, find_codex_binary, pinned_runtime_binary};
+pub use spawn::{
+    CODEX_BIN_ENV, RUNTIME_PACKAGE, SpawnConfig, VIRTUAL_ENV_ENV, find_codex_binary,
+    pip_runtime_binary, runtime_path_dir,
+};
 pub use transport::{
     ConnectError, ConnectErrorKind, ConnectOptions, MemoryPeer, Transport, TransportControl,
 };
