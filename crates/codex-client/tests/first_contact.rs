@@ -290,3 +290,32 @@ mod decisions {
         drop(call);
     }
 }
+
+/// The SDK example of the test kit's README ("With the codex-client SDK"), as written there
+/// (the kit cannot doctest it: it does not depend on the SDK).
+#[tokio::test]
+async fn my_code_gets_an_answer() {
+    use codex_client_testkit::{AppServerLaunch, MockModel, MockResponse};
+
+    let Some(codex_bin) = require_codex_binary("my_code_gets_an_answer") else {
+        return;
+    };
+    let mock = MockModel::start().await.unwrap();
+    mock.push(MockResponse::deltas(["Hi ", "there"]));
+    let sandbox = CodexSandbox::new(codex_bin, mock.base_url()).unwrap();
+
+    let AppServerLaunch {
+        program,
+        args,
+        env_clear,
+        env,
+        cwd,
+    } = sandbox.launch();
+    let config = CodexConfig::from(SpawnConfig::from_launch(program, args, env_clear, env, cwd));
+    let codex = Codex::spawn(config).await.unwrap();
+
+    let thread = codex.start_thread(ThreadOptions::new()).await.unwrap();
+    let result = thread.run("Say hi").await.unwrap();
+    assert_eq!(result.final_response(), Some("Hi there"));
+    codex.close().await;
+}
