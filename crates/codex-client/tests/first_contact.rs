@@ -1,8 +1,8 @@
 //! What a new user meets first, against the real `codex app-server` (offline: the test kit's
 //! sandbox, loopback only): the login check (no account + a provider that needs OpenAI auth →
 //! `Error::NotLoggedIn` at the first thread call, quickly, nothing started; a provider that needs
-//! no auth, an API login, or the opt-out → threads start), and the runtime's helper tools on the
-//! app-server's `PATH`. The check's decisions on scripted answers are tested on the memory
+//! no auth, an API login, or the opt-out → threads start), the runtime's helper tools on the
+//! app-server's `PATH`, and the test kit README's SDK example. The check's decisions on scripted answers are tested on the memory
 //! transport at the end.
 
 mod common;
@@ -195,6 +195,18 @@ async fn a_command_run_by_the_app_server_finds_the_runtimes_rg() {
     else {
         return;
     };
+    // The app-server process itself has the helper directory first on its PATH.
+    let pid = env.codex.connection().pid().expect("a spawned process");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("/proc/PID/environ");
+    let path = environ
+        .split(|b| *b == 0)
+        .find_map(|var| var.strip_prefix(b"PATH="))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .expect("the app-server has a PATH");
+    let expected = format!("{}:/usr/bin:/bin", helpers.display());
+    assert_eq!(path, expected);
+    // And a command it runs finds `rg` there (0.163.0 also adds the directory for the commands
+    // it runs when it knows its package; the SDK's PATH makes it hold for everything it starts).
     let out = common::within(
         TIMEOUT,
         "command/exec",
