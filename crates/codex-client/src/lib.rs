@@ -101,3 +101,11 @@ pub use spawn::{
 pub use transport::{
     ConnectError, ConnectErrorKind, ConnectOptions, MemoryPeer, Transport, TransportControl,
 };
+
+/// The snippets of the guides under `docs/`, compiled (and, where they are not `no_run`, run) as
+/// doctests so that they stay true. Not part of the API.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../../docs/remote.md")]
+    mod remote {}
+}
