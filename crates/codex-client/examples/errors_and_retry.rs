@@ -8,7 +8,7 @@
 //!   applied.
 //! - `Error::Closed`: the app-server is gone; carries its exit status and the tail of stderr.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example errors_and_retry`
 
 use codex_client::protocol::CodexErrorInfo;
