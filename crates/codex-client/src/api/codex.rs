@@ -7,21 +7,8 @@
 //! run at once from any number of tasks. Dropping the last clone kills the app-server;
 //! [`close`](Codex::close) ends it gracefully.
 //!
-//! # The login check
-//!
-//! A program whose app-server has no account while its model provider needs OpenAI auth cannot
-//! succeed: every turn would retry the model for minutes. So the first `start_thread`,
-//! `resume_thread` or `fork_thread` of a `Codex` made by [`Codex::spawn`] or [`Codex::connect`]
-//! first asks `account/read` (one round trip, ~1 ms to a local server) and fails with
-//! [`Error::NotLoggedIn`] when it answers `account: null, requiresOpenaiAuth: true` — nothing
-//! is started, and the message says how to log in. Once it passes it is not asked again. The
-//! check runs there, not at spawn, so that a program can spawn, log in through the API
-//! ([`Codex::login_api_key`], [`Codex::login_chatgpt`]) and then start threads. A configuration
-//! whose model provider needs no OpenAI auth (a custom `model_provider`, e.g. the test kit's
-//! mock) answers `requiresOpenaiAuth: false` and passes. A server that does not know
-//! `account/read` (a JSON-RPC error) is let through with a `tracing` warning.
-//! [`CodexConfig::login_check(false)`](CodexConfig::login_check) turns the check off;
-//! [`Codex::from_connection`] has it off (turn it on with [`Codex::with_login_check`]).
+//! The login check (see [`Codex`]) lives here too: one `account/read` before the first thread
+//! call, [`Error::NotLoggedIn`] when no turn could succeed.
 
 use super::options::{ListThreads, ThreadOptions};
 use super::thread::{self, Thread};
@@ -89,7 +76,7 @@ impl CodexConfig {
     }
 
     /// Whether the first thread call checks that the server can use a model at all (default
-    /// `true`; see [the module docs](self#the-login-check)). Turn it off for a server you know
+    /// `true`; see [the login check](Codex#the-login-check)). Turn it off for a server you know
     /// needs no login that `account/read` does not describe.
     ///
     /// ```
@@ -311,6 +298,22 @@ pub struct ThreadPage {
 /// codex.close().await;
 /// # Ok(()) }
 /// ```
+///
+/// # The login check
+///
+/// A program whose app-server has no account while its model provider needs OpenAI auth cannot
+/// succeed: every turn would retry the model for minutes. So the first `start_thread`,
+/// `resume_thread` or `fork_thread` of a `Codex` made by [`Codex::spawn`] or [`Codex::connect`]
+/// first asks `account/read` (one round trip, ~1 ms to a local server) and fails with
+/// [`Error::NotLoggedIn`] when it answers `account: null, requiresOpenaiAuth: true` — nothing
+/// is started, and the message says how to log in. Once it passes it is not asked again. The
+/// check runs there, not at spawn, so that a program can spawn, log in through the API
+/// ([`Codex::login_api_key`], [`Codex::login_chatgpt`]) and then start threads. A configuration
+/// whose model provider needs no OpenAI auth (a custom `model_provider`, e.g. the test kit's
+/// mock) answers `requiresOpenaiAuth: false` and passes. A server that does not know
+/// `account/read` (a JSON-RPC error) is let through with a `tracing` warning.
+/// [`CodexConfig::login_check(false)`](CodexConfig::login_check) turns the check off;
+/// [`Codex::from_connection`] has it off (turn it on with [`Codex::with_login_check`]).
 #[derive(Debug, Clone)]
 pub struct Codex {
     conn: Connection,
@@ -386,7 +389,7 @@ impl Codex {
         }
     }
 
-    /// Turns [the login check](self#the-login-check) on or off for this client and its later
+    /// Turns [the login check](Codex#the-login-check) on or off for this client and its later
     /// clones (on by default for [`spawn`](Self::spawn) and [`connect`](Self::connect), off for
     /// [`from_connection`](Self::from_connection)).
     ///
@@ -404,7 +407,7 @@ impl Codex {
         self
     }
 
-    /// [The login check](self#the-login-check), before a thread call.
+    /// [The login check](Codex#the-login-check), before a thread call.
     async fn ensure_logged_in(&self) -> Result<()> {
         if !self.login.enabled || self.login.passed.load(Ordering::Acquire) {
             return Ok(());
