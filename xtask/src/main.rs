@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `demo` | the first command to run: the SDK against the real app-server and a mock model, offline (installs the runtime if missing) |
 //! | `install-codex` | installs the pinned Codex runtime (`openai-codex-cli-bin`) under `target/codex-runtime/` |
+//! | `user-recipe` | runs docs/getting-started.md's runtime recipe into a virtualenv under `target/` and checks the SDK finds it (also a step of `test`) |
 //! | `schema [--check]` | regenerates `crates/codex-client-protocol/schema/` from the installed runtime |
 //! | `codegen [--check]` | generates the protocol crate's `src/generated/` from that schema |
 //! | `bump-codex <version>` | moves the pin to another runtime and prints the protocol drift |
@@ -33,6 +34,7 @@ commands:
   demo                 see what the SDK does: the real app-server + a mock model on 127.0.0.1, no account,
                        no network (installs the pinned runtime first if it is missing)
   install-codex        install the pinned codex runtime under target/codex-runtime/
+  user-recipe          run the getting-started runtime recipe (a venv under target/) and check the SDK finds it
   schema [--check]     regenerate the pinned JSON schema from the installed runtime (--check: fail on drift)
   codegen [--check]    generate the protocol types from the schema (--check: fail when stale)
   bump-codex <version> [--no-test]
@@ -58,6 +60,14 @@ fn run() -> Result<()> {
     let workspace = util::workspace_root();
     let check = args.iter().any(|a| a == "--check");
     match args.first().map(String::as_str) {
+        Some("user-recipe") => {
+            let bin = runtime::check_user_recipe(&workspace)?;
+            println!(
+                "the getting-started runtime recipe works: {}",
+                bin.display()
+            );
+            Ok(())
+        }
         Some("install-codex") => {
             let bin = runtime::install(&workspace)?;
             println!(

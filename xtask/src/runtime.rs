@@ -3,6 +3,12 @@
 //! The runtime is the registry package `openai-codex-cli-bin` (the same binary the official Python
 //! SDK ships), installed with `pip install --target` into `target/codex-runtime/<version>/`, so that
 //! a fresh machine with python3 and pip needs nothing else.
+//!
+//! It also runs the **user recipe** of docs/getting-started.md ("The runtime") as written — a
+//! virtualenv, `pip install openai-codex-cli-bin==<version>`, the `bundled_codex_path()`
+//! one-liner — into `target/codex-runtime/user-recipe/`, and checks that the SDK finds that
+//! binary both documented ways (`CODEX_BIN`, and the activated virtualenv), with the
+//! `find_codex` example ([`check_user_recipe`]).
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -21,10 +27,14 @@ pub fn pinned_version(workspace: &Path) -> Result<String> {
 
 /// The directory the pinned runtime is installed into.
 pub fn install_dir(workspace: &Path, version: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    target_dir(workspace).join("codex-runtime").join(version)
+}
+
+/// `CARGO_TARGET_DIR`, else `<workspace>/target`.
+fn target_dir(workspace: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
-    target.join("codex-runtime").join(version)
+        .unwrap_or_else(|| workspace.join("target"))
 }
 
 /// The `codex` binary inside an install directory.
@@ -121,6 +131,96 @@ pub fn install_version(workspace: &Path, version: &str) -> Result<PathBuf> {
     }
     println!("xtask: installed codex-cli {found}");
     Ok(bin)
+}
+
+/// The getting-started recipe, run the way a user runs it, then the SDK's discovery of its
+/// binary: `CODEX_BIN` set to the one-liner's answer, and `VIRTUAL_ENV` (an activated virtualenv)
+/// with no `CODEX_BIN` and no other `codex` on `PATH`. Needs the network (PyPI, or pip's cache).
+pub fn check_user_recipe(workspace: &Path) -> Result<PathBuf> {
+    let version = pinned_version(workspace)?;
+    let venv = install_dir(workspace, "user-recipe");
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
+    }
+    let python = find_python()?;
+    // docs/getting-started.md, "The runtime", line by line.
+    run(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
+    let bin_dir = venv.join("bin");
+    run(Command::new(bin_dir.join("pip"))
+        .args(["install", "--disable-pip-version-check", "--quiet"])
+        .arg(format!("{RUNTIME_PACKAGE}=={version}")))?;
+    let out = Command::new(bin_dir.join("python"))
+        .args([
+            "-c",
+            "import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())",
+        ])
+        .output()
+        .context("running the recipe's bundled_codex_path() one-liner")?;
+    if !out.status.success() {
+        bail!(
+            "the recipe's one-liner failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let codex = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let found = reported_version(&codex)?;
+    if found != version {
+        bail!("the recipe installed {found}, expected {version}");
+    }
+    // The SDK finds it: through CODEX_BIN, and through the activated virtualenv alone.
+    let system_path = std::env::join_paths(["/usr/local/bin", "/usr/bin", "/bin"])?;
+    let activated_path = std::env::join_paths(
+        std::iter::once(bin_dir.clone()).chain(std::env::split_paths(&system_path)),
+    )?;
+    run(crate::util::cargo().current_dir(workspace).args([
+        "build",
+        "--quiet",
+        "--locked",
+        "-p",
+        "codex-client",
+        "--example",
+        "find_codex",
+    ]))?;
+    let example = target_dir(workspace).join("debug/examples/find_codex");
+    for (how, vars) in [
+        (
+            "CODEX_BIN",
+            vec![("CODEX_BIN", codex.clone().into_os_string())],
+        ),
+        (
+            "VIRTUAL_ENV",
+            vec![
+                ("VIRTUAL_ENV", venv.clone().into_os_string()),
+                ("PATH", activated_path),
+            ],
+        ),
+    ] {
+        let out = Command::new(&example)
+            .env_remove("CODEX_BIN")
+            .env_remove("VIRTUAL_ENV")
+            .env("PATH", &system_path)
+            .envs(vars)
+            .output()
+            .with_context(|| format!("running {} ({how})", example.display()))?;
+        let said = String::from_utf8_lossy(&out.stdout);
+        let expected = format!("codex: {}", codex.display());
+        if !out.status.success() || !said.lines().any(|l| l == expected) {
+            bail!(
+                "the SDK did not find the recipe's binary through {how}: {said}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        println!("xtask: the SDK finds the recipe's runtime through {how}");
+    }
+    Ok(codex)
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed ({status})");
+    }
+    Ok(())
 }
 
 /// Runs `codex --version` and returns the version it prints (`codex-cli 0.163.0` → `0.163.0`).

@@ -60,6 +60,11 @@ pub fn run(workspace: &Path) -> Result<()> {
             .args(["test", "--workspace", "--locked", "--no-run"]),
     )?;
 
+    // The getting-started runtime recipe, as a user runs it (needs PyPI or pip's cache, so
+    // before the loopback-only phase), and the SDK finding its binary the documented ways.
+    println!("\n==> the user runtime recipe (docs/getting-started.md)");
+    runtime::check_user_recipe(workspace)?;
+
     let mut tests = cargo();
     tests
         .current_dir(workspace)

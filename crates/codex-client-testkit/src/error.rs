@@ -62,8 +62,11 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// No `codex` binary was found.
-    #[error("no codex binary found (searched: {}); run `cargo xtask install-codex` or set CODEX_BIN",
-        searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("no codex binary found (searched: {}); set CODEX_BIN to a codex {v}, e.g. the pinned \
+        runtime: `pip install openai-codex-cli-bin=={v}` in a virtualenv, then \
+        CODEX_BIN=\"$(<venv>/bin/python -c 'import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())')\"",
+        searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        v = codex_client_protocol::CODEX_VERSION)]
     BinaryNotFound {
         /// Every place looked at.
         searched: Vec<PathBuf>,

@@ -22,7 +22,8 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), codex_client_testkit::Error> {
-//! // `None`: the binary is missing and CODEX_CLIENT_REQUIRE_APP_SERVER is not 1, so skip.
+//! // `None`: no binary, and neither CI nor CODEX_CLIENT_REQUIRE_APP_SERVER=1 is set: skipped
+//! // (with a note on stderr that shows without --nocapture).
 //! let Some(mut h) = AppServerHarness::start("readme_example").await? else { return Ok(()) };
 //! h.mock().push(MockResponse::deltas(["Hello ", "world"]));
 //!
@@ -36,7 +37,7 @@
 //!
 //! # The rules it enforces
 //!
-//! Every launch carries the flags of `shared/reference/offline-app-server.md` §2 (provider `mock`
+//! Every launch carries the offline command line (provider `mock`
 //! on loopback, no retries, analytics off, `--disable plugins remote_plugin apps plugin_sharing
 //! tool_suggest unbounded_connection_retries`). Every process is killed and reaped, and every
 //! directory removed, on drop — also when a test panics.
@@ -51,8 +52,8 @@ mod raw;
 mod sandbox;
 
 pub use binary::{
-    CODEX_BIN_ENV, REQUIRE_APP_SERVER_ENV, find_codex_binary, pinned_runtime_binary,
-    require_codex_binary, runtime_path_dir,
+    CI_ENV, CODEX_BIN_ENV, REQUIRE_APP_SERVER_ENV, find_codex_binary, missing_binary_fails,
+    pinned_runtime_binary, require_codex_binary, runtime_path_dir,
 };
 pub use error::Error;
 pub use harness::{AppServerHarness, STARTUP_TIMEOUT};

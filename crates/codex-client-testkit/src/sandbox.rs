@@ -2,12 +2,14 @@
 //! `codex app-server` offline against a [`MockModel`](crate::MockModel), and [`AppServerLaunch`], that
 //! command line as plain data.
 //!
-//! The command line is the one of `shared/reference/offline-app-server.md` §2: a provider named
+//! The command line is the offline one established by running codex 0.163.0 in a loopback-only
+//! network namespace: a provider named
 //! `mock` pointed at the mock's loopback `base_url`, no retries, analytics off, and the
 //! `--disable` flags without which codex reaches out to chatgpt.com and github.com at
 //! `thread/start` and retries forever when the model is unreachable. The environment is cleared
 //! and rebuilt from `PATH`, `HOME`, `CODEX_HOME`, `TMPDIR`, `RUST_LOG` and `LANG`; `TMPDIR` is a
-//! sibling of `CODEX_HOME`, never its parent (§8.3).
+//! sibling of `CODEX_HOME`, never its parent (inside it, codex refuses to create its helper
+//! aliases and warns on stderr).
 //!
 //! [`AppServerLaunch`] does not depend on any client: an SDK builds its own process from the
 //! fields, or calls [`AppServerLaunch::command`].

@@ -5,7 +5,7 @@
 //! Stdin is read on its own thread and handed over through a channel, so you can type
 //! `/interrupt` while an answer is streaming.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example cli_app`
 
 use codex_client::protocol::{ServerNotification, ServerRequest};

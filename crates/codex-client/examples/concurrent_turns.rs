@@ -1,7 +1,7 @@
 //! Many turns at once: one `Codex` (one app-server, one connection), several threads, one task
 //! per turn. Each turn's stream receives only its own events; nothing is shared but the pipe.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example concurrent_turns`
 
 use codex_client::{Codex, CodexConfig, Error, ThreadOptions};

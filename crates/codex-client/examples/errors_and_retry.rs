@@ -11,7 +11,7 @@
 //!   `TurnOptions::max_retries`; the turn was interrupted.
 //! - `Error::ThreadBusy`: a turn of this program is still running on the thread.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example errors_and_retry`
 
 use codex_client::protocol::CodexErrorInfo;

@@ -1,7 +1,7 @@
 //! Images and text in one turn: a text item, an image by URL (`https://` or a `data:` URL) and
 //! a local image file (read by the app-server and sent inline).
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example image_and_text -- path/to/picture.png` (set `IMAGE_URL` to send an
 //! image by address instead of the built-in `data:` URL).
 

@@ -2,7 +2,7 @@
 //! or the ChatGPT browser flow as a handle (open the URL, wait, or cancel), then the account,
 //! the models, and — with a ChatGPT login — rate limits.
 //!
-//! Needs `codex` (found through `CODEX_BIN`, then `PATH`). Run:
+//! Needs `codex` (found through `CODEX_BIN`, the active virtualenv, then `PATH`). Run:
 //! `OPENAI_API_KEY=sk-... cargo run --example login_and_account`, or without the variable to
 //! try the browser flow (it is cancelled after two minutes), or with `LOGOUT=1` to log out.
 

@@ -4,7 +4,7 @@
 //! Listing models goes through the typed `request::<M>()` escape hatch, which reaches every
 //! method of the protocol.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example model_selection` (optionally `-- <model-id>`)
 
 use codex_client::protocol::ModelListParams;

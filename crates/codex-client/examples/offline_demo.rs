@@ -24,7 +24,9 @@ use codex_client::{
     ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, Sandbox, SpawnConfig,
     Thread, ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult,
 };
-use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse, StallGate};
+use codex_client_testkit::{
+    AppServerLaunch, CodexSandbox, Matcher, MockModel, MockResponse, StallGate,
+};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -205,11 +207,15 @@ async fn run(demo: &mut Demo) -> Result<(), Box<dyn std::error::Error>> {
 /// How the SDK starts the app-server here: the test kit's offline command line (mock model
 /// provider, throwaway CODEX_HOME, features that would reach the internet disabled).
 fn config_for(sandbox: &CodexSandbox) -> CodexConfig {
-    let launch = sandbox.launch();
-    let spawn = SpawnConfig::explicit(&launch.program, launch.args.clone())
-        .env_clear(launch.env_clear)
-        .envs(launch.env.clone())
-        .cwd(&launch.cwd);
+    // The bridge from the kit's plain launch data (the kit does not depend on the SDK).
+    let AppServerLaunch {
+        program,
+        args,
+        env_clear,
+        env,
+        cwd,
+    } = sandbox.launch();
+    let spawn = SpawnConfig::from_launch(program, args, env_clear, env, cwd);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new("offline_demo", "1.0.0"));
     CodexConfig::from_parts(spawn, connection)
 }

@@ -1,8 +1,10 @@
 //! Quickstart: start Codex, open a thread, run one turn, print the answer — then the same with
 //! the answer streamed as it is written. This is the code of the README's quickstart.
 //!
-//! Needs `codex` installed and logged in (`codex login`); the binary is found through
-//! `CODEX_BIN`, then `PATH`. Run: `cargo run --example quickstart`.
+//! Needs `codex` 0.163.0 installed and logged in (the README's recipe: the pinned runtime in a
+//! virtualenv, `CODEX_BIN`, `"$CODEX_BIN" login`); the binary is found through `CODEX_BIN`, the
+//! active virtualenv, then `PATH`. Without a login it stops at `start_thread` with
+//! `Error::NotLoggedIn` saying what to do. Run: `cargo run --example quickstart`.
 
 use codex_client::protocol::ServerNotification;
 use codex_client::{Codex, CodexConfig, ThreadOptions};

@@ -2,7 +2,7 @@
 //! `codex` CLI, by anything using the same `CODEX_HOME`). The resumed `Thread` carries its
 //! history and the settings the server restored.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example resume_thread` (starts a thread, then resumes it from a second
 //! connection), or `cargo run --example resume_thread -- <thread-id>` to resume one of yours.
 

@@ -2,7 +2,7 @@
 //! becomes part of the same turn); `interrupt` stops it. Both are on `TurnControl`, a cloneable
 //! remote that any task can hold while another consumes the stream.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example steer_and_interrupt`
 
 use codex_client::protocol::ServerNotification;

@@ -1,7 +1,7 @@
 //! Streaming a turn: print the agent's text as it is written, show the commands it runs and
 //! their output, the reasoning summary, and finish with the turn's result (status, items, usage).
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example stream_turn -- "What does this repository do?"`
 
 use codex_client::protocol::{ServerNotification, ThreadItem};

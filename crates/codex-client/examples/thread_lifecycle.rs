@@ -1,7 +1,7 @@
 //! The life of a thread: start, name, list (with a filter and paging), read with its turns,
 //! fork, archive, list the archived ones, unarchive.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example thread_lifecycle`
 
 use codex_client::{Codex, CodexConfig, Error, ListThreads, ThreadOptions};

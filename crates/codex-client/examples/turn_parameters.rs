@@ -2,7 +2,7 @@
 //! then a JSON document), personality, and settings that persist for the thread's later turns
 //! (model, sandbox, approvals, cwd). Thread-wide settings go on `ThreadOptions`.
 //!
-//! Needs `codex` installed and logged in; found through `CODEX_BIN`, then `PATH`.
+//! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example turn_parameters`
 
 use codex_client::protocol::{Personality, ReasoningSummary};

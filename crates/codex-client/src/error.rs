@@ -31,7 +31,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert!(err.is_overloaded());
 /// assert!(err.is_retryable());
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display` (so that `fn main() -> Result<(), Error>` shows
+/// what went wrong and what to do, not a structure); match on the variants for their data.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Reading from or writing to the transport failed (the connection is then closed).
@@ -131,10 +134,14 @@ pub enum Error {
     #[error("invalid options: {0}")]
     InvalidOptions(String),
 
-    /// The `codex` binary was not found.
+    /// The `codex` binary was not found. The message lists every place searched and the commands
+    /// that install the pinned runtime (docs/getting-started.md, "The runtime").
     #[error(
-        "the codex binary was not found; searched: {}. Install it with `cargo xtask install-codex` \
-         (in this workspace) or `pip install openai-codex-cli-bin=={version}`, or set CODEX_BIN",
+        "the codex binary was not found; searched: {}.\n\
+         Install the pinned runtime {version} into a virtualenv and point CODEX_BIN at it:\n  \
+         python3 -m venv ~/.codex-runtime && ~/.codex-runtime/bin/pip install openai-codex-cli-bin=={version}\n  \
+         export CODEX_BIN=\"$(~/.codex-runtime/bin/python -c 'import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())')\"\n\
+         (or activate that virtualenv, or put a `codex` {version} on PATH, or set CodexConfig::codex_bin)",
         searched.join("; ")
     )]
     BinaryNotFound {
@@ -186,6 +193,30 @@ pub enum Error {
         /// The last retry's message (e.g. `Reconnecting... 3/5`, with its details).
         last_error: String,
     },
+    /// The app-server has no account and its model provider needs OpenAI auth (`account/read`
+    /// answered `account: null, requiresOpenaiAuth: true`), so no turn could succeed: the server
+    /// would retry the model forever. Returned by `start_thread` / `resume_thread` /
+    /// `fork_thread` before anything is started; see
+    /// [`CodexConfig::login_check`](crate::CodexConfig::login_check).
+    #[error(
+        "not logged in: the app-server{} has no account and its model provider needs OpenAI auth, \
+         so no turn can succeed. Log in with `codex login` (ChatGPT) or \
+         `printenv OPENAI_API_KEY | codex login --with-api-key`, with the same CODEX_HOME, or call \
+         Codex::login_api_key / Codex::login_chatgpt before starting a thread. (A custom model \
+         provider that needs no OpenAI auth is not affected; CodexConfig::login_check(false) \
+         turns this check off.)",
+        codex_home.as_ref().map(|h| format!(" (CODEX_HOME {})", h.display())).unwrap_or_default()
+    )]
+    NotLoggedIn {
+        /// The server's `CODEX_HOME`, when it said at `initialize`.
+        codex_home: Option<PathBuf>,
+    },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {

@@ -95,7 +95,18 @@ pub use server_requests::{
     FailClosed, HandlerResult, INVALID_REQUEST_CODE, NO_HANDLER_CODE, PendingServerRequest,
     ServerRequestHandler, UNKNOWN_METHOD_CODE, fail_closed_answer,
 };
-pub use spawn::{CODEX_BIN_ENV, SpawnConfig, find_codex_binary, pinned_runtime_binary};
+pub use spawn::{
+    CODEX_BIN_ENV, RUNTIME_PACKAGE, SpawnConfig, VIRTUAL_ENV_ENV, find_codex_binary,
+    pip_runtime_binary, runtime_path_dir,
+};
 pub use transport::{
     ConnectError, ConnectErrorKind, ConnectOptions, MemoryPeer, Transport, TransportControl,
 };
+
+/// The snippets of the guides under `docs/`, compiled (and, where they are not `no_run`, run) as
+/// doctests so that they stay true. Not part of the API.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../../docs/remote.md")]
+    mod remote {}
+}

@@ -1,13 +1,39 @@
 //! Starting `codex app-server`: finding the binary ([`find_codex_binary`]) and building its
 //! command line from a [`SpawnConfig`].
 //!
-//! Discovery order (the first hit wins): the explicit path in [`SpawnConfig::program`], the
-//! `CODEX_BIN` environment variable, `codex` on `PATH`, and the pinned runtime that
-//! `cargo xtask install-codex` installs at
-//! `<target>/codex-runtime/<CODEX_VERSION>/codex_cli_bin/bin/codex` (`<target>` is
-//! `CARGO_TARGET_DIR` or the `target` directory of the workspace this crate was built in). An
+//! Discovery order (the first hit wins):
+//!
+//! 1. the explicit path in [`SpawnConfig::program`] / [`CodexConfig::codex_bin`](crate::CodexConfig::codex_bin);
+//! 2. the `CODEX_BIN` environment variable;
+//! 3. the pinned runtime package `openai-codex-cli-bin` pip-installed in the **active
+//!    virtualenv** (`$VIRTUAL_ENV/lib/python3.*/site-packages/codex_cli_bin/bin/codex`): the
+//!    package has no entry point, so `pip install` puts no `codex` on `PATH`; activating the
+//!    virtualenv it was installed into is how this SDK finds it (as the official Python SDK
+//!    finds it by importing the package);
+//! 4. `codex` on `PATH`.
+//!
+//! Nothing else: the SDK never looks into the directory it was built in or into a Cargo target
+//! directory (the test kit, `codex-client-testkit`, does that for this project's own tests). An
 //! explicit path or `CODEX_BIN` that does not exist is an error, not a reason to look elsewhere:
-//! silently running another binary than the one asked for hides mistakes.
+//! silently running another binary than the one asked for hides mistakes. When nothing is found,
+//! [`Error::BinaryNotFound`] lists what was searched and gives the commands that install the
+//! pinned runtime.
+//!
+//! # The runtime's helper tools
+//!
+//! The runtime package ships helper binaries next to `bin/codex`: `codex-path/` (`rg`, which the
+//! agent's file search uses). When the binary to run sits in that layout (`<pkg>/bin/codex`
+//! beside `<pkg>/codex-package.json` and `<pkg>/codex-path/`, symlinks resolved), the child's
+//! `PATH` gets `<pkg>/codex-path` in front — whichever way the binary was found.
+//! [`SpawnConfig::runtime_path(false)`](SpawnConfig::runtime_path) turns that off.
+//!
+//! ```no_run
+//! // What the SDK would run, and why not when it finds nothing:
+//! match codex_client::find_codex_binary(None) {
+//!     Ok(path) => println!("codex: {}", path.display()),
+//!     Err(err) => eprintln!("{err}"),
+//! }
+//! ```
 
 use crate::error::{Error, Result};
 use crate::proto::CODEX_VERSION;
@@ -16,6 +42,21 @@ use std::path::{Path, PathBuf};
 
 /// The environment variable naming the `codex` binary.
 pub const CODEX_BIN_ENV: &str = "CODEX_BIN";
+
+/// The environment variable of an active Python virtualenv, where the SDK looks for a
+/// pip-installed runtime (see the module docs).
+///
+/// ```
+/// assert_eq!(codex_client::VIRTUAL_ENV_ENV, "VIRTUAL_ENV");
+/// ```
+pub const VIRTUAL_ENV_ENV: &str = "VIRTUAL_ENV";
+
+/// The registry package (PyPI) that carries the pinned `codex` binary.
+///
+/// ```
+/// assert_eq!(codex_client::RUNTIME_PACKAGE, "openai-codex-cli-bin");
+/// ```
+pub const RUNTIME_PACKAGE: &str = "openai-codex-cli-bin";
 
 /// How to start the app-server process.
 ///
@@ -62,6 +103,7 @@ pub struct SpawnConfig {
     pub(crate) env: Vec<(OsString, OsString)>,
     pub(crate) env_remove: Vec<OsString>,
     pub(crate) process_group: bool,
+    pub(crate) runtime_path: bool,
     pub(crate) stderr_tail_lines: usize,
     pub(crate) stderr_tail_bytes: usize,
 }
@@ -93,6 +135,7 @@ impl std::fmt::Debug for SpawnConfig {
             .field("env", &Redacted(&self.env))
             .field("env_remove", &self.env_remove)
             .field("process_group", &self.process_group)
+            .field("runtime_path", &self.runtime_path)
             .field("stderr_tail_lines", &self.stderr_tail_lines)
             .field("stderr_tail_bytes", &self.stderr_tail_bytes)
             .finish()
@@ -113,6 +156,7 @@ impl Default for SpawnConfig {
             env: Vec::new(),
             env_remove: Vec::new(),
             process_group: true,
+            runtime_path: true,
             stderr_tail_lines: 100,
             stderr_tail_bytes: 16 * 1024,
         }
@@ -147,6 +191,49 @@ impl SpawnConfig {
             args: args.into_iter().map(Into::into).collect(),
             ..Self::default()
         }
+    }
+
+    /// A launch given as plain data — program, arguments (starting with `app-server`), whether to
+    /// clear the inherited environment, the variables to set, the working directory — such as the
+    /// fields of the test kit's `AppServerLaunch` (the bridge from `codex-client-testkit`, which
+    /// does not depend on this crate). `CodexConfig::from(spawn_config)` makes a whole
+    /// [`CodexConfig`](crate::CodexConfig) of it.
+    ///
+    /// ```
+    /// use codex_client::SpawnConfig;
+    ///
+    /// let launch = codex_client_testkit::AppServerLaunch {
+    ///     program: "/opt/codex/bin/codex".into(),
+    ///     args: vec!["app-server".into(), "--disable".into(), "plugins".into()],
+    ///     env: vec![("CODEX_HOME".into(), "/tmp/codex-home".into())],
+    ///     env_clear: true,
+    ///     cwd: "/tmp".into(),
+    /// };
+    /// let config = SpawnConfig::from_launch(launch.program, launch.args, launch.env_clear, launch.env, launch.cwd);
+    /// let cmd = config.to_std_command()?;
+    /// assert_eq!(cmd.get_program(), "/opt/codex/bin/codex");
+    /// assert_eq!(cmd.get_args().count(), 3);
+    /// assert_eq!(cmd.get_current_dir(), Some(std::path::Path::new("/tmp")));
+    /// # Ok::<(), codex_client::Error>(())
+    /// ```
+    pub fn from_launch<A, S, E, K, V>(
+        program: impl Into<PathBuf>,
+        args: A,
+        env_clear: bool,
+        env: E,
+        cwd: impl Into<PathBuf>,
+    ) -> Self
+    where
+        A: IntoIterator<Item = S>,
+        S: Into<String>,
+        E: IntoIterator<Item = (K, V)>,
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        Self::explicit(program, args)
+            .env_clear(env_clear)
+            .envs(env)
+            .cwd(cwd)
     }
 
     /// Uses this binary instead of discovering one.
@@ -293,6 +380,21 @@ impl SpawnConfig {
         self
     }
 
+    /// Puts the runtime package's helper tools (`<pkg>/codex-path`, with `rg`) in front of the
+    /// child's `PATH` when the binary sits in the runtime package's layout (default `true`; see
+    /// the module docs). The `PATH` extended is the one set with [`env`](Self::env), else the
+    /// inherited one; with [`env_clear(true)`](Self::env_clear) and no `PATH` set, nothing is
+    /// added (the child keeps the system's default search path).
+    ///
+    /// ```
+    /// let config = codex_client::SpawnConfig::new().runtime_path(false);
+    /// # let _ = config;
+    /// ```
+    pub fn runtime_path(mut self, enabled: bool) -> Self {
+        self.runtime_path = enabled;
+        self
+    }
+
     /// How much of stderr to keep for error reports (default: the last 100 lines, at most 16 KiB).
     ///
     /// ```
@@ -303,6 +405,18 @@ impl SpawnConfig {
         self.stderr_tail_lines = lines.max(1);
         self.stderr_tail_bytes = bytes.max(64);
         self
+    }
+
+    /// The child's `PATH` with `dir` in front (once), or `None` when the child gets no `PATH`.
+    fn child_path_with(&self, dir: &Path) -> Option<OsString> {
+        let set = self.env.iter().rev().find(|(k, _)| k == "PATH");
+        let base = match set {
+            Some((_, value)) => Some(value.clone()),
+            None if self.env_clear || self.env_remove.iter().any(|k| k == "PATH") => None,
+            None => std::env::var_os("PATH"),
+        }?;
+        let rest = std::env::split_paths(&base).filter(|p| p != dir);
+        std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(rest)).ok()
     }
 
     /// The binary this configuration would run (see the module docs for the order).
@@ -353,6 +467,10 @@ impl SpawnConfig {
             Some(p) => p.clone(),
             None => self.resolve_program()?,
         };
+        let helper_dir = self
+            .runtime_path
+            .then(|| runtime_path_dir(&program))
+            .flatten();
         let mut cmd = std::process::Command::new(program);
         cmd.args(self.command_args());
         if let Some(cwd) = &self.cwd {
@@ -367,6 +485,11 @@ impl SpawnConfig {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        if let Some(dir) = helper_dir
+            && let Some(path) = self.child_path_with(&dir)
+        {
+            cmd.env("PATH", path);
+        }
         #[cfg(unix)]
         if self.process_group {
             use std::os::unix::process::CommandExt;
@@ -376,9 +499,9 @@ impl SpawnConfig {
     }
 }
 
-/// Finds the `codex` binary: `explicit`, else `CODEX_BIN`, else `codex` on `PATH`, else the
-/// pinned runtime installed by `cargo xtask install-codex`. The error lists every place searched
-/// and how to install the binary.
+/// Finds the `codex` binary: `explicit`, else `CODEX_BIN`, else the runtime package in the active
+/// virtualenv (`VIRTUAL_ENV`), else `codex` on `PATH` (see the module docs). The error lists
+/// every place searched and the commands that install the pinned runtime.
 ///
 /// ```
 /// match codex_client::find_codex_binary(None) {
@@ -404,6 +527,22 @@ pub fn find_codex_binary(explicit: Option<&Path>) -> Result<PathBuf> {
         return Err(not_found(searched));
     }
     searched.push(format!("{CODEX_BIN_ENV} (not set)"));
+    match std::env::var_os(VIRTUAL_ENV_ENV).filter(|v| !v.is_empty()) {
+        Some(venv) => {
+            let venv = PathBuf::from(venv);
+            if let Some(found) = pip_runtime_binary(&venv) {
+                return Ok(found);
+            }
+            searched.push(format!(
+                "{}/lib/python3.*/site-packages/codex_cli_bin/bin/codex (the active virtualenv, \
+                 {VIRTUAL_ENV_ENV}; {RUNTIME_PACKAGE} is not installed there)",
+                venv.display()
+            ));
+        }
+        None => searched.push(format!(
+            "a pip-installed {RUNTIME_PACKAGE} in the active virtualenv ({VIRTUAL_ENV_ENV} not set)"
+        )),
+    }
     match std::env::var_os("PATH") {
         Some(path) => {
             for dir in std::env::split_paths(&path) {
@@ -416,11 +555,6 @@ pub fn find_codex_binary(explicit: Option<&Path>) -> Result<PathBuf> {
         }
         None => searched.push("`codex` on PATH (PATH not set)".to_owned()),
     }
-    match pinned_runtime_binary() {
-        Some(pinned) if is_executable(&pinned) => return Ok(pinned),
-        Some(pinned) => searched.push(format!("{} (pinned runtime)", pinned.display())),
-        None => searched.push("the pinned runtime (workspace target dir unknown)".to_owned()),
-    }
     Err(not_found(searched))
 }
 
@@ -431,47 +565,51 @@ fn not_found(searched: Vec<String>) -> Error {
     }
 }
 
-/// Where `cargo xtask install-codex` installs the pinned runtime's `codex`, when the workspace's
-/// target directory is known (`CARGO_TARGET_DIR`, or the workspace this crate was built in).
+/// The `codex` binary of the runtime package `openai-codex-cli-bin` pip-installed in the
+/// virtualenv (or `pip install --target` directory) `venv`, if it is there:
+/// `lib/python3.*/site-packages/codex_cli_bin/bin/codex` (`Lib/site-packages/...` on Windows), or
+/// `codex_cli_bin/bin/codex` directly under `venv`.
 ///
 /// ```
-/// if let Some(path) = codex_client::pinned_runtime_binary() {
-///     assert!(path.ends_with("codex_cli_bin/bin/codex"));
-/// }
+/// use std::path::Path;
+/// assert_eq!(codex_client::pip_runtime_binary(Path::new("/nonexistent/venv")), None);
 /// ```
-pub fn pinned_runtime_binary() -> Option<PathBuf> {
-    Some(
-        target_dir()?
-            .join("codex-runtime")
-            .join(CODEX_VERSION)
-            .join("codex_cli_bin")
-            .join("bin")
-            .join("codex"),
-    )
-}
-
-fn target_dir() -> Option<PathBuf> {
-    let workspace = workspace_root();
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
-        let dir = PathBuf::from(dir);
-        if dir.is_absolute() {
-            return Some(dir);
-        }
-        return workspace.map(|w| w.join(dir));
+pub fn pip_runtime_binary(venv: &Path) -> Option<PathBuf> {
+    let in_package = |site: PathBuf| {
+        let exe = if cfg!(windows) { "codex.exe" } else { "codex" };
+        let bin = site.join("codex_cli_bin").join("bin").join(exe);
+        is_executable(&bin).then_some(bin)
+    };
+    if let Some(found) = in_package(venv.to_path_buf()) {
+        return Some(found);
     }
-    workspace.map(|w| w.join("target"))
+    if let Some(found) = in_package(venv.join("Lib").join("site-packages")) {
+        return Some(found);
+    }
+    // `lib/python3.11/site-packages`, ...: newest Python first when there are several.
+    let mut pythons: Vec<PathBuf> = std::fs::read_dir(venv.join("lib"))
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("python"))
+        .map(|entry| entry.path().join("site-packages"))
+        .collect();
+    pythons.sort();
+    pythons.into_iter().rev().find_map(in_package)
 }
 
-/// The nearest ancestor of this crate's manifest directory (known at compile time) whose
-/// `Cargo.toml` declares `[workspace]`.
-fn workspace_root() -> Option<PathBuf> {
-    let manifest_dir = Path::new(option_env!("CARGO_MANIFEST_DIR")?);
-    manifest_dir.ancestors().find_map(|dir| {
-        let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-        text.lines()
-            .any(|line| line.trim() == "[workspace]")
-            .then(|| dir.to_path_buf())
-    })
+/// The runtime package's helper-tool directory (`<pkg>/codex-path`, with `rg`) when `binary` sits
+/// in the package's layout: `<pkg>/bin/codex` beside `<pkg>/codex-package.json` and
+/// `<pkg>/codex-path/` (symlinks to the binary are resolved). `None` for any other binary.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(codex_client::runtime_path_dir(Path::new("/usr/bin/codex")), None);
+/// ```
+pub fn runtime_path_dir(binary: &Path) -> Option<PathBuf> {
+    let binary = std::fs::canonicalize(binary).ok()?;
+    let package = binary.parent()?.parent()?;
+    let dir = package.join("codex-path");
+    (package.join("codex-package.json").is_file() && dir.is_dir()).then_some(dir)
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -492,26 +630,78 @@ mod tests {
     use super::*;
 
     #[test]
-    fn explicit_missing_path_is_an_error_naming_it() {
+    fn explicit_missing_path_is_an_error_naming_it_and_the_install_commands() {
         let err = find_codex_binary(Some(Path::new("/nonexistent/codex"))).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("/nonexistent/codex"), "{text}");
-        assert!(text.contains("cargo xtask install-codex"), "{text}");
         assert!(
-            text.contains(&format!("openai-codex-cli-bin=={CODEX_VERSION}")),
+            text.contains(&format!("pip install {RUNTIME_PACKAGE}=={CODEX_VERSION}")),
             "{text}"
+        );
+        assert!(text.contains("bundled_codex_path()"), "{text}");
+        assert!(
+            !text.contains("xtask"),
+            "a user's crate has no xtask: {text}"
         );
     }
 
+    /// A fake runtime package: `<root>/codex_cli_bin/{bin/codex, codex-package.json, codex-path/rg}`.
+    fn fake_package(root: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let package = root.join("codex_cli_bin");
+        std::fs::create_dir_all(package.join("bin")).unwrap();
+        std::fs::create_dir_all(package.join("codex-path")).unwrap();
+        std::fs::write(package.join("codex-package.json"), "{}").unwrap();
+        let bin = package.join("bin/codex");
+        std::fs::write(&bin, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bin
+    }
+
     #[test]
-    fn pinned_runtime_is_under_the_workspace_target() {
-        let path = pinned_runtime_binary().expect("built inside the workspace");
-        assert!(
-            path.to_string_lossy().ends_with(&format!(
-                "codex-runtime/{CODEX_VERSION}/codex_cli_bin/bin/codex"
-            )),
-            "{}",
-            path.display()
+    fn a_pip_installed_runtime_is_found_in_a_virtualenv_layout() {
+        let venv = tempfile::tempdir().unwrap();
+        assert_eq!(pip_runtime_binary(venv.path()), None);
+        let site = venv.path().join("lib/python3.11/site-packages");
+        let bin = fake_package(&site);
+        assert_eq!(pip_runtime_binary(venv.path()), Some(bin.clone()));
+        // `pip install --target DIR` puts the package directly under DIR.
+        let target = tempfile::tempdir().unwrap();
+        let direct = fake_package(target.path());
+        assert_eq!(pip_runtime_binary(target.path()), Some(direct));
+    }
+
+    #[test]
+    fn the_helper_tools_go_in_front_of_the_child_path_for_the_runtime_layout_only() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = fake_package(root.path());
+        let helpers = std::fs::canonicalize(root.path().join("codex_cli_bin/codex-path")).unwrap();
+        assert_eq!(runtime_path_dir(&bin), Some(helpers.clone()));
+        let path_of = |config: SpawnConfig| {
+            let cmd = config.to_std_command().unwrap();
+            cmd.get_envs()
+                .find(|(k, _)| *k == "PATH")
+                .and_then(|(_, v)| v.map(|v| v.to_owned()))
+        };
+        let expected = std::env::join_paths([helpers.clone(), "/usr/bin".into()]).unwrap();
+        let explicit = SpawnConfig::new().program(&bin).env("PATH", "/usr/bin");
+        assert_eq!(path_of(explicit.clone()), Some(expected.clone()));
+        // Already there: not added twice.
+        assert_eq!(path_of(explicit.env("PATH", &expected)), Some(expected));
+        // Turned off, or not the runtime layout: PATH untouched.
+        let off = SpawnConfig::new()
+            .program(&bin)
+            .env("PATH", "/usr/bin")
+            .runtime_path(false);
+        assert_eq!(path_of(off), Some("/usr/bin".into()));
+        let other = SpawnConfig::new()
+            .program("/bin/sh")
+            .env("PATH", "/usr/bin");
+        assert_eq!(path_of(other), Some("/usr/bin".into()));
+        // A cleared environment without PATH keeps the system's default search path.
+        assert_eq!(
+            path_of(SpawnConfig::new().program(&bin).env_clear(true)),
+            None
         );
     }
 

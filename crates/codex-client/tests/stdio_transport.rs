@@ -89,7 +89,9 @@ async fn a_missing_explicit_binary_is_reported_with_what_was_searched() {
     .unwrap_err();
     assert!(matches!(err, Error::BinaryNotFound { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("/nonexistent/codex") && text.contains("cargo xtask install-codex"));
+    assert!(
+        text.contains("/nonexistent/codex") && text.contains("pip install openai-codex-cli-bin==")
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The Server-Sent Events the mock writes: one function per Responses-API event, in the exact
-//! shapes codex 0.163.0 accepts (`shared/reference/offline-app-server.md` §3.1).
+//! shapes codex 0.163.0 accepts (found by running the real binary against this mock; the
+//! recorded fixtures of the protocol crate hold the resulting traffic).
 //!
 //! Each function returns one framed event (`event: <type>\ndata: <json>\n\n`). Keeping the shapes in
 //! one place means a change in what codex expects is a change here and nowhere else.

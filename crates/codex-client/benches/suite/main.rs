@@ -71,7 +71,7 @@ fn main() {
         codex: value_of("--codex")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("CODEX_BIN").map(PathBuf::from))
-            .or_else(codex_client::pinned_runtime_binary),
+            .or_else(codex_client_testkit::pinned_runtime_binary),
         probe: value_of("--probe").map(PathBuf::from),
         out: value_of("--out").map(PathBuf::from),
         only: value_of("--only").map(|s| s.split(',').map(str::to_owned).collect()),

@@ -6,12 +6,15 @@
 //! stream). It is a cheap clone; all clones share one app-server, and any number of turns can
 //! run at once from any number of tasks. Dropping the last clone kills the app-server;
 //! [`close`](Codex::close) ends it gracefully.
+//!
+//! The login check (see [`Codex`]) lives here too: one `account/read` before the first thread
+//! call, [`Error::NotLoggedIn`] when no turn could succeed.
 
 use super::options::{ListThreads, ThreadOptions};
 use super::thread::{self, Thread};
 use crate::config::{ClientInfo, ConnectionConfig};
 use crate::connection::{Connection, ServerInfo};
-use crate::error::{ClosedInfo, Result};
+use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ClientMethod;
 use crate::proto::methods::{ThreadFork, ThreadList, ThreadResume, ThreadStart};
 use crate::router::NotificationStream;
@@ -20,6 +23,7 @@ use crate::spawn::SpawnConfig;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How to start a [`Codex`]: the process ([`SpawnConfig`]) and the connection
@@ -41,6 +45,8 @@ use std::time::Duration;
 pub struct CodexConfig {
     spawn: SpawnConfig,
     connection: ConnectionConfig,
+    /// `true` turns the login check off (the default, `false`, checks).
+    skip_login_check: bool,
 }
 
 impl CodexConfig {
@@ -62,7 +68,24 @@ impl CodexConfig {
     /// # let _ = config;
     /// ```
     pub fn from_parts(spawn: SpawnConfig, connection: ConnectionConfig) -> Self {
-        Self { spawn, connection }
+        Self {
+            spawn,
+            connection,
+            skip_login_check: false,
+        }
+    }
+
+    /// Whether the first thread call checks that the server can use a model at all (default
+    /// `true`; see [the login check](Codex#the-login-check)). Turn it off for a server you know
+    /// needs no login that `account/read` does not describe.
+    ///
+    /// ```
+    /// let config = codex_client::CodexConfig::new().login_check(false);
+    /// # let _ = config;
+    /// ```
+    pub fn login_check(mut self, enabled: bool) -> Self {
+        self.skip_login_check = !enabled;
+        self
     }
 
     /// Edits the process half.
@@ -213,6 +236,25 @@ impl CodexConfig {
     }
 }
 
+/// A process half with the default connection settings, e.g. the bridge from the test kit's
+/// launch data ([`SpawnConfig::from_launch`]).
+///
+/// ```
+/// use codex_client::{CodexConfig, SpawnConfig};
+/// use codex_client_testkit::{AppServerLaunch, CodexSandbox};
+///
+/// let sandbox = CodexSandbox::new("/opt/codex/bin/codex", "http://127.0.0.1:9/v1")?;
+/// let AppServerLaunch { program, args, env_clear, env, cwd } = sandbox.launch();
+/// let config = CodexConfig::from(SpawnConfig::from_launch(program, args, env_clear, env, cwd));
+/// # let _ = config;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+impl From<SpawnConfig> for CodexConfig {
+    fn from(spawn: SpawnConfig) -> Self {
+        Self::from_parts(spawn, ConnectionConfig::new())
+    }
+}
+
 /// A page of [`Codex::list_threads`].
 ///
 /// ```no_run
@@ -256,11 +298,44 @@ pub struct ThreadPage {
 /// codex.close().await;
 /// # Ok(()) }
 /// ```
+///
+/// # The login check
+///
+/// A program whose app-server has no account while its model provider needs OpenAI auth cannot
+/// succeed: every turn would retry the model for minutes. So the first `start_thread`,
+/// `resume_thread` or `fork_thread` of a `Codex` made by [`Codex::spawn`] or [`Codex::connect`]
+/// first asks `account/read` (one round trip, ~1 ms to a local server) and fails with
+/// [`Error::NotLoggedIn`] when it answers `account: null, requiresOpenaiAuth: true` — nothing
+/// is started, and the message says how to log in. Once it passes it is not asked again. The
+/// check runs there, not at spawn, so that a program can spawn, log in through the API
+/// ([`Codex::login_api_key`], [`Codex::login_chatgpt`]) and then start threads. A configuration
+/// whose model provider needs no OpenAI auth (a custom `model_provider`, e.g. the test kit's
+/// mock) answers `requiresOpenaiAuth: false` and passes. A server that does not know
+/// `account/read` (a JSON-RPC error) is let through with a `tracing` warning.
+/// [`CodexConfig::login_check(false)`](CodexConfig::login_check) turns the check off;
+/// [`Codex::from_connection`] has it off (turn it on with [`Codex::with_login_check`]).
 #[derive(Debug, Clone)]
 pub struct Codex {
     conn: Connection,
     /// Which threads run a turn of this client (shared by clones; see `api/lanes.rs`).
     lanes: Arc<super::lanes::Lanes>,
+    login: Arc<LoginCheck>,
+}
+
+/// The state of the login check, shared by a `Codex`'s clones.
+#[derive(Debug)]
+struct LoginCheck {
+    enabled: bool,
+    passed: AtomicBool,
+}
+
+impl LoginCheck {
+    fn new(enabled: bool) -> Arc<Self> {
+        Arc::new(Self {
+            enabled,
+            passed: AtomicBool::new(false),
+        })
+    }
 }
 
 impl Codex {
@@ -274,7 +349,7 @@ impl Codex {
     /// ```
     pub async fn spawn(config: CodexConfig) -> Result<Self> {
         let conn = Connection::spawn(config.spawn, config.connection).await?;
-        Ok(Self::from_connection(conn))
+        Ok(Self::from_connection(conn).with_login_check(!config.skip_login_check))
     }
 
     /// Connects to a running app-server (`ws://`, `wss://`, `unix://PATH`, `unix://`) and
@@ -294,7 +369,7 @@ impl Codex {
         config: CodexConfig,
     ) -> Result<Self> {
         let conn = Connection::connect_url(url, options, config.connection).await?;
-        Ok(Self::from_connection(conn))
+        Ok(Self::from_connection(conn).with_login_check(!config.skip_login_check))
     }
 
     /// Wraps an existing connection (any transport: stdio, memory, your own).
@@ -313,6 +388,55 @@ impl Codex {
         Codex {
             conn,
             lanes: Arc::default(),
+            login: LoginCheck::new(false),
+        }
+    }
+
+    /// Turns [the login check](Codex#the-login-check) on or off for this client and its later
+    /// clones (on by default for [`spawn`](Self::spawn) and [`connect`](Self::connect), off for
+    /// [`from_connection`](Self::from_connection)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// use codex_client::{Codex, Connection, ConnectionConfig, Transport};
+    /// let (transport, _server) = Transport::memory();
+    /// let conn = Connection::connect(transport, ConnectionConfig::new().handshake(false)).await?;
+    /// let codex = Codex::from_connection(conn).with_login_check(true);
+    /// # drop(codex); Ok(()) }
+    /// ```
+    pub fn with_login_check(mut self, enabled: bool) -> Self {
+        self.login = LoginCheck::new(enabled);
+        self
+    }
+
+    /// [The login check](Codex#the-login-check), before a thread call.
+    async fn ensure_logged_in(&self) -> Result<()> {
+        if !self.login.enabled || self.login.passed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match self.account(false).await {
+            Ok(answer) if answer.account.is_none() && answer.requires_openai_auth => {
+                tracing::warn!(
+                    "account/read: no account, and the model provider needs OpenAI auth"
+                );
+                Err(Error::NotLoggedIn {
+                    codex_home: self
+                        .metadata()
+                        .and_then(|m| m.codex_home.as_deref())
+                        .map(PathBuf::from),
+                })
+            }
+            Ok(_) => {
+                self.login.passed.store(true, Ordering::Release);
+                Ok(())
+            }
+            Err(err @ Error::Rpc { .. }) => {
+                tracing::warn!(%err, "the login check could not ask account/read; not checking");
+                self.login.passed.store(true, Ordering::Release);
+                Ok(())
+            }
+            Err(err) => Err(err),
         }
     }
 
@@ -395,6 +519,7 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub async fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
+        self.ensure_logged_in().await?;
         let response = self
             .request::<ThreadStart>(options.to_start_params()?)
             .await?;
@@ -411,6 +536,7 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub async fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
+        self.ensure_logged_in().await?;
         let response = self
             .request::<ThreadResume>(options.to_resume_params(thread_id)?)
             .await?;
@@ -426,6 +552,7 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub async fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
+        self.ensure_logged_in().await?;
         let response = self
             .request::<ThreadFork>(options.to_fork_params(thread_id)?)
             .await?;
