@@ -32,6 +32,10 @@ const NO_PARAMS_RESPONSES: &[(&str, &str)] = &[
         "ExternalAgentConfigImportHistoriesReadResponse",
     ),
     ("configRequirements/read", "ConfigRequirementsReadResponse"),
+    // Experimental bundle only.
+    ("memory/reset", "MemoryResetResponse"),
+    ("rollout/compress", "RolloutCompressResponse"),
+    ("remoteControl/status/read", "RemoteControlStatusReadResponse"),
 ];
 
 /// Params types whose response type is not `<Stem>Response`.
@@ -311,19 +315,6 @@ fn fields_src(fields: &[Field], public: bool) -> String {
         let _ = writeln!(s, "    {vis}{}: {},", f.ident, field_ty(f));
     }
     s
-}
-
-pub fn types_rs(model: &Model, names: &BTreeSet<String>) -> Result<String> {
-    let mut s = String::new();
-    s.push_str(HEADER);
-    s.push_str("\n//! Every type of the pinned schema reachable from the client requests, server notifications\n//! and server requests (their params and results), generated from its definitions.\n\n");
-    s.push_str("use serde::{Deserialize, Serialize};\n\n");
-    for name in names {
-        let td = &model.types[name];
-        type_src(model, td, &mut s)?;
-        s.push('\n');
-    }
-    Ok(s)
 }
 
 /// Wire names of fields that carry credentials: the generated `Debug` of their struct prints
@@ -1011,14 +1002,31 @@ pub fn server_requests_rs(methods: &[RoutedMethod]) -> String {
     s
 }
 
-pub fn mod_rs() -> String {
-    format!(
-        "{HEADER}\n//! Code generated from the pinned schema: the types, the client method markers, the server\n//! notifications and the server requests.\n\npub mod methods;\npub mod notifications;\npub mod server_requests;\npub mod types;\n"
-    )
+/// `mod.rs`: one `pub mod` per file; a file listed in `split` has an experimental twin
+/// (`<stem>_experimental.rs`) that the `experimental` feature compiles instead.
+pub fn mod_rs(split: &BTreeSet<String>) -> String {
+    let mut s = format!(
+        "{HEADER}\n//! Code generated from the pinned schemas: the types, the client method markers, the server\n//! notifications and the server requests. Items of the experimental bundle only are compiled\n//! with the `experimental` feature; a file whose two versions differ as a whole has a twin\n//! `*_experimental.rs` that the feature compiles instead.\n\n"
+    );
+    for stem in ["methods", "notifications", "server_requests", "types"] {
+        if split.contains(stem) {
+            let _ = writeln!(
+                s,
+                "#[cfg_attr(feature = \"experimental\", path = \"{stem}_experimental.rs\")]"
+            );
+        }
+        let _ = writeln!(s, "pub mod {stem};");
+    }
+    s
 }
 
-/// The files of `src/generated/`, unformatted.
-pub fn all(model: &Model) -> Result<BTreeMap<String, String>> {
+/// What one bundle generates: the reachable type names and the method files.
+struct Bundle {
+    names: BTreeSet<String>,
+    files: BTreeMap<&'static str, String>,
+}
+
+fn bundle(model: &Model) -> Result<Bundle> {
     let methods = client_methods(model)?;
     let notifications = routed(model, &model.input.notifications, false)?;
     let server_requests = routed(model, &model.input.server_requests, true)?;
@@ -1031,19 +1039,109 @@ pub fn all(model: &Model) -> Result<BTreeMap<String, String>> {
         roots.push(m.params.clone());
         roots.extend(m.response.clone());
     }
-    let names = reachable(model, &roots);
     let mut files = BTreeMap::new();
-    files.insert("mod.rs".to_string(), mod_rs());
-    files.insert("types.rs".to_string(), types_rs(model, &names)?);
-    files.insert("methods.rs".to_string(), methods_rs(&methods));
+    files.insert("methods", methods_rs(&methods));
+    files.insert("notifications", notifications_rs(&notifications)?);
+    files.insert("server_requests", server_requests_rs(&server_requests));
+    Ok(Bundle {
+        names: reachable(model, &roots),
+        files,
+    })
+}
+
+/// The attribute of items only the experimental bundle has.
+const CFG_EXPERIMENTAL: &str = "#[cfg(feature = \"experimental\")]";
+/// The attribute of the stable version of an item the experimental bundle changes.
+const CFG_STABLE: &str = "#[cfg(not(feature = \"experimental\"))]";
+
+/// `text` (one type's items, unformatted) with `cfg` before each top-level item: before its
+/// first attribute, or before `pub`/`impl` when it has none. Doc comments stay above it.
+fn gate(text: &str, cfg: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut in_attrs = false;
+    for line in text.lines() {
+        let item = line.starts_with("pub ") || line.starts_with("impl");
+        if line.starts_with("#[") {
+            if !in_attrs {
+                out.push_str(cfg);
+                out.push('\n');
+                in_attrs = true;
+            }
+        } else if item {
+            if !in_attrs {
+                out.push_str(cfg);
+                out.push('\n');
+            }
+            in_attrs = false;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `types.rs` of both bundles: a type both have alike is written once, a type only the
+/// experimental bundle has is gated on the feature, and a type the experimental bundle changes
+/// (new fields, variants, values) is written twice, each version gated.
+fn merged_types(
+    stable: &Model,
+    stable_names: &BTreeSet<String>,
+    experimental: &Model,
+    experimental_names: &BTreeSet<String>,
+) -> Result<String> {
+    let mut s = String::new();
+    s.push_str(HEADER);
+    s.push_str("\n//! Every type of the pinned schema reachable from the client requests, server notifications\n//! and server requests (their params and results), generated from its definitions. With the\n//! `experimental` feature, the types of the experimental bundle (`schema-experimental/`): its\n//! own types, and its version of the types whose experimental fields or variants it adds.\n\n");
+    s.push_str("use serde::{Deserialize, Serialize};\n\n");
+    let text = |model: &Model, name: &str| -> Result<String> {
+        let mut t = String::new();
+        type_src(model, &model.types[name], &mut t)?;
+        t.push('\n');
+        Ok(t)
+    };
+    for name in stable_names.union(experimental_names) {
+        let a = stable_names
+            .contains(name)
+            .then(|| text(stable, name))
+            .transpose()?;
+        let b = experimental_names
+            .contains(name)
+            .then(|| text(experimental, name))
+            .transpose()?;
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => s.push_str(&a),
+            (a, b) => {
+                if let Some(a) = a {
+                    s.push_str(&gate(&a, CFG_STABLE));
+                }
+                if let Some(b) = b {
+                    s.push_str(&gate(&b, CFG_EXPERIMENTAL));
+                }
+            }
+        }
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+/// The files of `src/generated/`, unformatted, from the stable and the experimental model.
+pub fn all(stable: &Model, experimental: &Model) -> Result<BTreeMap<String, String>> {
+    let a = bundle(stable)?;
+    let b = bundle(experimental)?;
+    let mut files = BTreeMap::new();
+    let mut split = BTreeSet::new();
+    for (stem, text) in &a.files {
+        files.insert(format!("{stem}.rs"), text.clone());
+        if b.files.get(stem) != Some(text) {
+            split.insert(stem.to_string());
+            files.insert(format!("{stem}_experimental.rs"), b.files[stem].clone());
+        }
+    }
     files.insert(
-        "notifications.rs".to_string(),
-        notifications_rs(&notifications)?,
+        "types.rs".to_string(),
+        merged_types(stable, &a.names, experimental, &b.names)?,
     );
-    files.insert(
-        "server_requests.rs".to_string(),
-        server_requests_rs(&server_requests),
-    );
+    files.insert("mod.rs".to_string(), mod_rs(&split));
     Ok(files)
 }
 

@@ -30,9 +30,13 @@ use std::process::{Command, Stdio};
 pub fn run(workspace: &Path, check: bool) -> Result<()> {
     let crate_dir = workspace.join("crates/codex-client-protocol");
     let out_dir = crate_dir.join("src/generated");
-    let input = load::load(&crate_dir.join("schema"))?;
-    let model = model::build(input)?;
-    let files = emit::all(&model)?;
+    let stable = model::build(load::load(&crate_dir.join("schema"))?)?;
+    let experimental = model::build(
+        load::load(&crate_dir.join("schema-experimental"))
+            .context("the experimental bundle (schema-experimental/)")?,
+    )
+    .context("the experimental bundle (schema-experimental/)")?;
+    let files = emit::all(&stable, &experimental)?;
     let mut formatted = Vec::new();
     for (name, text) in &files {
         formatted.push((
