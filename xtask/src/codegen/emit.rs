@@ -3,7 +3,9 @@
 
 use super::docs::doc_lines;
 use super::load::{Method, Params};
-use super::model::{Field, Mode, Model, Shape, TaggedVariant, Ty, TypeDef, UntaggedPayload, refs};
+use super::model::{
+    Field, Mode, Model, Shape, TaggedVariant, Ty, TypeDef, UntaggedPayload, UntaggedVariant, refs,
+};
 use super::names::{bare, pascal};
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,7 +37,10 @@ const NO_PARAMS_RESPONSES: &[(&str, &str)] = &[
     // Experimental bundle only.
     ("memory/reset", "MemoryResetResponse"),
     ("rollout/compress", "RolloutCompressResponse"),
-    ("remoteControl/status/read", "RemoteControlStatusReadResponse"),
+    (
+        "remoteControl/status/read",
+        "RemoteControlStatusReadResponse",
+    ),
 ];
 
 /// Params types whose response type is not `<Stem>Response`.
@@ -262,7 +267,9 @@ pub fn rust_ty(t: &Ty) -> String {
 
 fn field_ty(f: &Field) -> String {
     match f.mode {
-        Mode::Required | Mode::DefaultVec | Mode::DefaultFalse | Mode::Flatten => rust_ty(&f.ty),
+        Mode::Required | Mode::DefaultVec | Mode::DefaultFalse | Mode::Flatten | Mode::Extra => {
+            rust_ty(&f.ty)
+        }
         Mode::Nullable | Mode::Optional => format!("Option<{}>", rust_ty(&f.ty)),
         Mode::Patch => format!("Option<Option<{}>>", rust_ty(&f.ty)),
     }
@@ -281,7 +288,7 @@ fn field_attr(f: &Field) -> String {
         Mode::DefaultFalse => format!(
             "#[serde(rename = \"{w}\", default, skip_serializing_if = \"crate::support::is_false\")]"
         ),
-        Mode::Flatten => "#[serde(flatten)]".into(),
+        Mode::Flatten | Mode::Extra => "#[serde(flatten)]".into(),
         Mode::Patch => format!(
             "#[serde(rename = \"{w}\", default, skip_serializing_if = \"Option::is_none\", with = \"crate::support::patch\")]"
         ),
@@ -518,28 +525,150 @@ fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
                 "            other => Self::{unknown}(other),\n        }})\n    }}\n}}"
             );
         }
-        Shape::Untagged(variants) => {
-            s.push_str(
-                "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n#[serde(untagged)]\n",
-            );
-            let _ = writeln!(s, "pub enum {name} {{");
-            for v in variants {
-                s.push_str(&doc_lines(v.doc.as_deref().unwrap_or(""), "    "));
-                match &v.payload {
-                    UntaggedPayload::Newtype(t) => {
-                        let _ = writeln!(s, "    {}({}),", v.variant, rust_ty(t));
-                    }
-                    UntaggedPayload::Fields(fields) => {
-                        let _ = writeln!(s, "    {} {{", v.variant);
-                        s.push_str(&fields_src(fields, false));
-                        s.push_str("    },\n");
-                    }
-                }
-            }
-            s.push_str("}\n");
-        }
+        Shape::Untagged(variants) => untagged_src(model, name, variants, s),
     }
     Ok(())
+}
+
+/// An untagged union: serialized as its variant, decoded by what distinguishes the variants
+/// (`support::untagged`: required fields, discriminating string values, fewest unknown fields),
+/// trying them in declaration order only when nothing does.
+fn untagged_src(model: &Model, name: &str, variants: &[UntaggedVariant], s: &mut String) {
+    s.push_str("#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n");
+    let _ = writeln!(s, "pub enum {name} {{");
+    for v in variants {
+        s.push_str(&doc_lines(v.doc.as_deref().unwrap_or(""), "    "));
+        match &v.payload {
+            UntaggedPayload::Newtype(t) => {
+                let _ = writeln!(s, "    {}({}),", v.variant, rust_ty(t));
+            }
+            UntaggedPayload::Fields(fields) => {
+                let _ = writeln!(s, "    {} {{", v.variant);
+                s.push_str(&fields_src(fields, false));
+                s.push_str("    },\n");
+            }
+        }
+    }
+    s.push_str("}\n\n");
+    let _ = writeln!(
+        s,
+        "impl {name} {{\n    /// What each variant looks like on the wire, in declaration order.\n    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &["
+    );
+    for v in variants {
+        let e = match &v.payload {
+            UntaggedPayload::Newtype(t) => expect_src(model, t),
+            UntaggedPayload::Fields(fields) => object_expect_src(model, fields),
+        };
+        let _ = writeln!(s, "        {e},");
+    }
+    s.push_str("    ];\n\n    /// How well `value` fits the best variant (for a union nesting this one).\n    #[allow(dead_code)] // only unions that nest this one call it\n    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {\n        crate::support::best_score(value, Self::VARIANTS)\n    }\n}\n\n");
+    let _ = writeln!(
+        s,
+        "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        let value = serde_json::Value::deserialize(deserializer)?;\n        crate::support::untagged(\"{name}\", value, Self::VARIANTS, |i, value| {{\n            Ok(match i {{"
+    );
+    for (i, v) in variants.iter().enumerate() {
+        match &v.payload {
+            UntaggedPayload::Newtype(_) => {
+                let _ = writeln!(
+                    s,
+                    "                {i} => Self::{}(serde_json::from_value(value)?),",
+                    v.variant
+                );
+            }
+            UntaggedPayload::Fields(fields) => {
+                let _ = writeln!(
+                    s,
+                    "                {i} => {{\n                    #[derive(Deserialize)]\n                    struct Fields {{"
+                );
+                s.push_str(&fields_src(fields, false));
+                let idents: Vec<&str> = fields.iter().map(|f| f.ident.as_str()).collect();
+                let _ = writeln!(
+                    s,
+                    "                    }}\n                    let Fields {{ {0} }} = serde_json::from_value(value)?;\n                    Self::{1} {{ {0} }}\n                }}",
+                    idents.join(", "),
+                    v.variant
+                );
+            }
+        }
+    }
+    s.push_str("                _ => unreachable!(\"a variant index\"),\n            })\n        })\n        .map_err(serde::de::Error::custom)\n    }\n}\n");
+}
+
+/// The `support::Expect` of a variant holding a `ty`.
+fn expect_src(model: &Model, ty: &Ty) -> String {
+    match model.resolve(ty) {
+        Ty::Any => "crate::support::Expect::Any".into(),
+        Ty::Unit => "crate::support::Expect::Null".into(),
+        Ty::Bool => "crate::support::Expect::Bool".into(),
+        Ty::Str => "crate::support::Expect::Str".into(),
+        Ty::Int(_) => "crate::support::Expect::Integer".into(),
+        Ty::F64 => "crate::support::Expect::Number".into(),
+        Ty::Vec(_) => "crate::support::Expect::Array".into(),
+        Ty::Map(_) | Ty::Object => {
+            "crate::support::Expect::Object(crate::support::ObjectShape { required: &[], consts: &[], known: None })".into()
+        }
+        Ty::Opt(inner) => expect_src(model, inner),
+        Ty::Named(n) => match model.types.get(n).map(|d| &d.shape) {
+            Some(Shape::Struct(fields)) => object_expect_src(model, fields),
+            Some(Shape::StrEnum { values, .. }) => format!(
+                "crate::support::Expect::StrIn(&[{}])",
+                values
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.wire))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(Shape::Tagged { tag, variants, .. }) => format!(
+                "crate::support::Expect::Object(crate::support::ObjectShape {{ required: &[\"{tag}\"], consts: &[(\"{tag}\", &[{}])], known: None }})",
+                variants
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.wire))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(Shape::External { .. }) => "crate::support::Expect::StrOrObject".into(),
+            Some(Shape::Untagged(_)) => format!("crate::support::Expect::Union({n}::fit)"),
+            _ => "crate::support::Expect::Any".into(),
+        },
+    }
+}
+
+/// The `support::Expect::Object` of a variant with these fields: required fields, fields whose
+/// type is a string enum (their known values discriminate), every known field (none when the
+/// struct flattens another type or keeps extra fields).
+fn object_expect_src(model: &Model, fields: &[Field]) -> String {
+    let q = |w: &str| format!("\"{w}\"");
+    let required: Vec<String> = fields
+        .iter()
+        .filter(|f| matches!(f.mode, Mode::Required | Mode::Nullable))
+        .map(|f| q(&f.wire))
+        .collect();
+    let mut consts = Vec::new();
+    for f in fields {
+        if f.mode == Mode::Flatten {
+            continue;
+        }
+        if let Ty::Named(n) = model.resolve(&f.ty)
+            && let Some(Shape::StrEnum { values, .. }) = model.types.get(n).map(|d| &d.shape)
+        {
+            let vals: Vec<String> = values.iter().map(|v| q(&v.wire)).collect();
+            consts.push(format!("({}, &[{}])", q(&f.wire), vals.join(", ")));
+        }
+    }
+    let known = if fields
+        .iter()
+        .any(|f| matches!(f.mode, Mode::Flatten | Mode::Extra))
+    {
+        "None".to_string()
+    } else {
+        let all: Vec<String> = fields.iter().map(|f| q(&f.wire)).collect();
+        format!("Some(&[{}])", all.join(", "))
+    };
+    format!(
+        "crate::support::Expect::Object(crate::support::ObjectShape {{ required: &[{}], consts: &[{}], known: {known} }})",
+        required.join(", "),
+        consts.join(", ")
+    )
 }
 
 fn variant_doc(doc: Option<&str>, wire: &str) -> String {
@@ -857,6 +986,19 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
         );
     }
     s.push_str("}\n\n");
+    let _ = writeln!(
+        s,
+        "/// Serialized as the message's `{{\"method\": ..., \"params\": ...}}` (params omitted when\n/// absent): for logging a {} as JSON.\nimpl serde::Serialize for {name} {{\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        match self {{",
+        spec.what
+    );
+    for m in methods {
+        let _ = writeln!(
+            s,
+            "            Self::{}(p) => crate::support::serialize_message(serializer, \"{}\", Some(p)),",
+            m.variant, m.method
+        );
+    }
+    s.push_str("            Self::Unknown { method, params } => crate::support::serialize_message(serializer, method, (!params.is_null()).then_some(params)),\n        }\n    }\n}\n\n");
     let _ = writeln!(
         s,
         "/// The {} {} methods of the pinned schema, in schema order.\npub const METHODS: &[&str] = &[",

@@ -772,6 +772,9 @@ impl std::fmt::Debug for AmazonBedrockLoginAccountParams {
 pub struct AnalyticsConfig {
     #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// The fields the schema does not name (it allows any: `additionalProperties`), as they came.
+    #[serde(flatten)]
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `Debug` output redacts `apiKey`.
@@ -4142,6 +4145,9 @@ pub struct Config {
         skip_serializing_if = "Option::is_none"
     )]
     pub web_search: Option<WebSearchMode>,
+    /// The fields the schema does not name (it allows any: `additionalProperties`), as they came.
+    #[serde(flatten)]
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
 }
 
 #[cfg(feature = "experimental")]
@@ -4284,6 +4290,9 @@ pub struct Config {
         skip_serializing_if = "Option::is_none"
     )]
     pub web_search: Option<WebSearchMode>,
+    /// The fields the schema does not name (it allows any: `additionalProperties`), as they came.
+    #[serde(flatten)]
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -7172,11 +7181,42 @@ pub struct FindInPageWebSearchAction {
 }
 
 /// Backward-compatible API shape for ChatGPT workspace login restrictions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ForcedChatgptWorkspaceIds {
     String(String),
     List(Vec<String>),
+}
+
+impl ForcedChatgptWorkspaceIds {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] =
+        &[crate::support::Expect::Str, crate::support::Expect::Array];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ForcedChatgptWorkspaceIds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "ForcedChatgptWorkspaceIds",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::String(serde_json::from_value(value)?),
+                    1 => Self::List(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -7428,11 +7468,42 @@ pub struct FsWriteFileParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct FsWriteFileResponse {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FunctionCallOutputBody {
     String(String),
     List(Vec<FunctionCallOutputContentItem>),
+}
+
+impl FunctionCallOutputBody {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] =
+        &[crate::support::Expect::Str, crate::support::Expect::Array];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for FunctionCallOutputBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "FunctionCallOutputBody",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::String(serde_json::from_value(value)?),
+                    1 => Self::List(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
@@ -9362,7 +9433,7 @@ pub struct ImageUserInput {
 }
 
 /// The alternative fields of \[`ImageUserInput`\].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ImageUserInputSource {
     Url {
@@ -9373,6 +9444,58 @@ pub enum ImageUserInputSource {
         #[serde(rename = "fileId")]
         file_id: String,
     },
+}
+
+impl ImageUserInputSource {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["url"],
+            consts: &[],
+            known: Some(&["url"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["fileId"],
+            consts: &[],
+            known: Some(&["fileId"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageUserInputSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("ImageUserInputSource", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+                0 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(rename = "url")]
+                        url: String,
+                    }
+                    let Fields { url } = serde_json::from_value(value)?;
+                    Self::Url { url }
+                }
+                1 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(rename = "fileId")]
+                        file_id: String,
+                    }
+                    let Fields { file_id } = serde_json::from_value(value)?;
+                    Self::FileId { file_id }
+                }
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9505,7 +9628,7 @@ pub struct InputImageContentItem {
 
 /// The alternative fields of \[`InputImageContentItem`\].
 #[cfg(feature = "experimental")]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum InputImageContentItemSource {
     ImageUrl {
@@ -9516,6 +9639,65 @@ pub enum InputImageContentItemSource {
         #[serde(rename = "file_id")]
         file_id: String,
     },
+}
+
+#[cfg(feature = "experimental")]
+impl InputImageContentItemSource {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["image_url"],
+            consts: &[],
+            known: Some(&["image_url"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["file_id"],
+            consts: &[],
+            known: Some(&["file_id"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for InputImageContentItemSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "InputImageContentItemSource",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "image_url")]
+                            image_url: String,
+                        }
+                        let Fields { image_url } = serde_json::from_value(value)?;
+                        Self::ImageUrl { image_url }
+                    }
+                    1 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "file_id")]
+                            file_id: String,
+                        }
+                        let Fields { file_id } = serde_json::from_value(value)?;
+                        Self::FileId { file_id }
+                    }
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9533,7 +9715,7 @@ pub struct InputImageFunctionCallOutputContentItem {
 }
 
 /// The alternative fields of \[`InputImageFunctionCallOutputContentItem`\].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum InputImageFunctionCallOutputContentItemSource {
     ImageUrl {
@@ -9544,6 +9726,63 @@ pub enum InputImageFunctionCallOutputContentItemSource {
         #[serde(rename = "file_id")]
         file_id: String,
     },
+}
+
+impl InputImageFunctionCallOutputContentItemSource {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["image_url"],
+            consts: &[],
+            known: Some(&["image_url"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["file_id"],
+            consts: &[],
+            known: Some(&["file_id"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for InputImageFunctionCallOutputContentItemSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "InputImageFunctionCallOutputContentItemSource",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "image_url")]
+                            image_url: String,
+                        }
+                        let Fields { image_url } = serde_json::from_value(value)?;
+                        Self::ImageUrl { image_url }
+                    }
+                    1 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "file_id")]
+                            file_id: String,
+                        }
+                        let Fields { file_id } = serde_json::from_value(value)?;
+                        Self::FileId { file_id }
+                    }
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Canonical user-input modality tags advertised by a model.
@@ -10594,12 +10833,58 @@ pub struct McpElicitationConstOption {
     pub title: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationEnumSchema {
     McpElicitationSingleSelectEnumSchema(McpElicitationSingleSelectEnumSchema),
     McpElicitationMultiSelectEnumSchema(McpElicitationMultiSelectEnumSchema),
     McpElicitationLegacyTitledEnumSchema(McpElicitationLegacyTitledEnumSchema),
+}
+
+impl McpElicitationEnumSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Union(McpElicitationSingleSelectEnumSchema::fit),
+        crate::support::Expect::Union(McpElicitationMultiSelectEnumSchema::fit),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["enum", "type"],
+            consts: &[("type", &["string"])],
+            known: Some(&[
+                "default",
+                "description",
+                "enum",
+                "enumNames",
+                "title",
+                "type",
+            ]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationEnumSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationEnumSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationSingleSelectEnumSchema(serde_json::from_value(value)?),
+                    1 => Self::McpElicitationMultiSelectEnumSchema(serde_json::from_value(value)?),
+                    2 => Self::McpElicitationLegacyTitledEnumSchema(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10622,11 +10907,72 @@ pub struct McpElicitationLegacyTitledEnumSchema {
     pub r#type: McpElicitationStringType,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationMultiSelectEnumSchema {
     McpElicitationUntitledMultiSelectEnumSchema(McpElicitationUntitledMultiSelectEnumSchema),
     McpElicitationTitledMultiSelectEnumSchema(McpElicitationTitledMultiSelectEnumSchema),
+}
+
+impl McpElicitationMultiSelectEnumSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["items", "type"],
+            consts: &[("type", &["array"])],
+            known: Some(&[
+                "default",
+                "description",
+                "items",
+                "maxItems",
+                "minItems",
+                "title",
+                "type",
+            ]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["items", "type"],
+            consts: &[("type", &["array"])],
+            known: Some(&[
+                "default",
+                "description",
+                "items",
+                "maxItems",
+                "minItems",
+                "title",
+                "type",
+            ]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationMultiSelectEnumSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationUntitledMultiSelectEnumSchema(serde_json::from_value(
+                        value,
+                    )?),
+                    1 => Self::McpElicitationTitledMultiSelectEnumSchema(serde_json::from_value(
+                        value,
+                    )?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10741,13 +11087,80 @@ impl<'de> Deserialize<'de> for McpElicitationObjectType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationPrimitiveSchema {
     McpElicitationEnumSchema(McpElicitationEnumSchema),
     McpElicitationStringSchema(McpElicitationStringSchema),
     McpElicitationNumberSchema(McpElicitationNumberSchema),
     McpElicitationBooleanSchema(McpElicitationBooleanSchema),
+}
+
+impl McpElicitationPrimitiveSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Union(McpElicitationEnumSchema::fit),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[
+                ("format", &["email", "uri", "date", "date-time"]),
+                ("type", &["string"]),
+            ],
+            known: Some(&[
+                "default",
+                "description",
+                "format",
+                "maxLength",
+                "minLength",
+                "title",
+                "type",
+            ]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[("type", &["number", "integer"])],
+            known: Some(&[
+                "default",
+                "description",
+                "maximum",
+                "minimum",
+                "title",
+                "type",
+            ]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[("type", &["boolean"])],
+            known: Some(&["default", "description", "title", "type"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationPrimitiveSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationPrimitiveSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationEnumSchema(serde_json::from_value(value)?),
+                    1 => Self::McpElicitationStringSchema(serde_json::from_value(value)?),
+                    2 => Self::McpElicitationNumberSchema(serde_json::from_value(value)?),
+                    3 => Self::McpElicitationBooleanSchema(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Typed form schema for MCP `elicitation/create` requests.
@@ -10763,11 +11176,56 @@ pub struct McpElicitationSchema {
     pub r#type: McpElicitationObjectType,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationSingleSelectEnumSchema {
     McpElicitationUntitledSingleSelectEnumSchema(McpElicitationUntitledSingleSelectEnumSchema),
     McpElicitationTitledSingleSelectEnumSchema(McpElicitationTitledSingleSelectEnumSchema),
+}
+
+impl McpElicitationSingleSelectEnumSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["enum", "type"],
+            consts: &[("type", &["string"])],
+            known: Some(&["default", "description", "enum", "title", "type"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["oneOf", "type"],
+            consts: &[("type", &["string"])],
+            known: Some(&["default", "description", "oneOf", "title", "type"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationSingleSelectEnumSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationUntitledSingleSelectEnumSchema(
+                        serde_json::from_value(value)?,
+                    ),
+                    1 => Self::McpElicitationTitledSingleSelectEnumSchema(serde_json::from_value(
+                        value,
+                    )?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -17197,7 +17655,7 @@ pub struct Resource {
 }
 
 /// Contents returned when reading a resource from an MCP server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ResourceContent {
     Text {
@@ -17222,6 +17680,108 @@ pub enum ResourceContent {
         #[serde(rename = "uri")]
         uri: String,
     },
+}
+
+impl ResourceContent {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["text", "uri"],
+            consts: &[],
+            known: Some(&["_meta", "mimeType", "text", "uri"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["blob", "uri"],
+            consts: &[],
+            known: Some(&["_meta", "blob", "mimeType", "uri"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("ResourceContent", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+                0 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(
+                            rename = "_meta",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        meta: Option<serde_json::Value>,
+                        #[serde(
+                            rename = "mimeType",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        mime_type: Option<String>,
+                        #[serde(rename = "text")]
+                        text: String,
+                        /// The URI of this resource.
+                        #[serde(rename = "uri")]
+                        uri: String,
+                    }
+                    let Fields {
+                        meta,
+                        mime_type,
+                        text,
+                        uri,
+                    } = serde_json::from_value(value)?;
+                    Self::Text {
+                        meta,
+                        mime_type,
+                        text,
+                        uri,
+                    }
+                }
+                1 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(
+                            rename = "_meta",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        meta: Option<serde_json::Value>,
+                        #[serde(rename = "blob")]
+                        blob: String,
+                        #[serde(
+                            rename = "mimeType",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        mime_type: Option<String>,
+                        /// The URI of this resource.
+                        #[serde(rename = "uri")]
+                        uri: String,
+                    }
+                    let Fields {
+                        meta,
+                        blob,
+                        mime_type,
+                        uri,
+                    } = serde_json::from_value(value)?;
+                    Self::Blob {
+                        meta,
+                        blob,
+                        mime_type,
+                        uri,
+                    }
+                }
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// A template description for resources available on the server.
@@ -20565,11 +21125,48 @@ impl<'de> Deserialize<'de> for ThreadItemsListAnchor {
 }
 
 /// Starting position for an item-history page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ThreadItemsListCursor {
     String(String),
     ThreadItemsListAnchor(ThreadItemsListAnchor),
+}
+
+impl ThreadItemsListCursor {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Str,
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[("type", &["item"])],
+            known: None,
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ThreadItemsListCursor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "ThreadItemsListCursor",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::String(serde_json::from_value(value)?),
+                    1 => Self::ThreadItemsListAnchor(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20635,11 +21232,37 @@ pub struct ThreadItemsReadResponse {
     pub data: Vec<ThreadItemEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ThreadListCwdFilter {
     String(String),
     List(Vec<String>),
+}
+
+impl ThreadListCwdFilter {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] =
+        &[crate::support::Expect::Str, crate::support::Expect::Array];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ThreadListCwdFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("ThreadListCwdFilter", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+                0 => Self::String(serde_json::from_value(value)?),
+                1 => Self::List(serde_json::from_value(value)?),
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(not(feature = "experimental"))]
