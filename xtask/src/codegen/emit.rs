@@ -1150,14 +1150,24 @@ pub fn mod_rs(split: &BTreeSet<String>) -> String {
     let mut s = format!(
         "{HEADER}\n//! Code generated from the pinned schemas: the types, the client method markers, the server\n//! notifications and the server requests. Items of the experimental bundle only are compiled\n//! with the `experimental` feature; a file whose two versions differ as a whole has a twin\n//! `*_experimental.rs` that the feature compiles instead.\n\n"
     );
-    for stem in ["methods", "notifications", "server_requests", "types"] {
+    for stem in [
+        "methods",
+        "notifications",
+        "server_requests",
+        "types",
+        "union_tests",
+    ] {
+        if stem == "union_tests" {
+            s.push_str("#[cfg(test)]\n");
+        }
         if split.contains(stem) {
             let _ = writeln!(
                 s,
                 "#[cfg_attr(feature = \"experimental\", path = \"{stem}_experimental.rs\")]"
             );
         }
-        let _ = writeln!(s, "pub mod {stem};");
+        let vis = if stem == "union_tests" { "" } else { "pub " };
+        let _ = writeln!(s, "{vis}mod {stem};");
     }
     s
 }
@@ -1185,10 +1195,9 @@ fn bundle(model: &Model) -> Result<Bundle> {
     files.insert("methods", methods_rs(&methods));
     files.insert("notifications", notifications_rs(&notifications)?);
     files.insert("server_requests", server_requests_rs(&server_requests));
-    Ok(Bundle {
-        names: reachable(model, &roots),
-        files,
-    })
+    let names = reachable(model, &roots);
+    files.insert("union_tests", super::samples::union_tests_rs(model, &names));
+    Ok(Bundle { names, files })
 }
 
 /// The attribute of items only the experimental bundle has.

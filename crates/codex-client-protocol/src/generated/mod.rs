@@ -12,3 +12,6 @@ pub mod notifications;
 #[cfg_attr(feature = "experimental", path = "server_requests_experimental.rs")]
 pub mod server_requests;
 pub mod types;
+#[cfg(test)]
+#[cfg_attr(feature = "experimental", path = "union_tests_experimental.rs")]
+mod union_tests;
