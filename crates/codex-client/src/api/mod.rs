@@ -28,6 +28,8 @@ mod input;
 mod models;
 mod options;
 mod presets;
+#[cfg(feature = "experimental")]
+mod queue;
 mod result;
 mod thread;
 mod turn;
