@@ -1,8 +1,10 @@
-//! `cargo xtask schema [--check]`: the pinned JSON schema bundle, regenerated from the runtime.
+//! `cargo xtask schema [--check]`: the pinned JSON schema bundles, regenerated from the runtime.
 //!
 //! `crates/codex-client-protocol/schema/` is exactly the output of the pinned binary's
-//! `codex app-server generate-json-schema --out DIR`. `--check` regenerates it into a scratch
-//! directory and fails on any difference, so the schema can never drift from the runtime.
+//! `codex app-server generate-json-schema --out DIR`, and `schema-experimental/` of the same
+//! command with `--experimental` (the stable protocol plus the experimental methods and fields,
+//! which the protocol crate types behind its `experimental` feature). `--check` regenerates both
+//! into a scratch directory and fails on any difference, so neither can drift from the runtime.
 
 use crate::runtime;
 use anyhow::{Context, Result, bail};
@@ -10,22 +12,40 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Regenerates the schema (or, with `check`, compares it with a fresh generation).
+/// The two bundles: directory under the protocol crate, and whether it is the experimental one.
+pub const BUNDLES: [(&str, bool); 2] = [("schema", false), ("schema-experimental", true)];
+
+/// Regenerates both schema bundles (or, with `check`, compares them with a fresh generation).
 pub fn run(workspace: &Path, check: bool) -> Result<()> {
     let bin = runtime::install(workspace)?;
+    let mut failures = Vec::new();
+    for (dir, experimental) in BUNDLES {
+        if let Err(e) = run_one(workspace, &bin, dir, experimental, check) {
+            failures.push(format!("{e:#}"));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", failures.join("\n"))
+    }
+}
+
+fn run_one(workspace: &Path, bin: &Path, dir: &str, experimental: bool, check: bool) -> Result<()> {
     let scratch = tempdir(workspace)?;
-    generate(&bin, &scratch)?;
-    let checked_in = workspace.join("crates/codex-client-protocol/schema");
+    generate_bundle(bin, &scratch, experimental)?;
+    let checked_in = workspace.join("crates/codex-client-protocol").join(dir);
     let fresh = read_tree(&scratch)?;
     let result = if check {
         let current = read_tree(&checked_in)?;
         let diffs = diff_trees(&current, &fresh);
         if diffs.is_empty() {
-            println!("xtask: schema is up to date ({} files)", fresh.len());
+            println!("xtask: {dir}/ is up to date ({} files)", fresh.len());
             Ok(())
         } else {
             Err(anyhow::anyhow!(
-                "the checked-in schema differs from `codex app-server generate-json-schema` of the pinned runtime:\n  {}\nrun `cargo xtask schema` and then `cargo xtask codegen`",
+                "the checked-in {dir}/ differs from `codex app-server generate-json-schema{}` of the pinned runtime:\n  {}\nrun `cargo xtask schema` and then `cargo xtask codegen`",
+                if experimental { " --experimental" } else { "" },
                 diffs.join("\n  ")
             ))
         }
@@ -51,10 +71,20 @@ pub fn run(workspace: &Path, check: bool) -> Result<()> {
 
 /// Runs `codex app-server generate-json-schema --out dir` with a throwaway CODEX_HOME.
 pub fn generate(bin: &Path, dir: &Path) -> Result<()> {
+    generate_bundle(bin, dir, false)
+}
+
+/// [`generate`], with `--experimental` when asked (experimental methods and fields included).
+pub fn generate_bundle(bin: &Path, dir: &Path, experimental: bool) -> Result<()> {
     let home = dir.with_extension("home");
     std::fs::create_dir_all(&home)?;
-    let out = Command::new(bin)
-        .args(["app-server", "generate-json-schema", "--out"])
+    let mut command = Command::new(bin);
+    command.args(["app-server", "generate-json-schema"]);
+    if experimental {
+        command.arg("--experimental");
+    }
+    let out = command
+        .arg("--out")
         .arg(dir)
         .env("CODEX_HOME", &home)
         .output()

@@ -12,6 +12,16 @@ use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
 
+/// The packages (and the feature) of the `--features experimental` build and tests.
+const EXPERIMENTAL_PACKAGES: [&str; 6] = [
+    "-p",
+    "codex-client-protocol",
+    "-p",
+    "codex-client",
+    "--features",
+    "codex-client/experimental",
+];
+
 /// Runs every check in order.
 pub fn run(workspace: &Path) -> Result<()> {
     println!("==> pinned codex runtime");
@@ -35,6 +45,15 @@ pub fn run(workspace: &Path) -> Result<()> {
             "-D",
             "warnings",
         ]),
+    )?;
+
+    run_step(
+        "cargo clippy --features experimental (the experimental API typed; warnings are errors)",
+        cargo()
+            .current_dir(workspace)
+            .args(["clippy", "--locked", "--all-targets"])
+            .args(EXPERIMENTAL_PACKAGES)
+            .args(["--", "-D", "warnings"]),
     )?;
 
     println!("\n==> codegen drift check");
@@ -91,6 +110,19 @@ pub fn run(workspace: &Path) -> Result<()> {
         "cargo test (the real app-server tests are required)",
         &mut tests,
     )?;
+    // The same crates again with the experimental API typed (the feature changes types).
+    let mut experimental = cargo();
+    experimental
+        .current_dir(workspace)
+        .env("CODEX_BIN", &bin)
+        .env("CODEX_CLIENT_REQUIRE_APP_SERVER", "1")
+        .args(["test", "--locked", "--offline"])
+        .args(EXPERIMENTAL_PACKAGES);
+    let mut experimental = match loopback_only_wrapper() {
+        Some(wrapper) => wrap(&wrapper, &experimental),
+        None => experimental,
+    };
+    run_step("cargo test --features experimental", &mut experimental)?;
     // The demo, as a newcomer runs it, in the same network arrangement as the tests.
     let demo = demo::command(workspace, &bin, true);
     let mut demo = match loopback_only_wrapper() {

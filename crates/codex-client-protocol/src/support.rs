@@ -183,3 +183,131 @@ pub(crate) mod patch {
         Option::<T>::deserialize(deserializer).map(Some)
     }
 }
+
+/// What a variant of an untagged union looks like on the wire, for choosing the variant of a
+/// value by what distinguishes them (the generated `Deserialize` of every untagged union).
+#[allow(dead_code)] // the generated unions use the variants their schema needs
+pub(crate) enum Expect {
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool,
+    /// An integer.
+    Integer,
+    /// Any number.
+    Number,
+    /// Any string (a string enum with a catch-all, or a plain string).
+    Str,
+    /// One of these strings (a string enum's known values).
+    StrIn(&'static [&'static str]),
+    /// An array.
+    Array,
+    /// An object of this shape.
+    Object(ObjectShape),
+    /// A string or a single-entry object (a string-or-object union).
+    StrOrObject,
+    /// Another untagged union: its best variant's score.
+    Union(fn(&Value) -> Option<Score>),
+    /// Anything.
+    Any,
+}
+
+/// The fields of an object variant: the required ones, the ones whose value is one of a few
+/// strings (discriminators), and every field it knows (`None`: it keeps extra fields).
+pub(crate) struct ObjectShape {
+    pub(crate) required: &'static [&'static str],
+    pub(crate) consts: &'static [(&'static str, &'static [&'static str])],
+    pub(crate) known: Option<&'static [&'static str]>,
+}
+
+/// How well a value fits a variant: `(fields the variant does not know, constraints it met)`;
+/// fewer unknown fields first, then more constraints (the most specific variant).
+pub(crate) type Score = (usize, usize);
+
+/// The score of `value` for a variant, `None` when the value cannot be that variant.
+pub(crate) fn score(value: &Value, expect: &Expect) -> Option<Score> {
+    match (expect, value) {
+        (Expect::Any, _) => Some((0, 0)),
+        (Expect::Null, Value::Null) | (Expect::Bool, Value::Bool(_)) => Some((0, 1)),
+        (Expect::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Some((0, 2)),
+        (Expect::Number, Value::Number(_)) | (Expect::Str, Value::String(_)) => Some((0, 1)),
+        (Expect::StrIn(values), Value::String(s)) if values.contains(&s.as_str()) => Some((0, 2)),
+        (Expect::Array, Value::Array(_)) => Some((0, 1)),
+        (Expect::StrOrObject, Value::String(_) | Value::Object(_)) => Some((0, 1)),
+        (Expect::Union(best), _) => best(value),
+        (Expect::Object(shape), Value::Object(map)) => {
+            if !shape.required.iter().all(|k| map.contains_key(*k)) {
+                return None;
+            }
+            let mut met = 1 + shape.required.len();
+            for (key, values) in shape.consts {
+                match map.get(*key) {
+                    Some(Value::String(s)) if values.contains(&s.as_str()) => met += 2,
+                    Some(_) => return None,
+                    None => {}
+                }
+            }
+            let unknown = shape.known.map_or(0, |known| {
+                map.keys().filter(|k| !known.contains(&k.as_str())).count()
+            });
+            Some((unknown, met))
+        }
+        _ => None,
+    }
+}
+
+/// The best score among `variants` (an untagged union nested in another one).
+pub(crate) fn best_score(value: &Value, variants: &[Expect]) -> Option<Score> {
+    variants
+        .iter()
+        .filter_map(|e| score(value, e))
+        .min_by_key(|&(unknown, met)| (unknown, std::cmp::Reverse(met)))
+}
+
+/// Decodes an untagged union: the variants that fit `value` best first (fewest unknown fields,
+/// then most specific, then declaration order); when none fits (a value of a newer server),
+/// every variant in declaration order. The first that decodes wins.
+pub(crate) fn untagged<T>(
+    union: &str,
+    value: Value,
+    variants: &[Expect],
+    decode: impl Fn(usize, Value) -> Result<T, serde_json::Error>,
+) -> Result<T, String> {
+    let mut ranked: Vec<(usize, Score)> = variants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| score(&value, e).map(|s| (i, s)))
+        .collect();
+    ranked.sort_by_key(|&(i, (unknown, met))| (unknown, std::cmp::Reverse(met), i));
+    let mut order: Vec<usize> = ranked.into_iter().map(|(i, _)| i).collect();
+    let rest: Vec<usize> = (0..variants.len()).filter(|i| !order.contains(i)).collect();
+    order.extend(rest);
+    let mut first_error = None;
+    for i in order {
+        match decode(i, value.clone()) {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(match first_error {
+        Some(e) => format!("no variant of `{union}` matches the value: {e}"),
+        None => format!("`{union}` has no variants"),
+    })
+}
+
+/// Serializes a routed message as `{"method": method, "params": params}` (no `params` when
+/// `None`).
+pub(crate) fn serialize_message<S: Serializer, T: Serialize + ?Sized>(
+    serializer: S,
+    method: &str,
+    params: Option<&T>,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(1 + usize::from(params.is_some())))?;
+    map.serialize_entry("method", method)?;
+    if let Some(params) = params {
+        map.serialize_entry("params", params)?;
+    }
+    map.end()
+}

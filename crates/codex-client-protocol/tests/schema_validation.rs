@@ -168,6 +168,10 @@ fn turn_interrupt_and_steer_params() {
             text_elements: vec![],
         })],
         thread_id: "thr_1".into(),
+        #[cfg(feature = "experimental")]
+        additional_context: None,
+        #[cfg(feature = "experimental")]
+        responsesapi_client_metadata: None,
     };
     check("TurnSteerParams", &steer);
 }
@@ -329,6 +333,10 @@ fn patch_params_keep_absent_and_null_apart() {
             sha: Some(Some("abc123".into())), // replace it
             origin_url: None,                 // leave it
         }),
+        #[cfg(feature = "experimental")]
+        daybreak_enabled: None,
+        #[cfg(feature = "experimental")]
+        project_id: None,
     };
     let v = check("ThreadMetadataUpdateParams", &params);
     assert_eq!(

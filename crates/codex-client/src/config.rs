@@ -111,7 +111,7 @@ impl Default for ConnectionConfig {
     fn default() -> Self {
         Self {
             client_info: ClientInfo::default(),
-            experimental_api: false,
+            experimental_api: cfg!(feature = "experimental"),
             opt_out_notifications: Vec::new(),
             initialize: true,
             initialize_timeout: Duration::from_secs(30),
@@ -156,7 +156,8 @@ impl ConnectionConfig {
     }
 
     /// Opts into experimental methods, fields and notifications (`capabilities.experimentalApi`;
-    /// default `false`).
+    /// default `false`, or `true` when the crate's `experimental` feature is on: the feature
+    /// types the experimental API, and this is what asks the server for it).
     ///
     /// ```
     /// let config = codex_client::ConnectionConfig::new().experimental_api(true);

@@ -66,6 +66,7 @@ pub mod blocking;
 mod config;
 mod connection;
 mod error;
+mod event_json;
 mod retry;
 mod routed;
 mod router;

@@ -325,6 +325,16 @@ impl<H: ServerRequestHandler> ErasedHandler for H {
                 Box::pin(async move { to_value(&method, self.exec_command_approval(p).await) })
             }
             ServerRequest::Unknown { method, params } => Box::pin(self.unknown(method, params)),
+            // Requests of the experimental API (`experimental` feature) have no method of their
+            // own here: they reach `unknown` with their params, as an unknown method would.
+            #[cfg(feature = "experimental")]
+            other => {
+                let params = serde_json::to_value(&other)
+                    .ok()
+                    .and_then(|mut v| v.get_mut("params").map(Value::take))
+                    .unwrap_or(Value::Null);
+                Box::pin(self.unknown(method, params))
+            }
         }
     }
 }

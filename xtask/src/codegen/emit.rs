@@ -3,7 +3,9 @@
 
 use super::docs::doc_lines;
 use super::load::{Method, Params};
-use super::model::{Field, Mode, Model, Shape, TaggedVariant, Ty, TypeDef, UntaggedPayload, refs};
+use super::model::{
+    Field, Mode, Model, Shape, TaggedVariant, Ty, TypeDef, UntaggedPayload, UntaggedVariant, refs,
+};
 use super::names::{bare, pascal};
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +34,13 @@ const NO_PARAMS_RESPONSES: &[(&str, &str)] = &[
         "ExternalAgentConfigImportHistoriesReadResponse",
     ),
     ("configRequirements/read", "ConfigRequirementsReadResponse"),
+    // Experimental bundle only.
+    ("memory/reset", "MemoryResetResponse"),
+    ("rollout/compress", "RolloutCompressResponse"),
+    (
+        "remoteControl/status/read",
+        "RemoteControlStatusReadResponse",
+    ),
 ];
 
 /// Params types whose response type is not `<Stem>Response`.
@@ -258,7 +267,9 @@ pub fn rust_ty(t: &Ty) -> String {
 
 fn field_ty(f: &Field) -> String {
     match f.mode {
-        Mode::Required | Mode::DefaultVec | Mode::DefaultFalse | Mode::Flatten => rust_ty(&f.ty),
+        Mode::Required | Mode::DefaultVec | Mode::DefaultFalse | Mode::Flatten | Mode::Extra => {
+            rust_ty(&f.ty)
+        }
         Mode::Nullable | Mode::Optional => format!("Option<{}>", rust_ty(&f.ty)),
         Mode::Patch => format!("Option<Option<{}>>", rust_ty(&f.ty)),
     }
@@ -277,7 +288,7 @@ fn field_attr(f: &Field) -> String {
         Mode::DefaultFalse => format!(
             "#[serde(rename = \"{w}\", default, skip_serializing_if = \"crate::support::is_false\")]"
         ),
-        Mode::Flatten => "#[serde(flatten)]".into(),
+        Mode::Flatten | Mode::Extra => "#[serde(flatten)]".into(),
         Mode::Patch => format!(
             "#[serde(rename = \"{w}\", default, skip_serializing_if = \"Option::is_none\", with = \"crate::support::patch\")]"
         ),
@@ -311,19 +322,6 @@ fn fields_src(fields: &[Field], public: bool) -> String {
         let _ = writeln!(s, "    {vis}{}: {},", f.ident, field_ty(f));
     }
     s
-}
-
-pub fn types_rs(model: &Model, names: &BTreeSet<String>) -> Result<String> {
-    let mut s = String::new();
-    s.push_str(HEADER);
-    s.push_str("\n//! Every type of the pinned schema reachable from the client requests, server notifications\n//! and server requests (their params and results), generated from its definitions.\n\n");
-    s.push_str("use serde::{Deserialize, Serialize};\n\n");
-    for name in names {
-        let td = &model.types[name];
-        type_src(model, td, &mut s)?;
-        s.push('\n');
-    }
-    Ok(s)
 }
 
 /// Wire names of fields that carry credentials: the generated `Debug` of their struct prints
@@ -527,28 +525,150 @@ fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
                 "            other => Self::{unknown}(other),\n        }})\n    }}\n}}"
             );
         }
-        Shape::Untagged(variants) => {
-            s.push_str(
-                "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n#[serde(untagged)]\n",
-            );
-            let _ = writeln!(s, "pub enum {name} {{");
-            for v in variants {
-                s.push_str(&doc_lines(v.doc.as_deref().unwrap_or(""), "    "));
-                match &v.payload {
-                    UntaggedPayload::Newtype(t) => {
-                        let _ = writeln!(s, "    {}({}),", v.variant, rust_ty(t));
-                    }
-                    UntaggedPayload::Fields(fields) => {
-                        let _ = writeln!(s, "    {} {{", v.variant);
-                        s.push_str(&fields_src(fields, false));
-                        s.push_str("    },\n");
-                    }
-                }
-            }
-            s.push_str("}\n");
-        }
+        Shape::Untagged(variants) => untagged_src(model, name, variants, s),
     }
     Ok(())
+}
+
+/// An untagged union: serialized as its variant, decoded by what distinguishes the variants
+/// (`support::untagged`: required fields, discriminating string values, fewest unknown fields),
+/// trying them in declaration order only when nothing does.
+fn untagged_src(model: &Model, name: &str, variants: &[UntaggedVariant], s: &mut String) {
+    s.push_str("#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n");
+    let _ = writeln!(s, "pub enum {name} {{");
+    for v in variants {
+        s.push_str(&doc_lines(v.doc.as_deref().unwrap_or(""), "    "));
+        match &v.payload {
+            UntaggedPayload::Newtype(t) => {
+                let _ = writeln!(s, "    {}({}),", v.variant, rust_ty(t));
+            }
+            UntaggedPayload::Fields(fields) => {
+                let _ = writeln!(s, "    {} {{", v.variant);
+                s.push_str(&fields_src(fields, false));
+                s.push_str("    },\n");
+            }
+        }
+    }
+    s.push_str("}\n\n");
+    let _ = writeln!(
+        s,
+        "impl {name} {{\n    /// What each variant looks like on the wire, in declaration order.\n    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &["
+    );
+    for v in variants {
+        let e = match &v.payload {
+            UntaggedPayload::Newtype(t) => expect_src(model, t),
+            UntaggedPayload::Fields(fields) => object_expect_src(model, fields),
+        };
+        let _ = writeln!(s, "        {e},");
+    }
+    s.push_str("    ];\n\n    /// How well `value` fits the best variant (for a union nesting this one).\n    #[allow(dead_code)] // only unions that nest this one call it\n    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {\n        crate::support::best_score(value, Self::VARIANTS)\n    }\n}\n\n");
+    let _ = writeln!(
+        s,
+        "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        let value = serde_json::Value::deserialize(deserializer)?;\n        crate::support::untagged(\"{name}\", value, Self::VARIANTS, |i, value| {{\n            Ok(match i {{"
+    );
+    for (i, v) in variants.iter().enumerate() {
+        match &v.payload {
+            UntaggedPayload::Newtype(_) => {
+                let _ = writeln!(
+                    s,
+                    "                {i} => Self::{}(serde_json::from_value(value)?),",
+                    v.variant
+                );
+            }
+            UntaggedPayload::Fields(fields) => {
+                let _ = writeln!(
+                    s,
+                    "                {i} => {{\n                    #[derive(Deserialize)]\n                    struct Fields {{"
+                );
+                s.push_str(&fields_src(fields, false));
+                let idents: Vec<&str> = fields.iter().map(|f| f.ident.as_str()).collect();
+                let _ = writeln!(
+                    s,
+                    "                    }}\n                    let Fields {{ {0} }} = serde_json::from_value(value)?;\n                    Self::{1} {{ {0} }}\n                }}",
+                    idents.join(", "),
+                    v.variant
+                );
+            }
+        }
+    }
+    s.push_str("                _ => unreachable!(\"a variant index\"),\n            })\n        })\n        .map_err(serde::de::Error::custom)\n    }\n}\n");
+}
+
+/// The `support::Expect` of a variant holding a `ty`.
+fn expect_src(model: &Model, ty: &Ty) -> String {
+    match model.resolve(ty) {
+        Ty::Any => "crate::support::Expect::Any".into(),
+        Ty::Unit => "crate::support::Expect::Null".into(),
+        Ty::Bool => "crate::support::Expect::Bool".into(),
+        Ty::Str => "crate::support::Expect::Str".into(),
+        Ty::Int(_) => "crate::support::Expect::Integer".into(),
+        Ty::F64 => "crate::support::Expect::Number".into(),
+        Ty::Vec(_) => "crate::support::Expect::Array".into(),
+        Ty::Map(_) | Ty::Object => {
+            "crate::support::Expect::Object(crate::support::ObjectShape { required: &[], consts: &[], known: None })".into()
+        }
+        Ty::Opt(inner) => expect_src(model, inner),
+        Ty::Named(n) => match model.types.get(n).map(|d| &d.shape) {
+            Some(Shape::Struct(fields)) => object_expect_src(model, fields),
+            Some(Shape::StrEnum { values, .. }) => format!(
+                "crate::support::Expect::StrIn(&[{}])",
+                values
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.wire))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(Shape::Tagged { tag, variants, .. }) => format!(
+                "crate::support::Expect::Object(crate::support::ObjectShape {{ required: &[\"{tag}\"], consts: &[(\"{tag}\", &[{}])], known: None }})",
+                variants
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.wire))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(Shape::External { .. }) => "crate::support::Expect::StrOrObject".into(),
+            Some(Shape::Untagged(_)) => format!("crate::support::Expect::Union({n}::fit)"),
+            _ => "crate::support::Expect::Any".into(),
+        },
+    }
+}
+
+/// The `support::Expect::Object` of a variant with these fields: required fields, fields whose
+/// type is a string enum (their known values discriminate), every known field (none when the
+/// struct flattens another type or keeps extra fields).
+fn object_expect_src(model: &Model, fields: &[Field]) -> String {
+    let q = |w: &str| format!("\"{w}\"");
+    let required: Vec<String> = fields
+        .iter()
+        .filter(|f| matches!(f.mode, Mode::Required | Mode::Nullable))
+        .map(|f| q(&f.wire))
+        .collect();
+    let mut consts = Vec::new();
+    for f in fields {
+        if f.mode == Mode::Flatten {
+            continue;
+        }
+        if let Ty::Named(n) = model.resolve(&f.ty)
+            && let Some(Shape::StrEnum { values, .. }) = model.types.get(n).map(|d| &d.shape)
+        {
+            let vals: Vec<String> = values.iter().map(|v| q(&v.wire)).collect();
+            consts.push(format!("({}, &[{}])", q(&f.wire), vals.join(", ")));
+        }
+    }
+    let known = if fields
+        .iter()
+        .any(|f| matches!(f.mode, Mode::Flatten | Mode::Extra))
+    {
+        "None".to_string()
+    } else {
+        let all: Vec<String> = fields.iter().map(|f| q(&f.wire)).collect();
+        format!("Some(&[{}])", all.join(", "))
+    };
+    format!(
+        "crate::support::Expect::Object(crate::support::ObjectShape {{ required: &[{}], consts: &[{}], known: {known} }})",
+        required.join(", "),
+        consts.join(", ")
+    )
 }
 
 fn variant_doc(doc: Option<&str>, wire: &str) -> String {
@@ -868,6 +988,19 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
     s.push_str("}\n\n");
     let _ = writeln!(
         s,
+        "/// Serialized as the message's `{{\"method\": ..., \"params\": ...}}` (params omitted when\n/// absent): for logging a {} as JSON.\nimpl serde::Serialize for {name} {{\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        match self {{",
+        spec.what
+    );
+    for m in methods {
+        let _ = writeln!(
+            s,
+            "            Self::{}(p) => crate::support::serialize_message(serializer, \"{}\", Some(p)),",
+            m.variant, m.method
+        );
+    }
+    s.push_str("            Self::Unknown { method, params } => crate::support::serialize_message(serializer, method, (!params.is_null()).then_some(params)),\n        }\n    }\n}\n\n");
+    let _ = writeln!(
+        s,
         "/// The {} {} methods of the pinned schema, in schema order.\npub const METHODS: &[&str] = &[",
         methods.len(),
         spec.what
@@ -1011,14 +1144,41 @@ pub fn server_requests_rs(methods: &[RoutedMethod]) -> String {
     s
 }
 
-pub fn mod_rs() -> String {
-    format!(
-        "{HEADER}\n//! Code generated from the pinned schema: the types, the client method markers, the server\n//! notifications and the server requests.\n\npub mod methods;\npub mod notifications;\npub mod server_requests;\npub mod types;\n"
-    )
+/// `mod.rs`: one `pub mod` per file; a file listed in `split` has an experimental twin
+/// (`<stem>_experimental.rs`) that the `experimental` feature compiles instead.
+pub fn mod_rs(split: &BTreeSet<String>) -> String {
+    let mut s = format!(
+        "{HEADER}\n//! Code generated from the pinned schemas: the types, the client method markers, the server\n//! notifications and the server requests. Items of the experimental bundle only are compiled\n//! with the `experimental` feature; a file whose two versions differ as a whole has a twin\n//! `*_experimental.rs` that the feature compiles instead.\n\n"
+    );
+    for stem in [
+        "methods",
+        "notifications",
+        "server_requests",
+        "types",
+        "union_tests",
+    ] {
+        if stem == "union_tests" {
+            s.push_str("#[cfg(test)]\n");
+        }
+        if split.contains(stem) {
+            let _ = writeln!(
+                s,
+                "#[cfg_attr(feature = \"experimental\", path = \"{stem}_experimental.rs\")]"
+            );
+        }
+        let vis = if stem == "union_tests" { "" } else { "pub " };
+        let _ = writeln!(s, "{vis}mod {stem};");
+    }
+    s
 }
 
-/// The files of `src/generated/`, unformatted.
-pub fn all(model: &Model) -> Result<BTreeMap<String, String>> {
+/// What one bundle generates: the reachable type names and the method files.
+struct Bundle {
+    names: BTreeSet<String>,
+    files: BTreeMap<&'static str, String>,
+}
+
+fn bundle(model: &Model) -> Result<Bundle> {
     let methods = client_methods(model)?;
     let notifications = routed(model, &model.input.notifications, false)?;
     let server_requests = routed(model, &model.input.server_requests, true)?;
@@ -1031,19 +1191,108 @@ pub fn all(model: &Model) -> Result<BTreeMap<String, String>> {
         roots.push(m.params.clone());
         roots.extend(m.response.clone());
     }
-    let names = reachable(model, &roots);
     let mut files = BTreeMap::new();
-    files.insert("mod.rs".to_string(), mod_rs());
-    files.insert("types.rs".to_string(), types_rs(model, &names)?);
-    files.insert("methods.rs".to_string(), methods_rs(&methods));
+    files.insert("methods", methods_rs(&methods));
+    files.insert("notifications", notifications_rs(&notifications)?);
+    files.insert("server_requests", server_requests_rs(&server_requests));
+    let names = reachable(model, &roots);
+    files.insert("union_tests", super::samples::union_tests_rs(model, &names));
+    Ok(Bundle { names, files })
+}
+
+/// The attribute of items only the experimental bundle has.
+const CFG_EXPERIMENTAL: &str = "#[cfg(feature = \"experimental\")]";
+/// The attribute of the stable version of an item the experimental bundle changes.
+const CFG_STABLE: &str = "#[cfg(not(feature = \"experimental\"))]";
+
+/// `text` (one type's items, unformatted) with `cfg` before each top-level item: before its
+/// first attribute, or before `pub`/`impl` when it has none. Doc comments stay above it.
+fn gate(text: &str, cfg: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut in_attrs = false;
+    for line in text.lines() {
+        let item = line.starts_with("pub ") || line.starts_with("impl");
+        if line.starts_with("#[") {
+            if !in_attrs {
+                out.push_str(cfg);
+                out.push('\n');
+                in_attrs = true;
+            }
+        } else if item {
+            if !in_attrs {
+                out.push_str(cfg);
+                out.push('\n');
+            }
+            in_attrs = false;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `types.rs` of both bundles: a type both have alike is written once, a type only the
+/// experimental bundle has is gated on the feature, and a type the experimental bundle changes
+/// (new fields, variants, values) is written twice, each version gated.
+fn merged_types(
+    stable: &Model,
+    stable_names: &BTreeSet<String>,
+    experimental: &Model,
+    experimental_names: &BTreeSet<String>,
+) -> Result<String> {
+    let mut s = String::new();
+    s.push_str(HEADER);
+    s.push_str("\n//! Every type of the pinned schema reachable from the client requests, server notifications\n//! and server requests (their params and results), generated from its definitions. With the\n//! `experimental` feature, the types of the experimental bundle (`schema-experimental/`): its\n//! own types, and its version of the types whose experimental fields or variants it adds.\n\n");
+    s.push_str("use serde::{Deserialize, Serialize};\n\n");
+    let text = |model: &Model, name: &str| -> Result<String> {
+        let mut t = String::new();
+        type_src(model, &model.types[name], &mut t)?;
+        t.push('\n');
+        Ok(t)
+    };
+    for name in stable_names.union(experimental_names) {
+        let a = stable_names
+            .contains(name)
+            .then(|| text(stable, name))
+            .transpose()?;
+        let b = experimental_names
+            .contains(name)
+            .then(|| text(experimental, name))
+            .transpose()?;
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => s.push_str(&a),
+            (a, b) => {
+                if let Some(a) = a {
+                    s.push_str(&gate(&a, CFG_STABLE));
+                }
+                if let Some(b) = b {
+                    s.push_str(&gate(&b, CFG_EXPERIMENTAL));
+                }
+            }
+        }
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+/// The files of `src/generated/`, unformatted, from the stable and the experimental model.
+pub fn all(stable: &Model, experimental: &Model) -> Result<BTreeMap<String, String>> {
+    let a = bundle(stable)?;
+    let b = bundle(experimental)?;
+    let mut files = BTreeMap::new();
+    let mut split = BTreeSet::new();
+    for (stem, text) in &a.files {
+        files.insert(format!("{stem}.rs"), text.clone());
+        if b.files.get(stem) != Some(text) {
+            split.insert(stem.to_string());
+            files.insert(format!("{stem}_experimental.rs"), b.files[stem].clone());
+        }
+    }
     files.insert(
-        "notifications.rs".to_string(),
-        notifications_rs(&notifications)?,
+        "types.rs".to_string(),
+        merged_types(stable, &a.names, experimental, &b.names)?,
     );
-    files.insert(
-        "server_requests.rs".to_string(),
-        server_requests_rs(&server_requests),
-    );
+    files.insert("mod.rs".to_string(), mod_rs(&split));
     Ok(files)
 }
 

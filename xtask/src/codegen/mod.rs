@@ -10,6 +10,7 @@
 //! | `load` | read the schema files, dedupe definitions by name (copies must agree), method lists |
 //! | `model` | classify every definition into a Rust shape, name inline types |
 //! | `emit` | Rust source for the model, method markers, notification/server-request enums |
+//! | `samples` | `union_tests.rs`: a sample of every union variant, built from the schema, and the test that it decodes to that variant |
 //! | `names`, `docs` | identifier case conversion, description → safe rustdoc |
 //!
 //! The output goes through `rustfmt --edition 2024`, so it is stable and `cargo fmt --check`
@@ -20,6 +21,7 @@ mod emit;
 mod load;
 mod model;
 mod names;
+mod samples;
 
 use anyhow::{Context, Result, bail};
 use std::io::Write;
@@ -30,9 +32,13 @@ use std::process::{Command, Stdio};
 pub fn run(workspace: &Path, check: bool) -> Result<()> {
     let crate_dir = workspace.join("crates/codex-client-protocol");
     let out_dir = crate_dir.join("src/generated");
-    let input = load::load(&crate_dir.join("schema"))?;
-    let model = model::build(input)?;
-    let files = emit::all(&model)?;
+    let stable = model::build(load::load(&crate_dir.join("schema"))?)?;
+    let experimental = model::build(
+        load::load(&crate_dir.join("schema-experimental"))
+            .context("the experimental bundle (schema-experimental/)")?,
+    )
+    .context("the experimental bundle (schema-experimental/)")?;
+    let files = emit::all(&stable, &experimental)?;
     let mut formatted = Vec::new();
     for (name, text) in &files {
         formatted.push((

@@ -40,6 +40,9 @@ pub enum Mode {
     /// Optional and nullable in a patch-style params type where absent and `null` differ
     /// ("Omit to leave ... unchanged, set to `null` to clear"): `Option<Option<T>>`.
     Patch,
+    /// The object's `additionalProperties`: the keys the schema does not name, in a map
+    /// (`#[serde(flatten)]`), so that none is lost.
+    Extra,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +178,7 @@ impl Model {
                     Mode::DefaultVec => 24,
                     Mode::DefaultFalse => 1,
                     Mode::Flatten => self.approx_size_at(&f.ty, depth),
+                    Mode::Extra => 48,
                 })
                 .sum()
         };
@@ -653,6 +657,33 @@ impl Builder<'_> {
                 ty,
                 mode,
                 doc,
+            });
+        }
+        let extra = match schema.get("additionalProperties") {
+            Some(Value::Bool(true)) => Some(Ty::Object),
+            Some(ap @ Value::Object(_)) if props(schema).is_some() => {
+                let (vt, n) = self.ty(ap, &format!("{owner}Value"))?;
+                Some(Ty::Map(Box::new(if n {
+                    Ty::Opt(Box::new(vt))
+                } else {
+                    vt
+                })))
+            }
+            _ => None,
+        };
+        if let Some(ty) = extra.filter(|_| props(schema).is_some()) {
+            if !idents.insert("additional_properties".into()) {
+                bail!("`{owner}`: a field is already named `additional_properties`");
+            }
+            fields.push(Field {
+                wire: String::new(),
+                ident: "additional_properties".into(),
+                ty,
+                mode: Mode::Extra,
+                doc: Some(
+                    "The fields the schema does not name (it allows any: `additionalProperties`), as they came."
+                        .into(),
+                ),
             });
         }
         if let Some(inner) = schema.get("anyOf").and_then(Value::as_array) {

@@ -762,6 +762,333 @@ impl ServerNotification {
     }
 }
 
+/// Serialized as the message's `{"method": ..., "params": ...}` (params omitted when
+/// absent): for logging a server notification as JSON.
+impl serde::Serialize for ServerNotification {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Error(p) => crate::support::serialize_message(serializer, "error", Some(p)),
+            Self::ThreadStarted(p) => {
+                crate::support::serialize_message(serializer, "thread/started", Some(p))
+            }
+            Self::ThreadStatusChanged(p) => {
+                crate::support::serialize_message(serializer, "thread/status/changed", Some(p))
+            }
+            Self::ThreadReadStateChanged(p) => {
+                crate::support::serialize_message(serializer, "thread/readState/changed", Some(p))
+            }
+            Self::ThreadArchived(p) => {
+                crate::support::serialize_message(serializer, "thread/archived", Some(p))
+            }
+            Self::ThreadDeleted(p) => {
+                crate::support::serialize_message(serializer, "thread/deleted", Some(p))
+            }
+            Self::ThreadUnarchived(p) => {
+                crate::support::serialize_message(serializer, "thread/unarchived", Some(p))
+            }
+            Self::ThreadClosed(p) => {
+                crate::support::serialize_message(serializer, "thread/closed", Some(p))
+            }
+            Self::ThreadReverted(p) => {
+                crate::support::serialize_message(serializer, "thread/reverted", Some(p))
+            }
+            Self::SkillsChanged(p) => {
+                crate::support::serialize_message(serializer, "skills/changed", Some(p))
+            }
+            Self::ThreadNameUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/name/updated", Some(p))
+            }
+            Self::ThreadAttachmentUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/attachment/updated", Some(p))
+            }
+            Self::ThreadGoalUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/goal/updated", Some(p))
+            }
+            Self::ThreadPredictionUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/prediction/updated", Some(p))
+            }
+            Self::ThreadGoalCleared(p) => {
+                crate::support::serialize_message(serializer, "thread/goal/cleared", Some(p))
+            }
+            Self::ThreadQueueChanged(p) => {
+                crate::support::serialize_message(serializer, "thread/queue/changed", Some(p))
+            }
+            Self::ProjectChanged(p) => {
+                crate::support::serialize_message(serializer, "project/changed", Some(p))
+            }
+            Self::ThreadProjectUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/project/updated", Some(p))
+            }
+            Self::ThreadEnvironmentConnected(p) => crate::support::serialize_message(
+                serializer,
+                "thread/environment/connected",
+                Some(p),
+            ),
+            Self::ThreadEnvironmentDisconnected(p) => crate::support::serialize_message(
+                serializer,
+                "thread/environment/disconnected",
+                Some(p),
+            ),
+            Self::ThreadSettingsUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/settings/updated", Some(p))
+            }
+            Self::ThreadTokenUsageUpdated(p) => {
+                crate::support::serialize_message(serializer, "thread/tokenUsage/updated", Some(p))
+            }
+            Self::TurnStarted(p) => {
+                crate::support::serialize_message(serializer, "turn/started", Some(p))
+            }
+            Self::HookStarted(p) => {
+                crate::support::serialize_message(serializer, "hook/started", Some(p))
+            }
+            Self::TurnCompleted(p) => {
+                crate::support::serialize_message(serializer, "turn/completed", Some(p))
+            }
+            Self::HookCompleted(p) => {
+                crate::support::serialize_message(serializer, "hook/completed", Some(p))
+            }
+            Self::TurnDiffUpdated(p) => {
+                crate::support::serialize_message(serializer, "turn/diff/updated", Some(p))
+            }
+            Self::TurnPlanUpdated(p) => {
+                crate::support::serialize_message(serializer, "turn/plan/updated", Some(p))
+            }
+            Self::ItemStarted(p) => {
+                crate::support::serialize_message(serializer, "item/started", Some(p))
+            }
+            Self::ItemAutoApprovalReviewStarted(p) => crate::support::serialize_message(
+                serializer,
+                "item/autoApprovalReview/started",
+                Some(p),
+            ),
+            Self::ItemAutoApprovalReviewCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "item/autoApprovalReview/completed",
+                Some(p),
+            ),
+            Self::AutoApprovalReviewStrictReviewRequired(p) => crate::support::serialize_message(
+                serializer,
+                "autoApprovalReview/strictReviewRequired",
+                Some(p),
+            ),
+            Self::ItemCompleted(p) => {
+                crate::support::serialize_message(serializer, "item/completed", Some(p))
+            }
+            Self::ItemAgentMessageDelta(p) => {
+                crate::support::serialize_message(serializer, "item/agentMessage/delta", Some(p))
+            }
+            Self::ItemPlanDelta(p) => {
+                crate::support::serialize_message(serializer, "item/plan/delta", Some(p))
+            }
+            Self::CommandExecOutputDelta(p) => {
+                crate::support::serialize_message(serializer, "command/exec/outputDelta", Some(p))
+            }
+            Self::ProcessOutputDelta(p) => {
+                crate::support::serialize_message(serializer, "process/outputDelta", Some(p))
+            }
+            Self::ProcessExited(p) => {
+                crate::support::serialize_message(serializer, "process/exited", Some(p))
+            }
+            Self::ItemCommandExecutionOutputDelta(p) => crate::support::serialize_message(
+                serializer,
+                "item/commandExecution/outputDelta",
+                Some(p),
+            ),
+            Self::ItemCommandExecutionTerminalInteraction(p) => crate::support::serialize_message(
+                serializer,
+                "item/commandExecution/terminalInteraction",
+                Some(p),
+            ),
+            Self::ItemFileChangeOutputDelta(p) => crate::support::serialize_message(
+                serializer,
+                "item/fileChange/outputDelta",
+                Some(p),
+            ),
+            Self::ItemFileChangePatchUpdated(p) => crate::support::serialize_message(
+                serializer,
+                "item/fileChange/patchUpdated",
+                Some(p),
+            ),
+            Self::ServerRequestResolved(p) => {
+                crate::support::serialize_message(serializer, "serverRequest/resolved", Some(p))
+            }
+            Self::ItemMcpToolCallProgress(p) => {
+                crate::support::serialize_message(serializer, "item/mcpToolCall/progress", Some(p))
+            }
+            Self::McpServerOauthLoginCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "mcpServer/oauthLogin/completed",
+                Some(p),
+            ),
+            Self::McpServerStartupStatusUpdated(p) => crate::support::serialize_message(
+                serializer,
+                "mcpServer/startupStatus/updated",
+                Some(p),
+            ),
+            Self::McpServerEventStreamNotification(p) => crate::support::serialize_message(
+                serializer,
+                "mcpServer/event/stream/notification",
+                Some(p),
+            ),
+            Self::AccountUpdated(p) => {
+                crate::support::serialize_message(serializer, "account/updated", Some(p))
+            }
+            Self::AccountGatewayOAuthChanged(p) => crate::support::serialize_message(
+                serializer,
+                "account/gatewayOAuth/changed",
+                Some(p),
+            ),
+            Self::AccountRateLimitsUpdated(p) => {
+                crate::support::serialize_message(serializer, "account/rateLimits/updated", Some(p))
+            }
+            Self::AppListUpdated(p) => {
+                crate::support::serialize_message(serializer, "app/list/updated", Some(p))
+            }
+            Self::RemoteControlStatusChanged(p) => crate::support::serialize_message(
+                serializer,
+                "remoteControl/status/changed",
+                Some(p),
+            ),
+            Self::ExternalAgentConfigImportProgress(p) => crate::support::serialize_message(
+                serializer,
+                "externalAgentConfig/import/progress",
+                Some(p),
+            ),
+            Self::ExternalAgentConfigImportCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "externalAgentConfig/import/completed",
+                Some(p),
+            ),
+            Self::FsChanged(p) => {
+                crate::support::serialize_message(serializer, "fs/changed", Some(p))
+            }
+            Self::ItemReasoningSummaryTextDelta(p) => crate::support::serialize_message(
+                serializer,
+                "item/reasoning/summaryTextDelta",
+                Some(p),
+            ),
+            Self::ItemReasoningSummaryPartAdded(p) => crate::support::serialize_message(
+                serializer,
+                "item/reasoning/summaryPartAdded",
+                Some(p),
+            ),
+            Self::ItemReasoningTextDelta(p) => {
+                crate::support::serialize_message(serializer, "item/reasoning/textDelta", Some(p))
+            }
+            Self::ThreadCompacted(p) => {
+                crate::support::serialize_message(serializer, "thread/compacted", Some(p))
+            }
+            Self::ModelRerouted(p) => {
+                crate::support::serialize_message(serializer, "model/rerouted", Some(p))
+            }
+            Self::ModelVerification(p) => {
+                crate::support::serialize_message(serializer, "model/verification", Some(p))
+            }
+            Self::ModelProviderAuthRecoveryStarted(p) => crate::support::serialize_message(
+                serializer,
+                "modelProvider/authRecoveryStarted",
+                Some(p),
+            ),
+            Self::ModelProviderAuthRecoveryCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "modelProvider/authRecoveryCompleted",
+                Some(p),
+            ),
+            Self::TurnModerationMetadata(p) => {
+                crate::support::serialize_message(serializer, "turn/moderationMetadata", Some(p))
+            }
+            Self::ModelSafetyBufferingUpdated(p) => crate::support::serialize_message(
+                serializer,
+                "model/safetyBuffering/updated",
+                Some(p),
+            ),
+            Self::Warning(p) => crate::support::serialize_message(serializer, "warning", Some(p)),
+            Self::GuardianWarning(p) => {
+                crate::support::serialize_message(serializer, "guardianWarning", Some(p))
+            }
+            Self::DeprecationNotice(p) => {
+                crate::support::serialize_message(serializer, "deprecationNotice", Some(p))
+            }
+            Self::ConfigWarning(p) => {
+                crate::support::serialize_message(serializer, "configWarning", Some(p))
+            }
+            Self::FuzzyFileSearchSessionUpdated(p) => crate::support::serialize_message(
+                serializer,
+                "fuzzyFileSearch/sessionUpdated",
+                Some(p),
+            ),
+            Self::FuzzyFileSearchSessionCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "fuzzyFileSearch/sessionCompleted",
+                Some(p),
+            ),
+            Self::ThreadRealtimeStarted(p) => {
+                crate::support::serialize_message(serializer, "thread/realtime/started", Some(p))
+            }
+            Self::ThreadRealtimeItemAdded(p) => {
+                crate::support::serialize_message(serializer, "thread/realtime/itemAdded", Some(p))
+            }
+            Self::ThreadRealtimeItemStarted(p) => crate::support::serialize_message(
+                serializer,
+                "thread/realtime/item/started",
+                Some(p),
+            ),
+            Self::ThreadRealtimeItemTranscriptDelta(p) => crate::support::serialize_message(
+                serializer,
+                "thread/realtime/item/transcript/delta",
+                Some(p),
+            ),
+            Self::ThreadRealtimeItemCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "thread/realtime/item/completed",
+                Some(p),
+            ),
+            Self::ThreadRealtimeTranscriptDelta(p) => crate::support::serialize_message(
+                serializer,
+                "thread/realtime/transcript/delta",
+                Some(p),
+            ),
+            Self::ThreadRealtimeTranscriptDone(p) => crate::support::serialize_message(
+                serializer,
+                "thread/realtime/transcript/done",
+                Some(p),
+            ),
+            Self::ThreadRealtimeOutputAudioDelta(p) => crate::support::serialize_message(
+                serializer,
+                "thread/realtime/outputAudio/delta",
+                Some(p),
+            ),
+            Self::ThreadRealtimeSdp(p) => {
+                crate::support::serialize_message(serializer, "thread/realtime/sdp", Some(p))
+            }
+            Self::ThreadRealtimeError(p) => {
+                crate::support::serialize_message(serializer, "thread/realtime/error", Some(p))
+            }
+            Self::ThreadRealtimeClosed(p) => {
+                crate::support::serialize_message(serializer, "thread/realtime/closed", Some(p))
+            }
+            Self::WindowsWorldWritableWarning(p) => crate::support::serialize_message(
+                serializer,
+                "windows/worldWritableWarning",
+                Some(p),
+            ),
+            Self::WindowsSandboxSetupCompleted(p) => crate::support::serialize_message(
+                serializer,
+                "windowsSandbox/setupCompleted",
+                Some(p),
+            ),
+            Self::AccountLoginCompleted(p) => {
+                crate::support::serialize_message(serializer, "account/login/completed", Some(p))
+            }
+            Self::Unknown { method, params } => crate::support::serialize_message(
+                serializer,
+                method,
+                (!params.is_null()).then_some(params),
+            ),
+        }
+    }
+}
+
 /// The 85 server notification methods of the pinned schema, in schema order.
 pub const METHODS: &[&str] = &[
     "error",

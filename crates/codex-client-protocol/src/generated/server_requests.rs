@@ -272,6 +272,60 @@ impl ServerRequest {
     }
 }
 
+/// Serialized as the message's `{"method": ..., "params": ...}` (params omitted when
+/// absent): for logging a server request as JSON.
+impl serde::Serialize for ServerRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::ItemCommandExecutionRequestApproval(p) => crate::support::serialize_message(
+                serializer,
+                "item/commandExecution/requestApproval",
+                Some(p),
+            ),
+            Self::ItemFileChangeRequestApproval(p) => crate::support::serialize_message(
+                serializer,
+                "item/fileChange/requestApproval",
+                Some(p),
+            ),
+            Self::ItemToolRequestUserInput(p) => {
+                crate::support::serialize_message(serializer, "item/tool/requestUserInput", Some(p))
+            }
+            Self::McpServerElicitationRequest(p) => crate::support::serialize_message(
+                serializer,
+                "mcpServer/elicitation/request",
+                Some(p),
+            ),
+            Self::ItemPermissionsRequestApproval(p) => crate::support::serialize_message(
+                serializer,
+                "item/permissions/requestApproval",
+                Some(p),
+            ),
+            Self::ItemToolCall(p) => {
+                crate::support::serialize_message(serializer, "item/tool/call", Some(p))
+            }
+            Self::AccountChatgptAuthTokensRefresh(p) => crate::support::serialize_message(
+                serializer,
+                "account/chatgptAuthTokens/refresh",
+                Some(p),
+            ),
+            Self::AttestationGenerate(p) => {
+                crate::support::serialize_message(serializer, "attestation/generate", Some(p))
+            }
+            Self::ApplyPatchApproval(p) => {
+                crate::support::serialize_message(serializer, "applyPatchApproval", Some(p))
+            }
+            Self::ExecCommandApproval(p) => {
+                crate::support::serialize_message(serializer, "execCommandApproval", Some(p))
+            }
+            Self::Unknown { method, params } => crate::support::serialize_message(
+                serializer,
+                method,
+                (!params.is_null()).then_some(params),
+            ),
+        }
+    }
+}
+
 /// The 10 server request methods of the pinned schema, in schema order.
 pub const METHODS: &[&str] = &[
     "item/commandExecution/requestApproval",

@@ -2,7 +2,9 @@
 // Do not edit by hand: change the generator (`xtask/src/codegen/`) and run `cargo xtask codegen`.
 
 //! Every type of the pinned schema reachable from the client requests, server notifications
-//! and server requests (their params and results), generated from its definitions.
+//! and server requests (their params and results), generated from its definitions. With the
+//! `experimental` feature, the types of the experimental bundle (`schema-experimental/`): its
+//! own types, and its version of the types whose experimental fields or variants it adds.
 
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +108,64 @@ pub struct AccountLoginCompletedNotification {
 pub struct AccountRateLimitsUpdatedNotification {
     #[serde(rename = "rateLimits")]
     pub rate_limits: RateLimitSnapshot,
+}
+
+/// Backend routing policy. Wire values match the accounts/check contract.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AccountRoutingOverride {
+    /// `NO_CONSTRAINT`
+    NoConstraint,
+    /// `us`
+    Us,
+    /// `us_cr`
+    UsCr,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl AccountRoutingOverride {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NoConstraint => "NO_CONSTRAINT",
+            Self::Us => "us",
+            Self::UsCr => "us_cr",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "NO_CONSTRAINT" => Self::NoConstraint,
+            "us" => Self::Us,
+            "us_cr" => Self::UsCr,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for AccountRoutingOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for AccountRoutingOverride {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for AccountRoutingOverride {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -282,6 +342,68 @@ pub struct AddFileChange {
     pub content: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdditionalContextEntry {
+    #[serde(rename = "kind")]
+    pub kind: AdditionalContextKind,
+    #[serde(rename = "value")]
+    pub value: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AdditionalContextKind {
+    /// `untrusted`
+    Untrusted,
+    /// `application`
+    Application,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl AdditionalContextKind {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Untrusted => "untrusted",
+            Self::Application => "application",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "untrusted" => Self::Untrusted,
+            "application" => Self::Application,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for AdditionalContextKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for AdditionalContextKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for AdditionalContextKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AdditionalFileSystemPermissions {
     #[serde(rename = "entries", default, skip_serializing_if = "Option::is_none")]
@@ -304,6 +426,31 @@ pub struct AdditionalFileSystemPermissions {
 pub struct AdditionalNetworkPermissions {
     #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdditionalPermissionProfile {
+    #[serde(
+        rename = "fileSystem",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub file_system: Option<AdditionalFileSystemPermissions>,
+    /// Partial overlay used for per-command permission requests.
+    #[serde(rename = "network", default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<AdditionalNetworkPermissions>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdditionalToolsResponseItem {
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "role")]
+    pub role: String,
+    #[serde(rename = "tools")]
+    pub tools: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -401,6 +548,88 @@ pub struct AgentMessageDeltaNotification {
     pub thread_id: String,
     #[serde(rename = "turnId")]
     pub turn_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentMessageInputContent {
+    /// `"type": "input_text"`
+    InputText(InputTextAgentMessageInputContent),
+    /// `"type": "encrypted_content"`
+    EncryptedContent(EncryptedContentAgentMessageInputContent),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl AgentMessageInputContent {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::InputText(_) => "input_text",
+            Self::EncryptedContent(_) => "encrypted_content",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for AgentMessageInputContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "input_text")]
+            InputText(&'a InputTextAgentMessageInputContent),
+            #[serde(rename = "encrypted_content")]
+            EncryptedContent(&'a EncryptedContentAgentMessageInputContent),
+        }
+        match self {
+            Self::InputText(value) => Tagged::InputText(value).serialize(serializer),
+            Self::EncryptedContent(value) => Tagged::EncryptedContent(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for AgentMessageInputContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "input_text" => Self::InputText(
+                crate::support::payload("input_text", value).map_err(serde::de::Error::custom)?,
+            ),
+            "encrypted_content" => Self::EncryptedContent(
+                crate::support::payload("encrypted_content", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentMessageResponseItem {
+    #[serde(rename = "author")]
+    pub author: String,
+    #[serde(rename = "content")]
+    pub content: Vec<AgentMessageInputContent>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "recipient")]
+    pub recipient: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -543,6 +772,9 @@ impl std::fmt::Debug for AmazonBedrockLoginAccountParams {
 pub struct AnalyticsConfig {
     #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// The fields the schema does not name (it allows any: `additionalProperties`), as they came.
+    #[serde(flatten)]
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `Debug` output redacts `apiKey`.
@@ -839,6 +1071,67 @@ impl<'de> Deserialize<'de> for AppTemplateUnavailableReason {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AppToolApproval {
+    /// `auto`
+    Auto,
+    /// `prompt`
+    Prompt,
+    /// `writes`
+    Writes,
+    /// `approve`
+    Approve,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl AppToolApproval {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Auto => "auto",
+            Self::Prompt => "prompt",
+            Self::Writes => "writes",
+            Self::Approve => "approve",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "auto" => Self::Auto,
+            "prompt" => Self::Prompt,
+            "writes" => Self::Writes,
+            "approve" => Self::Approve,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for AppToolApproval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for AppToolApproval {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for AppToolApproval {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 /// EXPERIMENTAL - metadata returned by app/read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppToolSummary {
@@ -862,6 +1155,23 @@ pub struct AppToolSummary {
     pub name: String,
     #[serde(rename = "title", default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationNetworkRequirements {
+    #[serde(rename = "domains")]
+    pub domains: std::collections::BTreeMap<String, NetworkDomainPermission>,
+    /// When enabled, only explicitly allowed exact domains may be contacted.
+    #[serde(rename = "enabled")]
+    pub enabled: bool,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ApplicationRequirements {
+    #[serde(rename = "network", default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<ApplicationNetworkRequirements>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -958,6 +1268,44 @@ impl<'de> Deserialize<'de> for ApprovalsReviewer {
 pub struct ApprovedExecpolicyAmendmentReviewDecision {
     #[serde(rename = "proposed_execpolicy_amendment")]
     pub proposed_execpolicy_amendment: Vec<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AppsConfig {
+    #[serde(rename = "_default", default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<AppsDefaultConfig>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AppsDefaultConfig {
+    #[serde(
+        rename = "approvals_reviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    #[serde(
+        rename = "default_tools_approval_mode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_tools_approval_mode: Option<AppToolApproval>,
+    #[serde(
+        rename = "destructive_enabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub destructive_enabled: Option<bool>,
+    #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(
+        rename = "open_world_enabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub open_world_enabled: Option<bool>,
 }
 
 /// Read the committed installed connector runtime snapshot.
@@ -1325,12 +1673,187 @@ pub struct AutoReviewRequirements {
     pub required_on_models: Option<Vec<String>>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AwsCredentialType {
+    /// `accessKeys`
+    AccessKeys,
+    /// `bedrockApiKey`
+    BedrockApiKey,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl AwsCredentialType {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AccessKeys => "accessKeys",
+            Self::BedrockApiKey => "bedrockApiKey",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "accessKeys" => Self::AccessKeys,
+            "bedrockApiKey" => Self::BedrockApiKey,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for AwsCredentialType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for AwsCredentialType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for AwsCredentialType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 /// Review changes between the current branch and the given base branch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaseBranchReviewTarget {
     #[serde(rename = "branch")]
     pub branch: String,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedrockAwsProfile {
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "region", default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BedrockCheckGovCloudRequirementsParams {}
+
+/// Advisory check of the current Bedrock configuration after login or setup.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedrockCheckGovCloudRequirementsResponse {
+    /// Whether the active Bedrock authentication resolves to a GovCloud region.
+    #[serde(rename = "isGovCloud")]
+    pub is_gov_cloud: bool,
+    /// Whether GovCloud is selected and the managed requirements miss the baseline. A false value is not a general certification of the network configuration.
+    #[serde(rename = "shouldWarn")]
+    pub should_warn: bool,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BedrockDiscoverParams {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedrockDiscoverResponse {
+    #[serde(rename = "environmentCredentials")]
+    pub environment_credentials: Vec<BedrockEnvironmentCredential>,
+    #[serde(rename = "profiles")]
+    pub profiles: Vec<BedrockAwsProfile>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedrockEnvironmentCredential {
+    #[serde(rename = "region", default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(rename = "type")]
+    pub r#type: AwsCredentialType,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum BedrockSetupParams {
+    /// `"type": "profile"`
+    Profile(ProfileBedrockSetupParams),
+    /// `"type": "environment"`
+    Environment(EnvironmentBedrockSetupParams),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl BedrockSetupParams {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Profile(_) => "profile",
+            Self::Environment(_) => "environment",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `region` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Self::Profile(v) => Some(v.region.as_str()),
+            Self::Environment(v) => Some(v.region.as_str()),
+            Self::Unknown(value) => value.get("region").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for BedrockSetupParams {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "profile")]
+            Profile(&'a ProfileBedrockSetupParams),
+            #[serde(rename = "environment")]
+            Environment(&'a EnvironmentBedrockSetupParams),
+        }
+        match self {
+            Self::Profile(value) => Tagged::Profile(value).serialize(serializer),
+            Self::Environment(value) => Tagged::Environment(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for BedrockSetupParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "profile" => Self::Profile(
+                crate::support::payload("profile", value).map_err(serde::de::Error::custom)?,
+            ),
+            "environment" => Self::Environment(
+                crate::support::payload("environment", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BedrockSetupResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BemItemPromotedThreadRealtimeItem {
@@ -1575,6 +2098,78 @@ impl Serialize for CancelLoginAccountStatus {
 impl<'de> Deserialize<'de> for CancelLoginAccountStatus {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+/// Location used to resolve a selected capability root.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum CapabilityRootLocation {
+    /// `"type": "environment"`: A path owned by an execution environment.
+    Environment(EnvironmentCapabilityRootLocation),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl CapabilityRootLocation {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Environment(_) => "environment",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `environmentId` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn environment_id(&self) -> Option<&str> {
+        match self {
+            Self::Environment(v) => Some(v.environment_id.as_str()),
+            Self::Unknown(value) => value
+                .get("environmentId")
+                .and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The `path` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Self::Environment(v) => Some(v.path.as_str()),
+            Self::Unknown(value) => value.get("path").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for CapabilityRootLocation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "environment")]
+            Environment(&'a EnvironmentCapabilityRootLocation),
+        }
+        match self {
+            Self::Environment(value) => Tagged::Environment(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for CapabilityRootLocation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "environment" => Self::Environment(
+                crate::support::payload("environment", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
     }
 }
 
@@ -1958,6 +2553,63 @@ impl<'de> Deserialize<'de> for CodexErrorInfo {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CodexResponseHandoffMode {
+    /// `thinking`
+    Thinking,
+    /// `commentary`
+    Commentary,
+    /// `bemTags`
+    BemTags,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl CodexResponseHandoffMode {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Thinking => "thinking",
+            Self::Commentary => "commentary",
+            Self::BemTags => "bemTags",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "thinking" => Self::Thinking,
+            "commentary" => Self::Commentary,
+            "bemTags" => Self::BemTags,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for CodexResponseHandoffMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for CodexResponseHandoffMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for CodexResponseHandoffMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CollabAgentState {
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
@@ -2210,6 +2862,37 @@ pub struct CollaborationMode {
     pub settings: Settings,
 }
 
+/// EXPERIMENTAL - list collaboration mode presets.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CollaborationModeListParams {}
+
+/// EXPERIMENTAL - collaboration mode presets response.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollaborationModeListResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<CollaborationModeMask>,
+}
+
+/// EXPERIMENTAL - collaboration mode preset metadata for clients.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollaborationModeMask {
+    #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ModeKind>,
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(
+        rename = "reasoning_effort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reasoning_effort: Option<ReasoningEffort>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommandAction {
     /// `"type": "read"`
@@ -2297,6 +2980,40 @@ impl<'de> Deserialize<'de> for CommandAction {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandConfiguredHookHandler {
+    /// Approximate token threshold for spilling this hook's `additionalContext` to disk. `null` uses 2,500 tokens; `0` disables spilling for this hook. The threshold is evaluated against the original context; a spilled preview also includes recovery metadata.
+    #[serde(
+        rename = "additionalContextLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_context_limit: Option<u64>,
+    #[serde(rename = "async")]
+    pub r#async: bool,
+    #[serde(rename = "command")]
+    pub command: String,
+    #[serde(
+        rename = "commandWindows",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub command_windows: Option<String>,
+    #[serde(
+        rename = "statusMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_message: Option<String>,
+    #[serde(
+        rename = "timeoutSec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout_sec: Option<u64>,
+}
+
 /// Base64-encoded output chunk emitted for a streaming `command/exec` request.
 ///
 /// These notifications are connection-scoped. If the originating connection closes, the server terminates the process.
@@ -2368,6 +3085,7 @@ impl<'de> Deserialize<'de> for CommandExecOutputStream {
 /// Run a standalone command (argv vector) in the server sandbox without creating a thread or turn.
 ///
 /// The final `command/exec` response is deferred until the process exits and is sent only after all `command/exec/outputDelta` notifications for that connection have been emitted.
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandExecParams {
     /// Command argv vector. Empty arrays are rejected.
@@ -2408,6 +3126,106 @@ pub struct CommandExecParams {
         skip_serializing_if = "Option::is_none"
     )]
     pub output_bytes_cap: Option<u64>,
+    /// Optional client-supplied, connection-scoped process id.
+    ///
+    /// Required for `tty`, `streamStdin`, `streamStdoutStderr`, and follow-up `command/exec/write`, `command/exec/resize`, and `command/exec/terminate` calls. When omitted, buffered execution gets an internal id that is not exposed to the client.
+    #[serde(rename = "processId", default, skip_serializing_if = "Option::is_none")]
+    pub process_id: Option<String>,
+    /// Optional sandbox policy for this command.
+    ///
+    /// Uses the same shape as thread/turn execution sandbox configuration and defaults to the user's configured policy when omitted. Cannot be combined with `permissionProfile`.
+    #[serde(
+        rename = "sandboxPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox_policy: Option<SandboxPolicy>,
+    /// Optional initial PTY size in character cells. Only valid when `tty` is true.
+    #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<CommandExecTerminalSize>,
+    /// Allow follow-up `command/exec/write` requests to write stdin bytes.
+    ///
+    /// Requires a client-supplied `processId`.
+    #[serde(
+        rename = "streamStdin",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stream_stdin: Option<bool>,
+    /// Stream stdout/stderr via `command/exec/outputDelta` notifications.
+    ///
+    /// Streamed bytes are not duplicated into the final response and require a client-supplied `processId`.
+    #[serde(
+        rename = "streamStdoutStderr",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stream_stdout_stderr: Option<bool>,
+    /// Optional timeout in milliseconds.
+    ///
+    /// When omitted, the server default applies. Cannot be combined with `disableTimeout`.
+    #[serde(rename = "timeoutMs", default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<i64>,
+    /// Enable PTY mode.
+    ///
+    /// This implies `streamStdin` and `streamStdoutStderr`.
+    #[serde(rename = "tty", default, skip_serializing_if = "Option::is_none")]
+    pub tty: Option<bool>,
+}
+
+/// Run a standalone command (argv vector) in the server sandbox without creating a thread or turn.
+///
+/// The final `command/exec` response is deferred until the process exits and is sent only after all `command/exec/outputDelta` notifications for that connection have been emitted.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandExecParams {
+    /// Command argv vector. Empty arrays are rejected.
+    #[serde(rename = "command")]
+    pub command: Vec<String>,
+    /// Optional working directory. Defaults to the server cwd.
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Disable stdout/stderr capture truncation for this request.
+    ///
+    /// Cannot be combined with `outputBytesCap`.
+    #[serde(
+        rename = "disableOutputCap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_output_cap: Option<bool>,
+    /// Disable the timeout entirely for this request.
+    ///
+    /// Cannot be combined with `timeoutMs`.
+    #[serde(
+        rename = "disableTimeout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disable_timeout: Option<bool>,
+    /// Optional environment overrides merged into the server-computed environment.
+    ///
+    /// Matching names override inherited values. Set a key to `null` to unset an inherited variable.
+    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<std::collections::BTreeMap<String, Option<String>>>,
+    /// Optional per-stream stdout/stderr capture cap in bytes.
+    ///
+    /// When omitted, the server default applies. Cannot be combined with `disableOutputCap`.
+    #[serde(
+        rename = "outputBytesCap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_bytes_cap: Option<u64>,
+    /// Optional active permissions profile id for this command.
+    ///
+    /// Defaults to the user's configured permissions when omitted. Cannot be combined with `sandboxPolicy`.
+    #[serde(
+        rename = "permissionProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permission_profile: Option<String>,
     /// Optional client-supplied, connection-scoped process id.
     ///
     /// Required for `tty`, `streamStdin`, `streamStdoutStderr`, and follow-up `command/exec/write`, `command/exec/resize`, and `command/exec/terminate` calls. When omitted, buffered execution gets an internal id that is not exposed to the client.
@@ -2664,6 +3482,7 @@ pub struct CommandExecutionOutputDeltaNotification {
     pub turn_id: String,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandExecutionRequestApprovalParams {
     /// Unique identifier for this specific approval callback.
@@ -2677,6 +3496,92 @@ pub struct CommandExecutionRequestApprovalParams {
         skip_serializing_if = "Option::is_none"
     )]
     pub approval_id: Option<String>,
+    /// The command to be executed.
+    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Best-effort parsed command actions for friendly display.
+    #[serde(
+        rename = "commandActions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub command_actions: Option<Vec<CommandAction>>,
+    /// The command's working directory.
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<LegacyAppPathString>,
+    /// Environment in which the command will run.
+    #[serde(
+        rename = "environmentId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environment_id: Option<String>,
+    #[serde(rename = "itemId")]
+    pub item_id: String,
+    /// Kind of action under review. Defaults to `command` for older servers.
+    #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<CommandExecutionApprovalKind>,
+    /// Optional context for a managed-network approval prompt.
+    #[serde(
+        rename = "networkApprovalContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_approval_context: Option<NetworkApprovalContext>,
+    /// Optional proposed execpolicy amendment to allow similar commands without prompting.
+    #[serde(
+        rename = "proposedExecpolicyAmendment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub proposed_execpolicy_amendment: Option<Vec<String>>,
+    /// Optional proposed network policy amendments (allow/deny host) for future requests.
+    #[serde(
+        rename = "proposedNetworkPolicyAmendments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub proposed_network_policy_amendments: Option<Vec<NetworkPolicyAmendment>>,
+    /// Optional explanatory reason (e.g. request for network access).
+    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Unix timestamp (in milliseconds) when this approval request started.
+    #[serde(rename = "startedAtMs")]
+    pub started_at_ms: i64,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    #[serde(rename = "turnId")]
+    pub turn_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandExecutionRequestApprovalParams {
+    /// Optional additional permissions requested for this command.
+    #[serde(
+        rename = "additionalPermissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_permissions: Option<AdditionalPermissionProfile>,
+    /// Unique identifier for this specific approval callback.
+    ///
+    /// For regular shell/unified_exec approvals, this is null.
+    ///
+    /// For zsh-exec-bridge subcommand approvals, multiple callbacks can belong to one parent `itemId`, so `approvalId` is a distinct opaque callback id (a UUID) used to disambiguate routing. Stdin approvals also use a distinct callback id; inspect `kind` to distinguish them.
+    #[serde(
+        rename = "approvalId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_id: Option<String>,
+    /// Ordered list of decisions the client may present for this prompt.
+    #[serde(
+        rename = "availableDecisions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub available_decisions: Option<Vec<CommandExecutionApprovalDecision>>,
     /// The command to be executed.
     #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
@@ -2977,6 +3882,21 @@ pub struct CommitReviewTarget {
     pub title: Option<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompactionResponseItem {
+    #[serde(rename = "encrypted_content")]
+    pub encrypted_content: String,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CompletedThreadPredictionResult {
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
@@ -3087,6 +4007,7 @@ pub struct ComputerUseWindowsRequirements {
     pub exes: Option<Vec<ComputerUseWindowsExeRequirement>>,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Config {
     #[serde(rename = "analytics", default, skip_serializing_if = "Option::is_none")]
@@ -3224,6 +4145,154 @@ pub struct Config {
         skip_serializing_if = "Option::is_none"
     )]
     pub web_search: Option<WebSearchMode>,
+    /// The fields the schema does not name (it allows any: `additionalProperties`), as they came.
+    #[serde(flatten)]
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Config {
+    #[serde(rename = "analytics", default, skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<AnalyticsConfig>,
+    #[serde(
+        rename = "approval_policy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_policy: Option<AskForApproval>,
+    /// \[UNSTABLE\] Optional default for where approval requests are routed for review.
+    #[serde(
+        rename = "approvals_reviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    #[serde(rename = "apps", default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<AppsConfig>,
+    #[serde(
+        rename = "browser_use",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub browser_use: Option<BrowserUseConfig>,
+    #[serde(
+        rename = "compact_prompt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub compact_prompt: Option<String>,
+    #[serde(
+        rename = "computer_use",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub computer_use: Option<ComputerUseConfig>,
+    #[serde(rename = "desktop", default, skip_serializing_if = "Option::is_none")]
+    pub desktop: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(
+        rename = "developer_instructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub developer_instructions: Option<String>,
+    #[serde(
+        rename = "forced_chatgpt_workspace_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub forced_chatgpt_workspace_id: Option<ForcedChatgptWorkspaceIds>,
+    #[serde(
+        rename = "forced_login_method",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub forced_login_method: Option<ForcedLoginMethod>,
+    #[serde(
+        rename = "instructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instructions: Option<String>,
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(
+        rename = "model_auto_compact_token_limit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_auto_compact_token_limit: Option<i64>,
+    #[serde(
+        rename = "model_auto_compact_token_limit_scope",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_auto_compact_token_limit_scope: Option<AutoCompactTokenLimitScope>,
+    #[serde(
+        rename = "model_context_window",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_context_window: Option<i64>,
+    #[serde(
+        rename = "model_provider",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_provider: Option<String>,
+    #[serde(
+        rename = "model_reasoning_effort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    #[serde(
+        rename = "model_reasoning_summary",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    #[serde(
+        rename = "model_verbosity",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_verbosity: Option<Verbosity>,
+    #[serde(
+        rename = "review_model",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub review_model: Option<String>,
+    #[serde(
+        rename = "sandbox_mode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox_mode: Option<SandboxMode>,
+    #[serde(
+        rename = "sandbox_workspace_write",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox_workspace_write: Option<SandboxWorkspaceWrite>,
+    #[serde(
+        rename = "service_tier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "tools", default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolsV2>,
+    #[serde(
+        rename = "web_search",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub web_search: Option<WebSearchMode>,
+    /// The fields the schema does not name (it allows any: `additionalProperties`), as they came.
+    #[serde(flatten)]
+    pub additional_properties: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -3431,6 +4500,7 @@ pub struct ConfigReadResponse {
     pub origins: std::collections::BTreeMap<String, ConfigLayerMetadata>,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ConfigRequirements {
     #[serde(
@@ -3600,6 +4670,192 @@ pub struct ConfigRequirements {
     pub sqlite_home: Option<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ConfigRequirements {
+    #[serde(
+        rename = "additionalDeveloperInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_developer_instructions: Option<String>,
+    #[serde(
+        rename = "allowAppshots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_appshots: Option<bool>,
+    #[serde(
+        rename = "allowBrowserAndComputerUse",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_browser_and_computer_use: Option<bool>,
+    #[serde(
+        rename = "allowLoginShell",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_login_shell: Option<bool>,
+    #[serde(
+        rename = "allowManagedHooksOnly",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_managed_hooks_only: Option<bool>,
+    #[serde(
+        rename = "allowRemoteControl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_remote_control: Option<bool>,
+    #[serde(
+        rename = "allowedApprovalPolicies",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_approval_policies: Option<Vec<AskForApproval>>,
+    #[serde(
+        rename = "allowedApprovalsReviewers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_approvals_reviewers: Option<Vec<ApprovalsReviewer>>,
+    /// Effective login methods after managed, forced-login, and workspace restrictions. An empty list permits no login method. Older servers may omit this field.
+    #[serde(
+        rename = "allowedLoginMethods",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_login_methods: Option<Vec<ForcedLoginMethod>>,
+    #[serde(
+        rename = "allowedPermissionProfiles",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_permission_profiles: Option<std::collections::BTreeMap<String, bool>>,
+    #[serde(
+        rename = "allowedSandboxModes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_sandbox_modes: Option<Vec<SandboxMode>>,
+    #[serde(
+        rename = "allowedWebSearchModes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_web_search_modes: Option<Vec<WebSearchMode>>,
+    #[serde(
+        rename = "allowedWindowsSandboxImplementations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_windows_sandbox_implementations: Option<Vec<WindowsSandboxImplementation>>,
+    #[serde(
+        rename = "application",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub application: Option<ApplicationRequirements>,
+    #[serde(
+        rename = "autoReview",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auto_review: Option<AutoReviewRequirements>,
+    #[serde(
+        rename = "browserUse",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub browser_use: Option<BrowserUseRequirements>,
+    #[serde(
+        rename = "chatgptBaseUrl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub chatgpt_base_url: Option<String>,
+    #[serde(
+        rename = "checkForUpdateOnStartup",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub check_for_update_on_startup: Option<bool>,
+    #[serde(
+        rename = "cliAuthCredentialsStore",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cli_auth_credentials_store: Option<CliAuthCredentialsStoreMode>,
+    #[serde(
+        rename = "computerUse",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub computer_use: Option<ComputerUseRequirements>,
+    #[serde(
+        rename = "defaultPermissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_permissions: Option<String>,
+    #[serde(
+        rename = "enforceResidency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enforce_residency: Option<ResidencyRequirement>,
+    #[serde(
+        rename = "featureRequirements",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub feature_requirements: Option<std::collections::BTreeMap<String, bool>>,
+    #[serde(rename = "feedback", default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<FeedbackRequirements>,
+    #[serde(rename = "hooks", default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<ManagedHooksRequirements>,
+    #[serde(
+        rename = "inAppBrowser",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub in_app_browser: Option<InAppBrowserRequirements>,
+    #[serde(rename = "logDir", default, skip_serializing_if = "Option::is_none")]
+    pub log_dir: Option<String>,
+    #[serde(
+        rename = "modelCatalogJson",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_catalog_json: Option<String>,
+    /// Exact provider selection required by managed policy.
+    #[serde(
+        rename = "modelProvider",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_provider: Option<String>,
+    /// Complete required provider definitions, using config.toml field names.
+    #[serde(
+        rename = "modelProviders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_providers: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(rename = "models", default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<ModelsRequirements>,
+    #[serde(rename = "network", default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkRequirements>,
+    #[serde(
+        rename = "sqliteHome",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sqlite_home: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ConfigRequirementsReadResponse {
     /// Null if no requirements are configured (e.g. no requirements.toml/MDM entries).
@@ -3668,6 +4924,107 @@ pub struct ConfigWriteResponse {
     pub status: WriteStatus,
     #[serde(rename = "version")]
     pub version: String,
+}
+
+/// Reasoning settings interpreted by the backend for the routed model.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationReasoning {
+    #[serde(rename = "effort")]
+    pub effort: ReasoningEffort,
+}
+
+/// A durable input control interpreted by the backend at its position in history.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationUpdateResponseItem {
+    #[serde(rename = "reasoning")]
+    pub reasoning: ConfigurationReasoning,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfiguredHookHandler {
+    /// `"type": "command"`
+    Command(CommandConfiguredHookHandler),
+    /// `"type": "mcp_tool"`
+    McpTool(McpToolConfiguredHookHandler),
+    /// `"type": "prompt"`
+    Prompt,
+    /// `"type": "agent"`
+    Agent,
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ConfiguredHookHandler {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Command(_) => "command",
+            Self::McpTool(_) => "mcp_tool",
+            Self::Prompt => "prompt",
+            Self::Agent => "agent",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ConfiguredHookHandler {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "command")]
+            Command(&'a CommandConfiguredHookHandler),
+            #[serde(rename = "mcp_tool")]
+            McpTool(&'a McpToolConfiguredHookHandler),
+            #[serde(rename = "prompt")]
+            Prompt,
+            #[serde(rename = "agent")]
+            Agent,
+        }
+        match self {
+            Self::Command(value) => Tagged::Command(value).serialize(serializer),
+            Self::McpTool(value) => Tagged::McpTool(value).serialize(serializer),
+            Self::Prompt => Tagged::Prompt.serialize(serializer),
+            Self::Agent => Tagged::Agent.serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ConfiguredHookHandler {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "command" => Self::Command(
+                crate::support::payload("command", value).map_err(serde::de::Error::custom)?,
+            ),
+            "mcp_tool" => Self::McpTool(
+                crate::support::payload("mcp_tool", value).map_err(serde::de::Error::custom)?,
+            ),
+            "prompt" => Self::Prompt,
+            "agent" => Self::Agent,
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfiguredHookMatcherGroup {
+    #[serde(rename = "hooks")]
+    pub hooks: Vec<ConfiguredHookHandler>,
+    #[serde(rename = "matcher", default, skip_serializing_if = "Option::is_none")]
+    pub matcher: Option<String>,
 }
 
 /// EXPERIMENTAL - metadata returned by app/read.
@@ -3789,6 +5146,86 @@ pub struct ConsumeAccountRateLimitResetCreditResponse {
     pub outcome: ConsumeAccountRateLimitResetCreditOutcome,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContentItem {
+    /// `"type": "input_text"`
+    InputText(InputTextContentItem),
+    /// `"type": "input_image"`
+    InputImage(InputImageContentItem),
+    /// `"type": "input_audio"`
+    InputAudio(InputAudioContentItem),
+    /// `"type": "output_text"`
+    OutputText(OutputTextContentItem),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ContentItem {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::InputText(_) => "input_text",
+            Self::InputImage(_) => "input_image",
+            Self::InputAudio(_) => "input_audio",
+            Self::OutputText(_) => "output_text",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ContentItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "input_text")]
+            InputText(&'a InputTextContentItem),
+            #[serde(rename = "input_image")]
+            InputImage(&'a InputImageContentItem),
+            #[serde(rename = "input_audio")]
+            InputAudio(&'a InputAudioContentItem),
+            #[serde(rename = "output_text")]
+            OutputText(&'a OutputTextContentItem),
+        }
+        match self {
+            Self::InputText(value) => Tagged::InputText(value).serialize(serializer),
+            Self::InputImage(value) => Tagged::InputImage(value).serialize(serializer),
+            Self::InputAudio(value) => Tagged::InputAudio(value).serialize(serializer),
+            Self::OutputText(value) => Tagged::OutputText(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ContentItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "input_text" => Self::InputText(
+                crate::support::payload("input_text", value).map_err(serde::de::Error::custom)?,
+            ),
+            "input_image" => Self::InputImage(
+                crate::support::payload("input_image", value).map_err(serde::de::Error::custom)?,
+            ),
+            "input_audio" => Self::InputAudio(
+                crate::support::payload("input_audio", value).map_err(serde::de::Error::custom)?,
+            ),
+            "output_text" => Self::OutputText(
+                crate::support::payload("output_text", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
 /// Deprecated: Use `ContextCompaction` item type instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContextCompactedNotification {
@@ -3798,10 +5235,86 @@ pub struct ContextCompactedNotification {
     pub turn_id: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ContextCompactionResponseItem {
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContextCompactionThreadItem {
     #[serde(rename = "id")]
     pub id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConversationTextRole {
+    /// `user`
+    User,
+    /// `developer`
+    Developer,
+    /// `assistant`
+    Assistant,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl ConversationTextRole {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::User => "user",
+            Self::Developer => "developer",
+            Self::Assistant => "assistant",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "user" => Self::User,
+            "developer" => Self::Developer,
+            "assistant" => Self::Assistant,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for ConversationTextRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ConversationTextRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ConversationTextRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -3814,11 +5327,74 @@ pub struct CreditsSnapshot {
     pub unlimited: bool,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentTimeReadParams {
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentTimeReadResponse {
+    /// Current time as whole Unix seconds.
+    #[serde(rename = "currentTimeAt")]
+    pub current_time_at: i64,
+}
+
 /// Arbitrary instructions, equivalent to the old free-form prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomReviewTarget {
     #[serde(rename = "instructions")]
     pub instructions: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomToolCallOutputResponseItem {
+    #[serde(rename = "call_id")]
+    pub call_id: String,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "output")]
+    pub output: FunctionCallOutputBody,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomToolCallResponseItem {
+    #[serde(rename = "call_id")]
+    pub call_id: String,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "input")]
+    pub input: String,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
@@ -4118,6 +5694,162 @@ pub struct DynamicToolCallThreadItem {
     pub tool: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DynamicToolNamespaceTool {
+    /// `"type": "function"`
+    Function(FunctionDynamicToolNamespaceTool),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl DynamicToolNamespaceTool {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Function(_) => "function",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `description` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Self::Function(v) => Some(v.description.as_str()),
+            Self::Unknown(value) => value.get("description").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The `name` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::Function(v) => Some(v.name.as_str()),
+            Self::Unknown(value) => value.get("name").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for DynamicToolNamespaceTool {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "function")]
+            Function(&'a FunctionDynamicToolNamespaceTool),
+        }
+        match self {
+            Self::Function(value) => Tagged::Function(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for DynamicToolNamespaceTool {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "function" => Self::Function(
+                crate::support::payload("function", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DynamicToolSpec {
+    /// `"type": "function"`
+    Function(FunctionDynamicToolSpec),
+    /// `"type": "namespace"`
+    Namespace(NamespaceDynamicToolSpec),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl DynamicToolSpec {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Function(_) => "function",
+            Self::Namespace(_) => "namespace",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `description` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Self::Function(v) => Some(v.description.as_str()),
+            Self::Namespace(v) => Some(v.description.as_str()),
+            Self::Unknown(value) => value.get("description").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The `name` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::Function(v) => Some(v.name.as_str()),
+            Self::Namespace(v) => Some(v.name.as_str()),
+            Self::Unknown(value) => value.get("name").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for DynamicToolSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "function")]
+            Function(&'a FunctionDynamicToolSpec),
+            #[serde(rename = "namespace")]
+            Namespace(&'a NamespaceDynamicToolSpec),
+        }
+        match self {
+            Self::Function(value) => Tagged::Function(value).serialize(serializer),
+            Self::Namespace(value) => Tagged::Namespace(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for DynamicToolSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "function" => Self::Function(
+                crate::support::payload("function", value).map_err(serde::de::Error::custom)?,
+            ),
+            "namespace" => Self::Namespace(
+                crate::support::payload("namespace", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncryptedContentAgentMessageInputContent {
+    #[serde(rename = "encrypted_content")]
+    pub encrypted_content: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncryptedContentFunctionCallOutputContentItem {
     #[serde(rename = "encrypted_content")]
@@ -4143,12 +5875,188 @@ pub struct EnterpriseManagedConfigLayerSource {
     pub name: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentAddParams {
+    /// Optional raw bearer token for executor authentication, including reconnects. Requires a secure transport or a loopback destination.
+    #[serde(
+        rename = "authBearerToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auth_bearer_token: Option<String>,
+    /// Optional WebSocket connection timeout. The server default applies when omitted.
+    #[serde(
+        rename = "connectTimeoutMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connect_timeout_ms: Option<u64>,
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+    #[serde(rename = "execServerUrl")]
+    pub exec_server_url: String,
+    /// Required skills supplied by this environment, checked before model inference.
+    #[serde(rename = "skills", default, skip_serializing_if = "Option::is_none")]
+    pub skills: Option<EnvironmentSkillsParams>,
+    /// Optional X-Request-ID for the direct WebSocket upgrade, including reconnects. Requires a secure transport or a loopback destination.
+    #[serde(
+        rename = "websocketRequestId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub websocket_request_id: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EnvironmentAddResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentBedrockSetupParams {
+    #[serde(rename = "region")]
+    pub region: String,
+}
+
+/// A path owned by an execution environment.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentCapabilityRootLocation {
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+    /// Absolute path for the root in the selected environment.
+    #[serde(rename = "path")]
+    pub path: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentConnectionNotification {
     #[serde(rename = "environmentId")]
     pub environment_id: String,
     #[serde(rename = "threadId")]
     pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentInfoParams {
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentInfoResponse {
+    /// Default working directory reported by the environment, as a canonical file URI.
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathUri>,
+    #[serde(rename = "shell")]
+    pub shell: EnvironmentShellInfo,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentShellInfo {
+    /// Stable shell name, for example `zsh`, `bash`, `powershell`, `sh`, or `cmd`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// Target-native shell executable path or command name.
+    #[serde(rename = "path")]
+    pub path: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EnvironmentSkillsParams {
+    /// Exact catalog names that must be available from this environment.
+    #[serde(rename = "required", default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<Vec<String>>,
+}
+
+/// Current status observed by app-server without starting or recovering an environment.
+///
+/// For a currently ready remote environment, app-server asks the existing exec-server connection for `environment/status` without allowing recovery.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EnvironmentStatusKind {
+    /// `ready`: The environment is local, or an already-connected remote exec-server answered `environment/status` over its existing initialized connection.
+    Ready,
+    /// `pending`: The configured environment has no ready connection and no observed connection failure. This includes lazy environments that have never been started and initial startup that has not finished.
+    Pending,
+    /// `disconnected`: A connection attempt, prior connection, or fail-fast `environment/status` probe observed a failure. This does not promise the failure is terminal: later normal environment use may recover it. This call does not trigger recovery; `error` contains the observed reason.
+    Disconnected,
+    /// `unknown`: The requested environment id is not configured in app-server.
+    Unknown,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unrecognized(String),
+}
+
+#[cfg(feature = "experimental")]
+impl EnvironmentStatusKind {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ready => "ready",
+            Self::Pending => "pending",
+            Self::Disconnected => "disconnected",
+            Self::Unknown => "unknown",
+            Self::Unrecognized(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unrecognized`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "ready" => Self::Ready,
+            "pending" => Self::Pending,
+            "disconnected" => Self::Disconnected,
+            "unknown" => Self::Unknown,
+            other => Self::Unrecognized(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for EnvironmentStatusKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for EnvironmentStatusKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for EnvironmentStatusKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+/// Parameters for reading the current status of one configured environment.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentStatusParams {
+    /// Environment id to inspect.
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+}
+
+/// Current status for the requested environment.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentStatusResponse {
+    /// Human-readable detail for `disconnected` and `unknown`; omitted for other statuses.
+    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Current status observed without starting or recovering the environment.
+    #[serde(rename = "status")]
+    pub status: EnvironmentStatusKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4193,6 +6101,29 @@ pub struct ExecCommandApprovalResponse {
     pub decision: ReviewDecision,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecLocalShellAction {
+    #[serde(rename = "command")]
+    pub command: Vec<String>,
+    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(
+        rename = "timeout_ms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout_ms: Option<u64>,
+    #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(
+        rename = "working_directory",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub working_directory: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecveGuardianApprovalReviewAction {
     #[serde(rename = "argv")]
@@ -4203,6 +6134,14 @@ pub struct ExecveGuardianApprovalReviewAction {
     pub program: String,
     #[serde(rename = "source")]
     pub source: GuardianCommandSource,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExistingCallThreadRealtimeStartTransport {
+    /// Identifier of a realtime call already created and negotiated by the client.
+    #[serde(rename = "callId")]
+    pub call_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5224,6 +7163,15 @@ pub struct FileUpdateChange {
     pub path: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FindInPageResponsesApiWebSearchAction {
+    #[serde(rename = "pattern", default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct FindInPageWebSearchAction {
     #[serde(rename = "pattern", default, skip_serializing_if = "Option::is_none")]
@@ -5233,11 +7181,42 @@ pub struct FindInPageWebSearchAction {
 }
 
 /// Backward-compatible API shape for ChatGPT workspace login restrictions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ForcedChatgptWorkspaceIds {
     String(String),
     List(Vec<String>),
+}
+
+impl ForcedChatgptWorkspaceIds {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] =
+        &[crate::support::Expect::Str, crate::support::Expect::Array];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ForcedChatgptWorkspaceIds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "ForcedChatgptWorkspaceIds",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::String(serde_json::from_value(value)?),
+                    1 => Self::List(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -5489,11 +7468,42 @@ pub struct FsWriteFileParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct FsWriteFileResponse {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FunctionCallOutputBody {
     String(String),
     List(Vec<FunctionCallOutputContentItem>),
+}
+
+impl FunctionCallOutputBody {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] =
+        &[crate::support::Expect::Str, crate::support::Expect::Array];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for FunctionCallOutputBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "FunctionCallOutputBody",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::String(serde_json::from_value(value)?),
+                    1 => Self::List(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
@@ -5574,6 +7584,27 @@ impl<'de> Deserialize<'de> for FunctionCallOutputContentItem {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCallOutputResponseItem {
+    #[serde(rename = "call_id", default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "output")]
+    pub output: FunctionCallOutputBody,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionCallOutputThreadItem {
     #[serde(rename = "id")]
@@ -5584,6 +7615,75 @@ pub struct FunctionCallOutputThreadItem {
     pub namespace: Option<String>,
     #[serde(rename = "output")]
     pub output: FunctionCallOutputBody,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCallResponseItem {
+    #[serde(rename = "arguments")]
+    pub arguments: String,
+    #[serde(rename = "call_id")]
+    pub call_id: String,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(
+        rename = "encrypted_function_args",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_function_args: Option<Vec<String>>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionDynamicToolNamespaceTool {
+    #[serde(
+        rename = "deferLoading",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub defer_loading: Option<bool>,
+    #[serde(rename = "description")]
+    pub description: String,
+    #[serde(rename = "inputSchema")]
+    pub input_schema: serde_json::Value,
+    #[serde(rename = "name")]
+    pub name: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionDynamicToolSpec {
+    #[serde(
+        rename = "deferLoading",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub defer_loading: Option<bool>,
+    #[serde(rename = "description")]
+    pub description: String,
+    #[serde(rename = "inputSchema")]
+    pub input_schema: serde_json::Value,
+    #[serde(rename = "name")]
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -5676,6 +7776,43 @@ pub struct FuzzyFileSearchSessionCompletedNotification {
     #[serde(rename = "sessionId")]
     pub session_id: String,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FuzzyFileSearchSessionStartParams {
+    #[serde(rename = "roots")]
+    pub roots: Vec<String>,
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FuzzyFileSearchSessionStartResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FuzzyFileSearchSessionStopParams {
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FuzzyFileSearchSessionStopResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FuzzyFileSearchSessionUpdateParams {
+    #[serde(rename = "query")]
+    pub query: String,
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FuzzyFileSearchSessionUpdateResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FuzzyFileSearchSessionUpdatedNotification {
@@ -5848,12 +7985,28 @@ pub struct GetAccountRateLimitsResponse {
     pub rate_limits_by_limit_id: Option<std::collections::BTreeMap<String, RateLimitSnapshot>>,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetAccountResponse {
     #[serde(rename = "account", default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
     #[serde(rename = "requiresOpenaiAuth")]
     pub requires_openai_auth: bool,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetAccountResponse {
+    #[serde(rename = "account", default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
+    #[serde(rename = "requiresOpenaiAuth")]
+    pub requires_openai_auth: bool,
+    #[serde(
+        rename = "workspaceRouting",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub workspace_routing: Option<WorkspaceRouting>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -7156,6 +9309,35 @@ impl<'de> Deserialize<'de> for ImageDetail {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageGenerationCallResponseItem {
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "result")]
+    pub result: String,
+    #[serde(
+        rename = "revised_prompt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub revised_prompt: Option<String>,
+    #[serde(rename = "status")]
+    pub status: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageGenerationFailure {
     /// `"type": "usageLimitExceeded"`
@@ -7251,7 +9433,7 @@ pub struct ImageUserInput {
 }
 
 /// The alternative fields of \[`ImageUserInput`\].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ImageUserInputSource {
     Url {
@@ -7262,6 +9444,58 @@ pub enum ImageUserInputSource {
         #[serde(rename = "fileId")]
         file_id: String,
     },
+}
+
+impl ImageUserInputSource {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["url"],
+            consts: &[],
+            known: Some(&["url"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["fileId"],
+            consts: &[],
+            known: Some(&["fileId"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageUserInputSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("ImageUserInputSource", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+                0 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(rename = "url")]
+                        url: String,
+                    }
+                    let Fields { url } = serde_json::from_value(value)?;
+                    Self::Url { url }
+                }
+                1 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(rename = "fileId")]
+                        file_id: String,
+                    }
+                    let Fields { file_id } = serde_json::from_value(value)?;
+                    Self::FileId { file_id }
+                }
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -7364,6 +9598,13 @@ pub struct InlineVisualizationThreadRealtimeBemItemPresentation {
     pub index: u32,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputAudioContentItem {
+    #[serde(rename = "audio_url")]
+    pub audio_url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputAudioDynamicToolCallOutputContentItem {
     #[serde(rename = "audioUrl")]
@@ -7374,6 +9615,89 @@ pub struct InputAudioDynamicToolCallOutputContentItem {
 pub struct InputAudioFunctionCallOutputContentItem {
     #[serde(rename = "audio_url")]
     pub audio_url: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputImageContentItem {
+    #[serde(rename = "detail", default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ImageDetail>,
+    #[serde(flatten)]
+    pub source: InputImageContentItemSource,
+}
+
+/// The alternative fields of \[`InputImageContentItem`\].
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum InputImageContentItemSource {
+    ImageUrl {
+        #[serde(rename = "image_url")]
+        image_url: String,
+    },
+    FileId {
+        #[serde(rename = "file_id")]
+        file_id: String,
+    },
+}
+
+#[cfg(feature = "experimental")]
+impl InputImageContentItemSource {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["image_url"],
+            consts: &[],
+            known: Some(&["image_url"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["file_id"],
+            consts: &[],
+            known: Some(&["file_id"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for InputImageContentItemSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "InputImageContentItemSource",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "image_url")]
+                            image_url: String,
+                        }
+                        let Fields { image_url } = serde_json::from_value(value)?;
+                        Self::ImageUrl { image_url }
+                    }
+                    1 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "file_id")]
+                            file_id: String,
+                        }
+                        let Fields { file_id } = serde_json::from_value(value)?;
+                        Self::FileId { file_id }
+                    }
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -7391,7 +9715,7 @@ pub struct InputImageFunctionCallOutputContentItem {
 }
 
 /// The alternative fields of \[`InputImageFunctionCallOutputContentItem`\].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum InputImageFunctionCallOutputContentItemSource {
     ImageUrl {
@@ -7402,6 +9726,63 @@ pub enum InputImageFunctionCallOutputContentItemSource {
         #[serde(rename = "file_id")]
         file_id: String,
     },
+}
+
+impl InputImageFunctionCallOutputContentItemSource {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["image_url"],
+            consts: &[],
+            known: Some(&["image_url"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["file_id"],
+            consts: &[],
+            known: Some(&["file_id"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for InputImageFunctionCallOutputContentItemSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "InputImageFunctionCallOutputContentItemSource",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "image_url")]
+                            image_url: String,
+                        }
+                        let Fields { image_url } = serde_json::from_value(value)?;
+                        Self::ImageUrl { image_url }
+                    }
+                    1 => {
+                        #[derive(Deserialize)]
+                        struct Fields {
+                            #[serde(rename = "file_id")]
+                            file_id: String,
+                        }
+                        let Fields { file_id } = serde_json::from_value(value)?;
+                        Self::FileId { file_id }
+                    }
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Canonical user-input modality tags advertised by a model.
@@ -7457,6 +9838,20 @@ impl<'de> Deserialize<'de> for InputModality {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputTextAgentMessageInputContent {
+    #[serde(rename = "text")]
+    pub text: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputTextContentItem {
+    #[serde(rename = "text")]
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputTextDynamicToolCallOutputContentItem {
     #[serde(rename = "text")]
@@ -7487,6 +9882,16 @@ pub struct InstalledApp {
         skip_serializing_if = "Option::is_none"
     )]
     pub runtime_name: Option<String>,
+}
+
+/// Internal Responses API passthrough metadata copied into underlying chat messages.
+///
+/// Responses API strongly types this payload. Do not modify it without first getting API approval and making the corresponding Responses API change.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InternalChatMessageMetadataPassthrough {
+    #[serde(rename = "turn_id", default, skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -7586,6 +9991,17 @@ pub struct ItemThreadItemsListAnchor {
     pub item_id: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemThreadTimelineEntry {
+    #[serde(rename = "item")]
+    pub item: ThreadItem,
+    #[serde(rename = "position")]
+    pub position: u64,
+    #[serde(rename = "turnId")]
+    pub turn_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct KindFileSystemSpecialPath {
     #[serde(rename = "subpath", default, skip_serializing_if = "Option::is_none")]
@@ -7670,6 +10086,161 @@ pub struct LocalImageUserInput {
 pub struct LocalPluginSource {
     #[serde(rename = "path")]
     pub path: AbsolutePathBuf,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalShellAction {
+    /// `"type": "exec"`
+    Exec(ExecLocalShellAction),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl LocalShellAction {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Exec(_) => "exec",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `user` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Self::Exec(v) => v.user.as_deref(),
+            Self::Unknown(value) => value.get("user").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The `working_directory` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn working_directory(&self) -> Option<&str> {
+        match self {
+            Self::Exec(v) => v.working_directory.as_deref(),
+            Self::Unknown(value) => value
+                .get("working_directory")
+                .and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for LocalShellAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "exec")]
+            Exec(&'a ExecLocalShellAction),
+        }
+        match self {
+            Self::Exec(value) => Tagged::Exec(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for LocalShellAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "exec" => Self::Exec(
+                crate::support::payload("exec", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalShellCallResponseItem {
+    #[serde(rename = "action")]
+    pub action: LocalShellAction,
+    /// Set when using the Responses API.
+    #[serde(rename = "call_id", default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    /// Legacy id field retained for compatibility with older payloads.
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "status")]
+    pub status: LocalShellStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LocalShellStatus {
+    /// `completed`
+    Completed,
+    /// `in_progress`
+    InProgress,
+    /// `incomplete`
+    Incomplete,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl LocalShellStatus {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Completed => "completed",
+            Self::InProgress => "in_progress",
+            Self::Incomplete => "incomplete",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "completed" => Self::Completed,
+            "in_progress" => Self::InProgress,
+            "incomplete" => Self::Incomplete,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for LocalShellStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for LocalShellStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for LocalShellStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -7903,6 +10474,47 @@ impl<'de> Deserialize<'de> for LoginAppBrand {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct LogoutAccountResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagedHooksRequirements {
+    #[serde(rename = "Interrupt", default, skip_serializing_if = "Vec::is_empty")]
+    pub interrupt: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "PermissionRequest")]
+    pub permission_request: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "PostCompact")]
+    pub post_compact: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "PostToolUse")]
+    pub post_tool_use: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "PreCompact")]
+    pub pre_compact: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "PreToolUse")]
+    pub pre_tool_use: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "SessionEnd", default, skip_serializing_if = "Vec::is_empty")]
+    pub session_end: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "SessionStart")]
+    pub session_start: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "Stop")]
+    pub stop: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "SubagentStart")]
+    pub subagent_start: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "SubagentStop")]
+    pub subagent_stop: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(rename = "UserPromptSubmit")]
+    pub user_prompt_submit: Vec<ConfiguredHookMatcherGroup>,
+    #[serde(
+        rename = "managedDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub managed_dir: Option<String>,
+    #[serde(
+        rename = "windowsManagedDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub windows_managed_dir: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarketplaceAddParams {
@@ -8221,12 +10833,58 @@ pub struct McpElicitationConstOption {
     pub title: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationEnumSchema {
     McpElicitationSingleSelectEnumSchema(McpElicitationSingleSelectEnumSchema),
     McpElicitationMultiSelectEnumSchema(McpElicitationMultiSelectEnumSchema),
     McpElicitationLegacyTitledEnumSchema(McpElicitationLegacyTitledEnumSchema),
+}
+
+impl McpElicitationEnumSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Union(McpElicitationSingleSelectEnumSchema::fit),
+        crate::support::Expect::Union(McpElicitationMultiSelectEnumSchema::fit),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["enum", "type"],
+            consts: &[("type", &["string"])],
+            known: Some(&[
+                "default",
+                "description",
+                "enum",
+                "enumNames",
+                "title",
+                "type",
+            ]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationEnumSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationEnumSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationSingleSelectEnumSchema(serde_json::from_value(value)?),
+                    1 => Self::McpElicitationMultiSelectEnumSchema(serde_json::from_value(value)?),
+                    2 => Self::McpElicitationLegacyTitledEnumSchema(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -8249,11 +10907,72 @@ pub struct McpElicitationLegacyTitledEnumSchema {
     pub r#type: McpElicitationStringType,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationMultiSelectEnumSchema {
     McpElicitationUntitledMultiSelectEnumSchema(McpElicitationUntitledMultiSelectEnumSchema),
     McpElicitationTitledMultiSelectEnumSchema(McpElicitationTitledMultiSelectEnumSchema),
+}
+
+impl McpElicitationMultiSelectEnumSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["items", "type"],
+            consts: &[("type", &["array"])],
+            known: Some(&[
+                "default",
+                "description",
+                "items",
+                "maxItems",
+                "minItems",
+                "title",
+                "type",
+            ]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["items", "type"],
+            consts: &[("type", &["array"])],
+            known: Some(&[
+                "default",
+                "description",
+                "items",
+                "maxItems",
+                "minItems",
+                "title",
+                "type",
+            ]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationMultiSelectEnumSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationUntitledMultiSelectEnumSchema(serde_json::from_value(
+                        value,
+                    )?),
+                    1 => Self::McpElicitationTitledMultiSelectEnumSchema(serde_json::from_value(
+                        value,
+                    )?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -8368,13 +11087,80 @@ impl<'de> Deserialize<'de> for McpElicitationObjectType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationPrimitiveSchema {
     McpElicitationEnumSchema(McpElicitationEnumSchema),
     McpElicitationStringSchema(McpElicitationStringSchema),
     McpElicitationNumberSchema(McpElicitationNumberSchema),
     McpElicitationBooleanSchema(McpElicitationBooleanSchema),
+}
+
+impl McpElicitationPrimitiveSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Union(McpElicitationEnumSchema::fit),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[
+                ("format", &["email", "uri", "date", "date-time"]),
+                ("type", &["string"]),
+            ],
+            known: Some(&[
+                "default",
+                "description",
+                "format",
+                "maxLength",
+                "minLength",
+                "title",
+                "type",
+            ]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[("type", &["number", "integer"])],
+            known: Some(&[
+                "default",
+                "description",
+                "maximum",
+                "minimum",
+                "title",
+                "type",
+            ]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[("type", &["boolean"])],
+            known: Some(&["default", "description", "title", "type"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationPrimitiveSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationPrimitiveSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationEnumSchema(serde_json::from_value(value)?),
+                    1 => Self::McpElicitationStringSchema(serde_json::from_value(value)?),
+                    2 => Self::McpElicitationNumberSchema(serde_json::from_value(value)?),
+                    3 => Self::McpElicitationBooleanSchema(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Typed form schema for MCP `elicitation/create` requests.
@@ -8390,11 +11176,56 @@ pub struct McpElicitationSchema {
     pub r#type: McpElicitationObjectType,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum McpElicitationSingleSelectEnumSchema {
     McpElicitationUntitledSingleSelectEnumSchema(McpElicitationUntitledSingleSelectEnumSchema),
     McpElicitationTitledSingleSelectEnumSchema(McpElicitationTitledSingleSelectEnumSchema),
+}
+
+impl McpElicitationSingleSelectEnumSchema {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["enum", "type"],
+            consts: &[("type", &["string"])],
+            known: Some(&["default", "description", "enum", "title", "type"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["oneOf", "type"],
+            consts: &[("type", &["string"])],
+            known: Some(&["default", "description", "oneOf", "title", "type"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "McpElicitationSingleSelectEnumSchema",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::McpElicitationUntitledSingleSelectEnumSchema(
+                        serde_json::from_value(value)?,
+                    ),
+                    1 => Self::McpElicitationTitledSingleSelectEnumSchema(serde_json::from_value(
+                        value,
+                    )?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -8783,6 +11614,7 @@ impl<'de> Deserialize<'de> for McpServerElicitationAction {
     }
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpServerElicitationRequestParams {
     /// `"mode": "form"`
@@ -8797,6 +11629,7 @@ pub enum McpServerElicitationRequestParams {
     Unknown(serde_json::Value),
 }
 
+#[cfg(not(feature = "experimental"))]
 impl McpServerElicitationRequestParams {
     /// The `mode` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
     pub fn tag(&self) -> &str {
@@ -8857,6 +11690,7 @@ impl McpServerElicitationRequestParams {
     }
 }
 
+#[cfg(not(feature = "experimental"))]
 impl Serialize for McpServerElicitationRequestParams {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -8881,11 +11715,140 @@ impl Serialize for McpServerElicitationRequestParams {
     }
 }
 
+#[cfg(not(feature = "experimental"))]
 impl<'de> Deserialize<'de> for McpServerElicitationRequestParams {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         let tag = crate::support::tag(&value, "mode").map_err(serde::de::Error::custom)?;
         Ok(match tag {
+            "form" => Self::Form(
+                crate::support::payload("form", value).map_err(serde::de::Error::custom)?,
+            ),
+            "openai/form" => Self::OpenaiForm(
+                crate::support::payload("openai/form", value).map_err(serde::de::Error::custom)?,
+            ),
+            "openaiForm" => Self::OpenaiForm2(
+                crate::support::payload("openaiForm", value).map_err(serde::de::Error::custom)?,
+            ),
+            "url" => {
+                Self::Url(crate::support::payload("url", value).map_err(serde::de::Error::custom)?)
+            }
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum McpServerElicitationRequestParams {
+    /// `"mode": "openai/userVerification"`: A device-authenticated approval; accepted responses contain the proof in `content`.
+    OpenaiUserVerification(OpenaiUserVerificationMcpServerElicitationRequestParams),
+    /// `"mode": "form"`
+    Form(FormMcpServerElicitationRequestParams),
+    /// `"mode": "openai/form"`
+    OpenaiForm(OpenaiFormMcpServerElicitationRequestParams),
+    /// `"mode": "openaiForm"`
+    OpenaiForm2(OpenaiForm2McpServerElicitationRequestParams),
+    /// `"mode": "url"`
+    Url(UrlMcpServerElicitationRequestParams),
+    /// A `mode` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl McpServerElicitationRequestParams {
+    /// The `mode` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::OpenaiUserVerification(_) => "openai/userVerification",
+            Self::Form(_) => "form",
+            Self::OpenaiForm(_) => "openai/form",
+            Self::OpenaiForm2(_) => "openaiForm",
+            Self::Url(_) => "url",
+            Self::Unknown(value) => value
+                .get("mode")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `serverName` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn server_name(&self) -> Option<&str> {
+        match self {
+            Self::OpenaiUserVerification(v) => Some(v.server_name.as_str()),
+            Self::Form(v) => Some(v.server_name.as_str()),
+            Self::OpenaiForm(v) => Some(v.server_name.as_str()),
+            Self::OpenaiForm2(v) => Some(v.server_name.as_str()),
+            Self::Url(v) => Some(v.server_name.as_str()),
+            Self::Unknown(value) => value.get("serverName").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The `threadId` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn thread_id(&self) -> Option<&str> {
+        match self {
+            Self::OpenaiUserVerification(v) => Some(v.thread_id.as_str()),
+            Self::Form(v) => Some(v.thread_id.as_str()),
+            Self::OpenaiForm(v) => Some(v.thread_id.as_str()),
+            Self::OpenaiForm2(v) => Some(v.thread_id.as_str()),
+            Self::Url(v) => Some(v.thread_id.as_str()),
+            Self::Unknown(value) => value.get("threadId").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// The `turnId` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn turn_id(&self) -> Option<&str> {
+        match self {
+            Self::OpenaiUserVerification(v) => v.turn_id.as_deref(),
+            Self::Form(v) => v.turn_id.as_deref(),
+            Self::OpenaiForm(v) => v.turn_id.as_deref(),
+            Self::OpenaiForm2(v) => v.turn_id.as_deref(),
+            Self::Url(v) => v.turn_id.as_deref(),
+            Self::Unknown(value) => value.get("turnId").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for McpServerElicitationRequestParams {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "mode")]
+        enum Tagged<'a> {
+            #[serde(rename = "openai/userVerification")]
+            OpenaiUserVerification(&'a OpenaiUserVerificationMcpServerElicitationRequestParams),
+            #[serde(rename = "form")]
+            Form(&'a FormMcpServerElicitationRequestParams),
+            #[serde(rename = "openai/form")]
+            OpenaiForm(&'a OpenaiFormMcpServerElicitationRequestParams),
+            #[serde(rename = "openaiForm")]
+            OpenaiForm2(&'a OpenaiForm2McpServerElicitationRequestParams),
+            #[serde(rename = "url")]
+            Url(&'a UrlMcpServerElicitationRequestParams),
+        }
+        match self {
+            Self::OpenaiUserVerification(value) => {
+                Tagged::OpenaiUserVerification(value).serialize(serializer)
+            }
+            Self::Form(value) => Tagged::Form(value).serialize(serializer),
+            Self::OpenaiForm(value) => Tagged::OpenaiForm(value).serialize(serializer),
+            Self::OpenaiForm2(value) => Tagged::OpenaiForm2(value).serialize(serializer),
+            Self::Url(value) => Tagged::Url(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for McpServerElicitationRequestParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "mode").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "openai/userVerification" => Self::OpenaiUserVerification(
+                crate::support::payload("openai/userVerification", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
             "form" => Self::Form(
                 crate::support::payload("form", value).map_err(serde::de::Error::custom)?,
             ),
@@ -8932,6 +11895,38 @@ pub struct McpServerEventStreamNotification {
     #[serde(rename = "subscriptionId")]
     pub subscription_id: String,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpServerEventStreamStartParams {
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+    #[serde(rename = "arguments")]
+    pub arguments: serde_json::Value,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "server")]
+    pub server: String,
+    #[serde(rename = "subscriptionId")]
+    pub subscription_id: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct McpServerEventStreamStartResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpServerEventStreamStopParams {
+    #[serde(rename = "subscriptionId")]
+    pub subscription_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct McpServerEventStreamStopResponse {}
 
 /// Presentation metadata advertised by an initialized MCP server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9489,6 +12484,29 @@ pub struct McpToolCallThreadItem {
     pub tool: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolConfiguredHookHandler {
+    #[serde(rename = "input")]
+    pub input: serde_json::Map<String, serde_json::Value>,
+    #[serde(rename = "server")]
+    pub server: String,
+    #[serde(
+        rename = "statusMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_message: Option<String>,
+    #[serde(
+        rename = "timeoutSec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout_sec: Option<u64>,
+    #[serde(rename = "tool")]
+    pub tool: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct McpToolHookMetadata {
     /// Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling.
@@ -9561,6 +12579,31 @@ pub struct MemoryCitationEntry {
     pub note: String,
     #[serde(rename = "path")]
     pub path: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MemoryResetResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MemoryStatusParams {
+    /// Required distinct consolidated threads. Defaults to 20; supported range is 1..=4096.
+    #[serde(
+        rename = "minConsolidatedThreads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub min_consolidated_threads: Option<u32>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryStatusResponse {
+    #[serde(rename = "v2ConsolidatedThreads")]
+    pub v2_consolidated_threads: u32,
+    #[serde(rename = "v2Ready")]
+    pub v2_ready: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -9676,6 +12719,33 @@ impl<'de> Deserialize<'de> for MessagePhase {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageResponseItem {
+    #[serde(rename = "content")]
+    pub content: Vec<ContentItem>,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<MessagePhase>,
+    #[serde(rename = "role")]
+    pub role: String,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct MigrationDetails {
     #[serde(rename = "commands", default, skip_serializing_if = "Vec::is_empty")]
@@ -9724,6 +12794,22 @@ pub struct MisalignmentErrorDetails {
 pub struct MisalignmentSteer {
     #[serde(rename = "message")]
     pub message: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MockExperimentalMethodParams {
+    /// Test-only payload field.
+    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MockExperimentalMethodResponse {
+    /// Echoes the input `value`.
+    #[serde(rename = "echoed", default, skip_serializing_if = "Option::is_none")]
+    pub echoed: Option<String>,
 }
 
 /// Initial collaboration mode to use when the TUI starts.
@@ -10094,6 +13180,57 @@ pub struct ModelsRequirements {
     pub new_thread: Option<NewThreadModelDefaults>,
 }
 
+/// Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum MultiAgentMode {
+    /// `"explicitRequestOnly"`
+    ExplicitRequestOnly,
+    /// `"proactive"`
+    Proactive,
+    /// `{"custom": ...}`
+    Custom(String),
+    /// A value this version of the crate does not know: the raw JSON, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for MultiAgentMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::ExplicitRequestOnly => serializer.serialize_str("explicitRequestOnly"),
+            Self::Proactive => serializer.serialize_str("proactive"),
+            Self::Custom(value) => crate::support::serialize_entry(serializer, "custom", value),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for MultiAgentMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(match value {
+            serde_json::Value::String(text) => match text.as_str() {
+                "explicitRequestOnly" => Self::ExplicitRequestOnly,
+                "proactive" => Self::Proactive,
+                _ => Self::Unknown(serde_json::Value::String(text)),
+            },
+            serde_json::Value::Object(map) if map.len() == 1 => {
+                let (key, inner) = crate::support::single_entry(map);
+                match key.as_str() {
+                    "custom" => Self::Custom(
+                        crate::support::payload("custom", inner)
+                            .map_err(serde::de::Error::custom)?,
+                    ),
+                    _ => Self::Unknown(crate::support::entry_value(key, inner)),
+                }
+            }
+            other => Self::Unknown(other),
+        })
+    }
+}
+
 /// Multi-agent runtime supported by a model.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MultiAgentVersion {
@@ -10145,6 +13282,17 @@ impl<'de> Deserialize<'de> for MultiAgentVersion {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::support::deserialize_wire_str(deserializer, Self::from_wire)
     }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceDynamicToolSpec {
+    #[serde(rename = "description")]
+    pub description: String,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "tools")]
+    pub tools: Vec<DynamicToolNamespaceTool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -10271,6 +13419,59 @@ impl<'de> Deserialize<'de> for NetworkApprovalProtocol {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NetworkDomainPermission {
+    /// `allow`
+    Allow,
+    /// `deny`
+    Deny,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl NetworkDomainPermission {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "allow" => Self::Allow,
+            "deny" => Self::Deny,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for NetworkDomainPermission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for NetworkDomainPermission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for NetworkDomainPermission {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkPolicyAmendment {
     #[serde(rename = "action")]
@@ -10328,6 +13529,132 @@ impl Serialize for NetworkPolicyRuleAction {
 }
 
 impl<'de> Deserialize<'de> for NetworkPolicyRuleAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NetworkRequirements {
+    #[serde(
+        rename = "allowLocalBinding",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_local_binding: Option<bool>,
+    /// Legacy compatibility view derived from `unix_sockets`.
+    #[serde(
+        rename = "allowUnixSockets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_unix_sockets: Option<Vec<String>>,
+    #[serde(
+        rename = "allowUpstreamProxy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_upstream_proxy: Option<bool>,
+    /// Legacy compatibility view derived from `domains`.
+    #[serde(
+        rename = "allowedDomains",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_domains: Option<Vec<String>>,
+    #[serde(
+        rename = "dangerouslyAllowAllUnixSockets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dangerously_allow_all_unix_sockets: Option<bool>,
+    #[serde(
+        rename = "dangerouslyAllowNonLoopbackProxy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dangerously_allow_non_loopback_proxy: Option<bool>,
+    /// Legacy compatibility view derived from `domains`.
+    #[serde(
+        rename = "deniedDomains",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub denied_domains: Option<Vec<String>>,
+    /// Canonical network permission map for `experimental_network`.
+    #[serde(rename = "domains", default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<std::collections::BTreeMap<String, NetworkDomainPermission>>,
+    #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "httpPort", default, skip_serializing_if = "Option::is_none")]
+    pub http_port: Option<u16>,
+    /// When true, only managed allowlist entries are respected while managed network enforcement is active.
+    #[serde(
+        rename = "managedAllowedDomainsOnly",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub managed_allowed_domains_only: Option<bool>,
+    #[serde(rename = "socksPort", default, skip_serializing_if = "Option::is_none")]
+    pub socks_port: Option<u16>,
+    /// Canonical unix socket permission map for `experimental_network`.
+    #[serde(
+        rename = "unixSockets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unix_sockets: Option<std::collections::BTreeMap<String, NetworkUnixSocketPermission>>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NetworkUnixSocketPermission {
+    /// `allow`
+    Allow,
+    /// `deny`
+    Deny,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl NetworkUnixSocketPermission {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "allow" => Self::Allow,
+            "deny" => Self::Deny,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for NetworkUnixSocketPermission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for NetworkUnixSocketPermission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for NetworkUnixSocketPermission {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::support::deserialize_wire_str(deserializer, Self::from_wire)
     }
@@ -10411,6 +13738,13 @@ pub struct NpmPluginSource {
     pub version: Option<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct OpenPageResponsesApiWebSearchAction {
+    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct OpenPageWebSearchAction {
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
@@ -10453,6 +13787,44 @@ pub struct OpenaiFormMcpServerElicitationRequestParams {
     /// This is nullable because MCP models elicitation as a standalone server-to-client request identified by the MCP server request id. It may be triggered during a turn, but turn context is app-server correlation rather than part of the protocol identity of the elicitation itself.
     #[serde(rename = "turnId", default, skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
+}
+
+/// A device-authenticated approval; accepted responses contain the proof in `content`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenaiUserVerificationMcpServerElicitationRequestParams {
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+    #[serde(rename = "challenge")]
+    pub challenge: String,
+    #[serde(rename = "description")]
+    pub description: String,
+    #[serde(rename = "serverName")]
+    pub server_name: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    #[serde(rename = "title")]
+    pub title: String,
+    /// Active Codex turn when this elicitation was observed, if app-server could correlate one.
+    ///
+    /// This is nullable because MCP models elicitation as a standalone server-to-client request identified by the MCP server request id. It may be triggered during a turn, but turn context is app-server correlation rather than part of the protocol identity of the elicitation itself.
+    #[serde(rename = "turnId", default, skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputTextContentItem {
+    #[serde(
+        rename = "annotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub annotations: Option<Vec<serde_json::Value>>,
+    #[serde(rename = "logprobs", default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<Vec<serde_json::Value>>,
+    #[serde(rename = "text")]
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10684,6 +14056,9 @@ pub struct PathFileSystemPath {
     #[serde(rename = "path")]
     pub path: LegacyAppPathString,
 }
+
+#[cfg(feature = "experimental")]
+pub type PathUri = String;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PermissionGrantScope {
@@ -11640,6 +15015,106 @@ pub struct PluginReconcileResponse {
     pub failed_remote_plugin_ids: Vec<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginSearchParams {
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(rename = "cwds", default, skip_serializing_if = "Option::is_none")]
+    pub cwds: Option<Vec<AbsolutePathBuf>>,
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<PluginSearchScope>,
+    #[serde(rename = "searchTerm")]
+    pub search_term: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginSearchResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<PluginSearchResult>,
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginSearchResult {
+    #[serde(rename = "marketplaceName")]
+    pub marketplace_name: String,
+    #[serde(
+        rename = "marketplacePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub marketplace_path: Option<AbsolutePathBuf>,
+    #[serde(rename = "plugin")]
+    pub plugin: PluginSummary,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PluginSearchScope {
+    /// `global`
+    Global,
+    /// `workspace`
+    Workspace,
+    /// `personal`
+    Personal,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl PluginSearchScope {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Global => "global",
+            Self::Workspace => "workspace",
+            Self::Personal => "personal",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "global" => Self::Global,
+            "workspace" => Self::Workspace,
+            "personal" => Self::Personal,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for PluginSearchScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for PluginSearchScope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for PluginSearchScope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginShareCheckoutParams {
     #[serde(rename = "remotePluginId")]
@@ -12301,6 +15776,20 @@ pub struct ProcessExitedNotification {
     pub stdout_cap_reached: bool,
 }
 
+/// Terminate a running `process/spawn` session.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessKillParams {
+    /// Client-supplied, connection-scoped `processHandle` from `process/spawn`.
+    #[serde(rename = "processHandle")]
+    pub process_handle: String,
+}
+
+/// Empty success response for `process/kill`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessKillResponse {}
+
 /// Base64-encoded output chunk emitted for a streaming `process/spawn` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessOutputDeltaNotification {
@@ -12365,6 +15854,161 @@ impl<'de> Deserialize<'de> for ProcessOutputStream {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::support::deserialize_wire_str(deserializer, Self::from_wire)
     }
+}
+
+/// Resize a running PTY-backed `process/spawn` session.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessResizePtyParams {
+    /// Client-supplied, connection-scoped `processHandle` from `process/spawn`.
+    #[serde(rename = "processHandle")]
+    pub process_handle: String,
+    /// New PTY size in character cells.
+    #[serde(rename = "size")]
+    pub size: ProcessTerminalSize,
+}
+
+/// Empty success response for `process/resizePty`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessResizePtyResponse {}
+
+/// Spawn a standalone process (argv vector) without a Codex sandbox on the host where the app server is running.
+///
+/// `process/spawn` returns after the process has started and the connection-scoped `processHandle` has been registered. Process output and exit are reported via `process/outputDelta` and `process/exited` notifications.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessSpawnParams {
+    /// Command argv vector. Empty arrays are rejected.
+    #[serde(rename = "command")]
+    pub command: Vec<String>,
+    /// Absolute working directory for the process.
+    #[serde(rename = "cwd")]
+    pub cwd: AbsolutePathBuf,
+    /// Optional environment overrides merged into the app-server process environment.
+    ///
+    /// Matching names override inherited values. Set a key to `null` to unset an inherited variable.
+    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<std::collections::BTreeMap<String, Option<String>>>,
+    /// Optional per-stream stdout/stderr capture cap in bytes.
+    ///
+    /// When omitted, the server default applies. Set to `null` to disable the cap.
+    #[serde(
+        rename = "outputBytesCap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_bytes_cap: Option<u64>,
+    /// Client-supplied, connection-scoped process handle.
+    ///
+    /// Duplicate active handles are rejected on the same connection. The same handle can be reused after the prior process exits.
+    #[serde(rename = "processHandle")]
+    pub process_handle: String,
+    /// Optional initial PTY size in character cells. Only valid when `tty` is true.
+    #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<ProcessTerminalSize>,
+    /// Allow follow-up `process/writeStdin` requests to write stdin bytes.
+    #[serde(
+        rename = "streamStdin",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stream_stdin: Option<bool>,
+    /// Stream stdout/stderr via `process/outputDelta` notifications.
+    ///
+    /// Streamed bytes are not duplicated into the `process/exited` notification.
+    #[serde(
+        rename = "streamStdoutStderr",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stream_stdout_stderr: Option<bool>,
+    /// Optional timeout in milliseconds.
+    ///
+    /// When omitted, the server default applies. Set to `null` to disable the timeout.
+    #[serde(rename = "timeoutMs", default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<i64>,
+    /// Enable PTY mode.
+    ///
+    /// This implies `streamStdin` and `streamStdoutStderr`.
+    #[serde(rename = "tty", default, skip_serializing_if = "Option::is_none")]
+    pub tty: Option<bool>,
+}
+
+/// Successful response for `process/spawn`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessSpawnResponse {}
+
+/// PTY size in character cells for `process/spawn` PTY sessions.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessTerminalSize {
+    /// Terminal width in character cells.
+    #[serde(rename = "cols")]
+    pub cols: u16,
+    /// Terminal height in character cells.
+    #[serde(rename = "rows")]
+    pub rows: u16,
+}
+
+/// Write stdin bytes to a running `process/spawn` session, close stdin, or both.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessWriteStdinParams {
+    /// Close stdin after writing `deltaBase64`, if present.
+    #[serde(
+        rename = "closeStdin",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub close_stdin: Option<bool>,
+    /// Optional base64-encoded stdin bytes to write.
+    #[serde(
+        rename = "deltaBase64",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delta_base64: Option<String>,
+    /// Client-supplied, connection-scoped `processHandle` from `process/spawn`.
+    #[serde(rename = "processHandle")]
+    pub process_handle: String,
+}
+
+/// Empty success response for `process/writeStdin`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessWriteStdinResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileBedrockSetupParams {
+    #[serde(rename = "profile")]
+    pub profile: String,
+    #[serde(rename = "region")]
+    pub region: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+    #[serde(rename = "id")]
+    pub id: String,
+    #[serde(rename = "metadata")]
+    pub metadata: std::collections::BTreeMap<String, String>,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "position")]
+    pub position: i64,
+    /// Newest non-archived member thread's recency, in Unix seconds; null when none exist.
+    #[serde(rename = "recencyAt", default, skip_serializing_if = "Option::is_none")]
+    pub recency_at: Option<i64>,
+    #[serde(rename = "roots")]
+    pub roots: Vec<ProjectRoot>,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -12434,6 +16078,202 @@ pub struct ProjectConfigLayerSource {
     pub dot_codex_folder: AbsolutePathBuf,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectCreateParams {
+    #[serde(rename = "idempotencyKey")]
+    pub idempotency_key: String,
+    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "roots")]
+    pub roots: Vec<ProjectRoot>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectCreateResponse {
+    #[serde(rename = "project")]
+    pub project: Project,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectDeleteParams {
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProjectDeleteResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectImportParams {
+    #[serde(rename = "idempotencyKey")]
+    pub idempotency_key: String,
+    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "roots")]
+    pub roots: Vec<ProjectRoot>,
+    #[serde(rename = "threads", default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<Vec<String>>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectImportResponse {
+    #[serde(rename = "project")]
+    pub project: Project,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProjectListParams {
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Requires sortKey. Defaults to asc for position and desc for recencyAt.
+    #[serde(
+        rename = "sortDirection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sort_direction: Option<SortDirection>,
+    /// Defaults to position. Recency sorting always places empty projects last.
+    #[serde(rename = "sortKey", default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<ProjectSortKey>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectListResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<Project>,
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectMoveParams {
+    #[serde(
+        rename = "beforeProjectId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub before_project_id: Option<String>,
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProjectMoveResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectReadParams {
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectReadResponse {
+    #[serde(rename = "project")]
+    pub project: Project,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectRoot {
+    #[serde(rename = "path")]
+    pub path: AbsolutePathBuf,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProjectSortKey {
+    /// `position`
+    Position,
+    /// `recencyAt`
+    RecencyAt,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl ProjectSortKey {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Position => "position",
+            Self::RecencyAt => "recencyAt",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "position" => Self::Position,
+            "recencyAt" => Self::RecencyAt,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for ProjectSortKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ProjectSortKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ProjectSortKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectUpdateParams {
+    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+    #[serde(rename = "roots", default, skip_serializing_if = "Option::is_none")]
+    pub roots: Option<Vec<ProjectRoot>>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectUpdateResponse {
+    #[serde(rename = "project")]
+    pub project: Project,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromptHookMetadata {
     /// Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling.
@@ -12473,6 +16313,17 @@ pub struct PromptHookMetadata {
     pub timeout_sec: u64,
     #[serde(rename = "trustStatus")]
     pub trust_status: HookTrustStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedSubmission {
+    #[serde(rename = "clientUserMessageId")]
+    pub client_user_message_id: String,
+    #[serde(rename = "id")]
+    pub id: String,
+    #[serde(rename = "input")]
+    pub input: Vec<UserInput>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -12816,6 +16667,59 @@ impl<'de> Deserialize<'de> for RealtimeConversationVersion {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RealtimeOutputModality {
+    /// `text`
+    Text,
+    /// `audio`
+    Audio,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl RealtimeOutputModality {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Text => "text",
+            Self::Audio => "audio",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "text" => Self::Text,
+            "audio" => Self::Audio,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for RealtimeOutputModality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for RealtimeOutputModality {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for RealtimeOutputModality {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RealtimeSessionClosedThreadRealtimeItem {
     #[serde(rename = "id")]
@@ -12834,6 +16738,215 @@ pub struct RealtimeSessionStartedThreadRealtimeItem {
     pub realtime_session_id: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RealtimeThreadTimelineEntry {
+    #[serde(rename = "item")]
+    pub item: ThreadRealtimeItem,
+    #[serde(rename = "position")]
+    pub position: u64,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RealtimeVoice {
+    /// `alloy`
+    Alloy,
+    /// `arbor`
+    Arbor,
+    /// `ash`
+    Ash,
+    /// `aube`
+    Aube,
+    /// `ballad`
+    Ballad,
+    /// `breeze`
+    Breeze,
+    /// `bubbie`
+    Bubbie,
+    /// `cedar`
+    Cedar,
+    /// `coral`
+    Coral,
+    /// `cove`
+    Cove,
+    /// `echo`
+    Echo,
+    /// `ember`
+    Ember,
+    /// `haetsal`
+    Haetsal,
+    /// `hanul`
+    Hanul,
+    /// `himari`
+    Himari,
+    /// `juniper`
+    Juniper,
+    /// `leher`
+    Leher,
+    /// `maple`
+    Maple,
+    /// `marin`
+    Marin,
+    /// `miko`
+    Miko,
+    /// `neer`
+    Neer,
+    /// `porto`
+    Porto,
+    /// `rindo`
+    Rindo,
+    /// `rio`
+    Rio,
+    /// `rivage`
+    Rivage,
+    /// `sage`
+    Sage,
+    /// `selva`
+    Selva,
+    /// `shimmer`
+    Shimmer,
+    /// `sol`
+    Sol,
+    /// `sonna`
+    Sonna,
+    /// `spruce`
+    Spruce,
+    /// `tinta`
+    Tinta,
+    /// `vale`
+    Vale,
+    /// `verse`
+    Verse,
+    /// `viola`
+    Viola,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl RealtimeVoice {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Alloy => "alloy",
+            Self::Arbor => "arbor",
+            Self::Ash => "ash",
+            Self::Aube => "aube",
+            Self::Ballad => "ballad",
+            Self::Breeze => "breeze",
+            Self::Bubbie => "bubbie",
+            Self::Cedar => "cedar",
+            Self::Coral => "coral",
+            Self::Cove => "cove",
+            Self::Echo => "echo",
+            Self::Ember => "ember",
+            Self::Haetsal => "haetsal",
+            Self::Hanul => "hanul",
+            Self::Himari => "himari",
+            Self::Juniper => "juniper",
+            Self::Leher => "leher",
+            Self::Maple => "maple",
+            Self::Marin => "marin",
+            Self::Miko => "miko",
+            Self::Neer => "neer",
+            Self::Porto => "porto",
+            Self::Rindo => "rindo",
+            Self::Rio => "rio",
+            Self::Rivage => "rivage",
+            Self::Sage => "sage",
+            Self::Selva => "selva",
+            Self::Shimmer => "shimmer",
+            Self::Sol => "sol",
+            Self::Sonna => "sonna",
+            Self::Spruce => "spruce",
+            Self::Tinta => "tinta",
+            Self::Vale => "vale",
+            Self::Verse => "verse",
+            Self::Viola => "viola",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "alloy" => Self::Alloy,
+            "arbor" => Self::Arbor,
+            "ash" => Self::Ash,
+            "aube" => Self::Aube,
+            "ballad" => Self::Ballad,
+            "breeze" => Self::Breeze,
+            "bubbie" => Self::Bubbie,
+            "cedar" => Self::Cedar,
+            "coral" => Self::Coral,
+            "cove" => Self::Cove,
+            "echo" => Self::Echo,
+            "ember" => Self::Ember,
+            "haetsal" => Self::Haetsal,
+            "hanul" => Self::Hanul,
+            "himari" => Self::Himari,
+            "juniper" => Self::Juniper,
+            "leher" => Self::Leher,
+            "maple" => Self::Maple,
+            "marin" => Self::Marin,
+            "miko" => Self::Miko,
+            "neer" => Self::Neer,
+            "porto" => Self::Porto,
+            "rindo" => Self::Rindo,
+            "rio" => Self::Rio,
+            "rivage" => Self::Rivage,
+            "sage" => Self::Sage,
+            "selva" => Self::Selva,
+            "shimmer" => Self::Shimmer,
+            "sol" => Self::Sol,
+            "sonna" => Self::Sonna,
+            "spruce" => Self::Spruce,
+            "tinta" => Self::Tinta,
+            "vale" => Self::Vale,
+            "verse" => Self::Verse,
+            "viola" => Self::Viola,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for RealtimeVoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for RealtimeVoice {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for RealtimeVoice {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RealtimeVoicesList {
+    #[serde(rename = "defaultV1")]
+    pub default_v1: RealtimeVoice,
+    #[serde(rename = "defaultV2")]
+    pub default_v2: RealtimeVoice,
+    #[serde(rename = "v1")]
+    pub v1: Vec<RealtimeVoice>,
+    #[serde(rename = "v2")]
+    pub v2: Vec<RealtimeVoice>,
+    #[serde(rename = "v3", default, skip_serializing_if = "Vec::is_empty")]
+    pub v3: Vec<RealtimeVoice>,
+}
+
 /// A non-empty reasoning effort value advertised by the model.
 pub type ReasoningEffort = String;
 
@@ -12843,6 +16956,162 @@ pub struct ReasoningEffortOption {
     pub description: String,
     #[serde(rename = "reasoningEffort")]
     pub reasoning_effort: ReasoningEffort,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReasoningItemContent {
+    /// `"type": "reasoning_text"`
+    ReasoningText(ReasoningTextReasoningItemContent),
+    /// `"type": "text"`
+    Text(TextReasoningItemContent),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ReasoningItemContent {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::ReasoningText(_) => "reasoning_text",
+            Self::Text(_) => "text",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `text` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::ReasoningText(v) => Some(v.text.as_str()),
+            Self::Text(v) => Some(v.text.as_str()),
+            Self::Unknown(value) => value.get("text").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ReasoningItemContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "reasoning_text")]
+            ReasoningText(&'a ReasoningTextReasoningItemContent),
+            #[serde(rename = "text")]
+            Text(&'a TextReasoningItemContent),
+        }
+        match self {
+            Self::ReasoningText(value) => Tagged::ReasoningText(value).serialize(serializer),
+            Self::Text(value) => Tagged::Text(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ReasoningItemContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "reasoning_text" => Self::ReasoningText(
+                crate::support::payload("reasoning_text", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "text" => Self::Text(
+                crate::support::payload("text", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReasoningItemReasoningSummary {
+    /// `"type": "summary_text"`
+    SummaryText(SummaryTextReasoningItemReasoningSummary),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ReasoningItemReasoningSummary {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::SummaryText(_) => "summary_text",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The `text` every variant carries (read from the raw JSON for [`Self::Unknown`]).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::SummaryText(v) => Some(v.text.as_str()),
+            Self::Unknown(value) => value.get("text").and_then(serde_json::Value::as_str),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ReasoningItemReasoningSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "summary_text")]
+            SummaryText(&'a SummaryTextReasoningItemReasoningSummary),
+        }
+        match self {
+            Self::SummaryText(value) => Tagged::SummaryText(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ReasoningItemReasoningSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "summary_text" => Self::SummaryText(
+                crate::support::payload("summary_text", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasoningResponseItem {
+    #[serde(rename = "content", default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Vec<ReasoningItemContent>>,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "summary")]
+    pub summary: Vec<ReasoningItemReasoningSummary>,
 }
 
 /// A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See <https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries>
@@ -12942,6 +17211,13 @@ pub struct ReasoningTextDeltaNotification {
     pub turn_id: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasoningTextReasoningItemContent {
+    #[serde(rename = "text")]
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReasoningThreadItem {
     #[serde(rename = "content", default, skip_serializing_if = "Vec::is_empty")]
@@ -12951,6 +17227,139 @@ pub struct ReasoningThreadItem {
     #[serde(rename = "summary", default, skip_serializing_if = "Vec::is_empty")]
     pub summary: Vec<String>,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlClient {
+    #[serde(
+        rename = "appVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub app_version: Option<String>,
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    #[serde(
+        rename = "deviceModel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device_model: Option<String>,
+    #[serde(
+        rename = "deviceType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub device_type: Option<String>,
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    #[serde(
+        rename = "lastSeenAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_seen_at: Option<i64>,
+    #[serde(rename = "osVersion", default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    #[serde(rename = "platform", default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RemoteControlClientsListOrder {
+    /// `asc`
+    Asc,
+    /// `desc`
+    Desc,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl RemoteControlClientsListOrder {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "asc" => Self::Asc,
+            "desc" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for RemoteControlClientsListOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for RemoteControlClientsListOrder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for RemoteControlClientsListOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlClientsListParams {
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(rename = "order", default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<RemoteControlClientsListOrder>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlClientsListResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<RemoteControlClient>,
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlClientsRevokeParams {
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RemoteControlClientsRevokeResponse {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RemoteControlConnectionStatus {
@@ -13008,9 +17417,126 @@ impl<'de> Deserialize<'de> for RemoteControlConnectionStatus {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RemoteControlDisableParams {
+    #[serde(rename = "ephemeral", default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral: Option<bool>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlDisableResponse {
+    #[serde(
+        rename = "environmentId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environment_id: Option<String>,
+    #[serde(rename = "installationId")]
+    pub installation_id: String,
+    #[serde(rename = "serverName")]
+    pub server_name: String,
+    #[serde(rename = "status")]
+    pub status: RemoteControlConnectionStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RemoteControlEnableParams {
+    #[serde(rename = "ephemeral", default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral: Option<bool>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlEnableResponse {
+    #[serde(
+        rename = "environmentId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environment_id: Option<String>,
+    #[serde(rename = "installationId")]
+    pub installation_id: String,
+    #[serde(rename = "serverName")]
+    pub server_name: String,
+    #[serde(rename = "status")]
+    pub status: RemoteControlConnectionStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RemoteControlPairingStartParams {
+    #[serde(
+        rename = "manualCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manual_code: Option<bool>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlPairingStartResponse {
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+    #[serde(rename = "expiresAt")]
+    pub expires_at: i64,
+    #[serde(
+        rename = "manualPairingCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manual_pairing_code: Option<String>,
+    #[serde(rename = "pairingCode")]
+    pub pairing_code: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RemoteControlPairingStatusParams {
+    #[serde(
+        rename = "manualPairingCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manual_pairing_code: Option<String>,
+    #[serde(
+        rename = "pairingCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pairing_code: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlPairingStatusResponse {
+    #[serde(rename = "claimed")]
+    pub claimed: bool,
+}
+
 /// Current remote-control connection status and remote identity exposed to clients.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoteControlStatusChangedNotification {
+    #[serde(
+        rename = "environmentId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environment_id: Option<String>,
+    #[serde(rename = "installationId")]
+    pub installation_id: String,
+    #[serde(rename = "serverName")]
+    pub server_name: String,
+    #[serde(rename = "status")]
+    pub status: RemoteControlConnectionStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteControlStatusReadResponse {
     #[serde(
         rename = "environmentId",
         default,
@@ -13129,7 +17655,7 @@ pub struct Resource {
 }
 
 /// Contents returned when reading a resource from an MCP server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ResourceContent {
     Text {
@@ -13156,6 +17682,108 @@ pub enum ResourceContent {
     },
 }
 
+impl ResourceContent {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["text", "uri"],
+            consts: &[],
+            known: Some(&["_meta", "mimeType", "text", "uri"]),
+        }),
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["blob", "uri"],
+            consts: &[],
+            known: Some(&["_meta", "blob", "mimeType", "uri"]),
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("ResourceContent", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+                0 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(
+                            rename = "_meta",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        meta: Option<serde_json::Value>,
+                        #[serde(
+                            rename = "mimeType",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        mime_type: Option<String>,
+                        #[serde(rename = "text")]
+                        text: String,
+                        /// The URI of this resource.
+                        #[serde(rename = "uri")]
+                        uri: String,
+                    }
+                    let Fields {
+                        meta,
+                        mime_type,
+                        text,
+                        uri,
+                    } = serde_json::from_value(value)?;
+                    Self::Text {
+                        meta,
+                        mime_type,
+                        text,
+                        uri,
+                    }
+                }
+                1 => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+                        #[serde(
+                            rename = "_meta",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        meta: Option<serde_json::Value>,
+                        #[serde(rename = "blob")]
+                        blob: String,
+                        #[serde(
+                            rename = "mimeType",
+                            default,
+                            skip_serializing_if = "Option::is_none"
+                        )]
+                        mime_type: Option<String>,
+                        /// The URI of this resource.
+                        #[serde(rename = "uri")]
+                        uri: String,
+                    }
+                    let Fields {
+                        meta,
+                        blob,
+                        mime_type,
+                        uri,
+                    } = serde_json::from_value(value)?;
+                    Self::Blob {
+                        meta,
+                        blob,
+                        mime_type,
+                        uri,
+                    }
+                }
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A template description for resources available on the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceTemplate {
@@ -13179,6 +17807,231 @@ pub struct ResourceTemplate {
     pub title: Option<String>,
     #[serde(rename = "uriTemplate")]
     pub uri_template: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseItem {
+    /// `"type": "additional_tools"`
+    AdditionalTools(AdditionalToolsResponseItem),
+    /// `"type": "message"`
+    Message(MessageResponseItem),
+    /// `"type": "agent_message"`
+    AgentMessage(AgentMessageResponseItem),
+    /// `"type": "reasoning"`
+    Reasoning(ReasoningResponseItem),
+    /// `"type": "local_shell_call"`
+    LocalShellCall(LocalShellCallResponseItem),
+    /// `"type": "function_call"`
+    FunctionCall(FunctionCallResponseItem),
+    /// `"type": "tool_search_call"`
+    ToolSearchCall(ToolSearchCallResponseItem),
+    /// `"type": "function_call_output"`
+    FunctionCallOutput(FunctionCallOutputResponseItem),
+    /// `"type": "custom_tool_call"`
+    CustomToolCall(CustomToolCallResponseItem),
+    /// `"type": "custom_tool_call_output"`
+    CustomToolCallOutput(CustomToolCallOutputResponseItem),
+    /// `"type": "tool_search_output"`
+    ToolSearchOutput(ToolSearchOutputResponseItem),
+    /// `"type": "web_search_call"`
+    WebSearchCall(WebSearchCallResponseItem),
+    /// `"type": "image_generation_call"`
+    ImageGenerationCall(ImageGenerationCallResponseItem),
+    /// `"type": "compaction"`
+    Compaction(CompactionResponseItem),
+    /// `"type": "configuration_update"`: A durable input control interpreted by the backend at its position in history.
+    ConfigurationUpdate(ConfigurationUpdateResponseItem),
+    /// `"type": "compaction_trigger"`
+    CompactionTrigger,
+    /// `"type": "context_compaction"`
+    ContextCompaction(ContextCompactionResponseItem),
+    /// `"type": "other"`
+    Other,
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ResponseItem {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::AdditionalTools(_) => "additional_tools",
+            Self::Message(_) => "message",
+            Self::AgentMessage(_) => "agent_message",
+            Self::Reasoning(_) => "reasoning",
+            Self::LocalShellCall(_) => "local_shell_call",
+            Self::FunctionCall(_) => "function_call",
+            Self::ToolSearchCall(_) => "tool_search_call",
+            Self::FunctionCallOutput(_) => "function_call_output",
+            Self::CustomToolCall(_) => "custom_tool_call",
+            Self::CustomToolCallOutput(_) => "custom_tool_call_output",
+            Self::ToolSearchOutput(_) => "tool_search_output",
+            Self::WebSearchCall(_) => "web_search_call",
+            Self::ImageGenerationCall(_) => "image_generation_call",
+            Self::Compaction(_) => "compaction",
+            Self::ConfigurationUpdate(_) => "configuration_update",
+            Self::CompactionTrigger => "compaction_trigger",
+            Self::ContextCompaction(_) => "context_compaction",
+            Self::Other => "other",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ResponseItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "additional_tools")]
+            AdditionalTools(&'a AdditionalToolsResponseItem),
+            #[serde(rename = "message")]
+            Message(&'a MessageResponseItem),
+            #[serde(rename = "agent_message")]
+            AgentMessage(&'a AgentMessageResponseItem),
+            #[serde(rename = "reasoning")]
+            Reasoning(&'a ReasoningResponseItem),
+            #[serde(rename = "local_shell_call")]
+            LocalShellCall(&'a LocalShellCallResponseItem),
+            #[serde(rename = "function_call")]
+            FunctionCall(&'a FunctionCallResponseItem),
+            #[serde(rename = "tool_search_call")]
+            ToolSearchCall(&'a ToolSearchCallResponseItem),
+            #[serde(rename = "function_call_output")]
+            FunctionCallOutput(&'a FunctionCallOutputResponseItem),
+            #[serde(rename = "custom_tool_call")]
+            CustomToolCall(&'a CustomToolCallResponseItem),
+            #[serde(rename = "custom_tool_call_output")]
+            CustomToolCallOutput(&'a CustomToolCallOutputResponseItem),
+            #[serde(rename = "tool_search_output")]
+            ToolSearchOutput(&'a ToolSearchOutputResponseItem),
+            #[serde(rename = "web_search_call")]
+            WebSearchCall(&'a WebSearchCallResponseItem),
+            #[serde(rename = "image_generation_call")]
+            ImageGenerationCall(&'a ImageGenerationCallResponseItem),
+            #[serde(rename = "compaction")]
+            Compaction(&'a CompactionResponseItem),
+            #[serde(rename = "configuration_update")]
+            ConfigurationUpdate(&'a ConfigurationUpdateResponseItem),
+            #[serde(rename = "compaction_trigger")]
+            CompactionTrigger,
+            #[serde(rename = "context_compaction")]
+            ContextCompaction(&'a ContextCompactionResponseItem),
+            #[serde(rename = "other")]
+            Other,
+        }
+        match self {
+            Self::AdditionalTools(value) => Tagged::AdditionalTools(value).serialize(serializer),
+            Self::Message(value) => Tagged::Message(value).serialize(serializer),
+            Self::AgentMessage(value) => Tagged::AgentMessage(value).serialize(serializer),
+            Self::Reasoning(value) => Tagged::Reasoning(value).serialize(serializer),
+            Self::LocalShellCall(value) => Tagged::LocalShellCall(value).serialize(serializer),
+            Self::FunctionCall(value) => Tagged::FunctionCall(value).serialize(serializer),
+            Self::ToolSearchCall(value) => Tagged::ToolSearchCall(value).serialize(serializer),
+            Self::FunctionCallOutput(value) => {
+                Tagged::FunctionCallOutput(value).serialize(serializer)
+            }
+            Self::CustomToolCall(value) => Tagged::CustomToolCall(value).serialize(serializer),
+            Self::CustomToolCallOutput(value) => {
+                Tagged::CustomToolCallOutput(value).serialize(serializer)
+            }
+            Self::ToolSearchOutput(value) => Tagged::ToolSearchOutput(value).serialize(serializer),
+            Self::WebSearchCall(value) => Tagged::WebSearchCall(value).serialize(serializer),
+            Self::ImageGenerationCall(value) => {
+                Tagged::ImageGenerationCall(value).serialize(serializer)
+            }
+            Self::Compaction(value) => Tagged::Compaction(value).serialize(serializer),
+            Self::ConfigurationUpdate(value) => {
+                Tagged::ConfigurationUpdate(value).serialize(serializer)
+            }
+            Self::CompactionTrigger => Tagged::CompactionTrigger.serialize(serializer),
+            Self::ContextCompaction(value) => {
+                Tagged::ContextCompaction(value).serialize(serializer)
+            }
+            Self::Other => Tagged::Other.serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ResponseItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "additional_tools" => Self::AdditionalTools(
+                crate::support::payload("additional_tools", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "message" => Self::Message(
+                crate::support::payload("message", value).map_err(serde::de::Error::custom)?,
+            ),
+            "agent_message" => Self::AgentMessage(
+                crate::support::payload("agent_message", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "reasoning" => Self::Reasoning(
+                crate::support::payload("reasoning", value).map_err(serde::de::Error::custom)?,
+            ),
+            "local_shell_call" => Self::LocalShellCall(
+                crate::support::payload("local_shell_call", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "function_call" => Self::FunctionCall(
+                crate::support::payload("function_call", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "tool_search_call" => Self::ToolSearchCall(
+                crate::support::payload("tool_search_call", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "function_call_output" => Self::FunctionCallOutput(
+                crate::support::payload("function_call_output", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "custom_tool_call" => Self::CustomToolCall(
+                crate::support::payload("custom_tool_call", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "custom_tool_call_output" => Self::CustomToolCallOutput(
+                crate::support::payload("custom_tool_call_output", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "tool_search_output" => Self::ToolSearchOutput(
+                crate::support::payload("tool_search_output", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "web_search_call" => Self::WebSearchCall(
+                crate::support::payload("web_search_call", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "image_generation_call" => Self::ImageGenerationCall(
+                crate::support::payload("image_generation_call", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "compaction" => Self::Compaction(
+                crate::support::payload("compaction", value).map_err(serde::de::Error::custom)?,
+            ),
+            "configuration_update" => Self::ConfigurationUpdate(
+                crate::support::payload("configuration_update", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "compaction_trigger" => Self::CompactionTrigger,
+            "context_compaction" => Self::ContextCompaction(
+                crate::support::payload("context_compaction", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            "other" => Self::Other,
+            _ => Self::Unknown(value),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -13209,6 +18062,84 @@ pub struct ResponseTooManyFailedAttemptsCodexErrorInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub http_status_code: Option<u16>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponsesApiWebSearchAction {
+    /// `"type": "search"`
+    Search(SearchResponsesApiWebSearchAction),
+    /// `"type": "open_page"`
+    OpenPage(OpenPageResponsesApiWebSearchAction),
+    /// `"type": "find_in_page"`
+    FindInPage(FindInPageResponsesApiWebSearchAction),
+    /// `"type": "other"`
+    Other,
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ResponsesApiWebSearchAction {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Search(_) => "search",
+            Self::OpenPage(_) => "open_page",
+            Self::FindInPage(_) => "find_in_page",
+            Self::Other => "other",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ResponsesApiWebSearchAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "search")]
+            Search(&'a SearchResponsesApiWebSearchAction),
+            #[serde(rename = "open_page")]
+            OpenPage(&'a OpenPageResponsesApiWebSearchAction),
+            #[serde(rename = "find_in_page")]
+            FindInPage(&'a FindInPageResponsesApiWebSearchAction),
+            #[serde(rename = "other")]
+            Other,
+        }
+        match self {
+            Self::Search(value) => Tagged::Search(value).serialize(serializer),
+            Self::OpenPage(value) => Tagged::OpenPage(value).serialize(serializer),
+            Self::FindInPage(value) => Tagged::FindInPage(value).serialize(serializer),
+            Self::Other => Tagged::Other.serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ResponsesApiWebSearchAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "search" => Self::Search(
+                crate::support::payload("search", value).map_err(serde::de::Error::custom)?,
+            ),
+            "open_page" => Self::OpenPage(
+                crate::support::payload("open_page", value).map_err(serde::de::Error::custom)?,
+            ),
+            "find_in_page" => Self::FindInPage(
+                crate::support::payload("find_in_page", value).map_err(serde::de::Error::custom)?,
+            ),
+            "other" => Self::Other,
+            _ => Self::Unknown(value),
+        })
+    }
 }
 
 /// User's decision in response to an ExecApprovalRequest.
@@ -13434,6 +18365,11 @@ impl<'de> Deserialize<'de> for ReviewTarget {
         })
     }
 }
+
+/// Acknowledges the compression trigger, not completion. Existing maintenance locks and cooldowns can cause the background pass to skip without doing work.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RolloutCompressResponse {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SandboxMode {
@@ -13767,12 +18703,33 @@ pub struct SearchParsedCommand {
     pub query: Option<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SearchResponsesApiWebSearchAction {
+    #[serde(rename = "queries", default, skip_serializing_if = "Option::is_none")]
+    pub queries: Option<Vec<String>>,
+    #[serde(rename = "query", default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SearchWebSearchAction {
     #[serde(rename = "queries", default, skip_serializing_if = "Option::is_none")]
     pub queries: Option<Vec<String>>,
     #[serde(rename = "query", default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+}
+
+/// A user-selected root that can expose one or more runtime capabilities.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectedCapabilityRoot {
+    /// Stable identifier supplied by the capability selection platform.
+    #[serde(rename = "id")]
+    pub id: String,
+    /// Where the selected root can be resolved.
+    #[serde(rename = "location")]
+    pub location: CapabilityRootLocation,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13785,6 +18742,47 @@ pub struct SendAddCreditsNudgeEmailParams {
 pub struct SendAddCreditsNudgeEmailResponse {
     #[serde(rename = "status")]
     pub status: AddCreditsNudgeEmailStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerDiagnosticsGauge {
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "value")]
+    pub value: u64,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ServerDiagnosticsParams {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerDiagnosticsProcess {
+    #[serde(rename = "id")]
+    pub id: u32,
+    #[serde(
+        rename = "physicalFootprintBytes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub physical_footprint_bytes: Option<u64>,
+    #[serde(
+        rename = "residentMemoryBytes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resident_memory_bytes: Option<u64>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerDiagnosticsResponse {
+    #[serde(rename = "gauges")]
+    pub gauges: Vec<ServerDiagnosticsGauge>,
+    #[serde(rename = "process")]
+    pub process: ServerDiagnosticsProcess,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14385,6 +19383,13 @@ pub struct SubagentMigration {
     pub name: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryTextReasoningItemReasoningSummary {
+    #[serde(rename = "text")]
+    pub text: String,
+}
+
 /// Managed config layer from a file (usually `managed_config.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemConfigLayerSource {
@@ -14439,6 +19444,13 @@ pub struct TextRange {
     pub start: TextPosition,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextReasoningItemContent {
+    #[serde(rename = "text")]
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextUserInput {
     #[serde(rename = "text")]
@@ -14452,6 +19464,7 @@ pub struct TextUserInput {
     pub text_elements: Vec<TextElement>,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thread {
     /// Optional random unique nickname assigned to an AgentControl-spawned sub-agent.
@@ -14476,6 +19489,153 @@ pub struct Thread {
     /// Whether the thread is ephemeral and should not be materialized on disk.
     #[serde(rename = "ephemeral")]
     pub ephemeral: bool,
+    /// Source thread id when this thread was created by forking another thread.
+    #[serde(
+        rename = "forkedFromId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub forked_from_id: Option<String>,
+    /// Optional Git metadata captured when the thread was created.
+    #[serde(rename = "gitInfo", default, skip_serializing_if = "Option::is_none")]
+    pub git_info: Option<GitInfo>,
+    /// Persisted thread history contract selected when this thread was created.
+    #[serde(
+        rename = "historyMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub history_mode: Option<ThreadHistoryMode>,
+    /// Identifier for this thread. Codex-generated thread IDs are UUIDv7.
+    #[serde(rename = "id")]
+    pub id: String,
+    /// Current configured model when loaded, otherwise the latest persisted model. Null when unavailable. This is not per-turn execution telemetry.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Model provider used for this thread (for example, 'openai').
+    #[serde(rename = "modelProvider")]
+    pub model_provider: String,
+    /// Optional user-facing thread title.
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Originator recorded when the thread was created, independent of its current client or executor. Null when the recorded originator is unavailable.
+    #[serde(
+        rename = "originator",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub originator: Option<String>,
+    /// The ID of the parent thread. This will only be set if this thread is a subagent.
+    #[serde(
+        rename = "parentThreadId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent_thread_id: Option<String>,
+    /// \[UNSTABLE\] Path to the thread on disk.
+    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Usually the first user message in the thread, if available.
+    #[serde(rename = "preview")]
+    pub preview: String,
+    /// Canonical project assignment owned by app-server, if any.
+    ///
+    /// Required on the wire, may be `null`.
+    #[serde(rename = "projectId")]
+    pub project_id: Option<String>,
+    /// Current configured reasoning effort when loaded, otherwise the latest persisted effort. Null when unset or unavailable. This is not per-turn execution telemetry.
+    #[serde(
+        rename = "reasoningEffort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Unix timestamp (in seconds) used for thread recency ordering.
+    #[serde(rename = "recencyAt", default, skip_serializing_if = "Option::is_none")]
+    pub recency_at: Option<i64>,
+    /// The independently persisted section selected for this thread, if any.
+    #[serde(rename = "section", default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<ThreadSection>,
+    /// Unix timestamp in seconds when the thread entered its current section.
+    #[serde(
+        rename = "sectionEnteredAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub section_entered_at: Option<i64>,
+    /// Session id shared by threads that belong to the same session tree.
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+    /// Origin of the thread (CLI, VSCode, codex exec, codex app-server, etc.).
+    #[serde(rename = "source")]
+    pub source: SessionSource,
+    /// Current runtime status for the thread.
+    #[serde(rename = "status")]
+    pub status: ThreadStatus,
+    /// Optional analytics source classification for this thread.
+    #[serde(
+        rename = "threadSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub thread_source: Option<ThreadSource>,
+    /// Only populated on `thread/resume`, `thread/fork`, and `thread/read` (when `includeTurns` is true) responses. For all other responses and notifications returning a Thread, the turns field will be an empty list.
+    #[serde(rename = "turns")]
+    pub turns: Vec<Turn>,
+    /// Unix timestamp (in seconds) when the thread was last updated.
+    #[serde(rename = "updatedAt")]
+    pub updated_at: i64,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thread {
+    /// Optional random unique nickname assigned to an AgentControl-spawned sub-agent.
+    #[serde(
+        rename = "agentNickname",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub agent_nickname: Option<String>,
+    /// Optional role (agent_role) assigned to an AgentControl-spawned sub-agent.
+    #[serde(rename = "agentRole", default, skip_serializing_if = "Option::is_none")]
+    pub agent_role: Option<String>,
+    /// Whether the app server accepts direct turn input for this loaded thread. `None` means the capability is unavailable, such as for an unloaded stored thread.
+    #[serde(
+        rename = "canAcceptDirectInput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub can_accept_direct_input: Option<bool>,
+    /// Version of the CLI that created the thread.
+    #[serde(rename = "cliVersion")]
+    pub cli_version: String,
+    /// Unix timestamp (in seconds) when the thread was created.
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+    /// Working directory captured for the thread.
+    #[serde(rename = "cwd")]
+    pub cwd: AbsolutePathBuf,
+    /// Saved Daybreak choice, independent of turn execution. Null if unset.
+    #[serde(
+        rename = "daybreakEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub daybreak_enabled: Option<bool>,
+    /// Current environments for a loaded thread, in priority order, primary first. `null` means the thread is not loaded or the server does not expose its selection. An empty list means no environments are selected. This does not report connection status.
+    #[serde(
+        rename = "environments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environments: Option<Vec<ThreadEnvironment>>,
+    /// Whether the thread is ephemeral and should not be materialized on disk.
+    #[serde(rename = "ephemeral")]
+    pub ephemeral: bool,
+    /// Optional implementation-specific thread data.
+    #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<ThreadExtra>,
     /// Source thread id when this thread was created by forking another thread.
     #[serde(
         rename = "forkedFromId",
@@ -14877,6 +20037,83 @@ pub struct ThreadAttachmentUpdatedNotification {
     pub thread_id: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadBackgroundTerminal {
+    #[serde(rename = "command")]
+    pub command: String,
+    #[serde(
+        rename = "cpuPercent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cpu_percent: Option<f64>,
+    #[serde(rename = "cwd")]
+    pub cwd: LegacyAppPathString,
+    #[serde(rename = "itemId")]
+    pub item_id: String,
+    #[serde(rename = "osPid", default, skip_serializing_if = "Option::is_none")]
+    pub os_pid: Option<u32>,
+    #[serde(rename = "processId")]
+    pub process_id: String,
+    #[serde(rename = "rssKb", default, skip_serializing_if = "Option::is_none")]
+    pub rss_kb: Option<u64>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadBackgroundTerminalsCleanParams {
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadBackgroundTerminalsCleanResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadBackgroundTerminalsListParams {
+    /// Opaque pagination cursor returned by a previous call.
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Optional page size.
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadBackgroundTerminalsListResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<ThreadBackgroundTerminal>,
+    /// Opaque cursor to pass to the next call to continue after the last item. If None, there are no more items to return.
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadBackgroundTerminalsTerminateParams {
+    #[serde(rename = "processId")]
+    pub process_id: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadBackgroundTerminalsTerminateResponse {
+    #[serde(rename = "terminated")]
+    pub terminated: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadClosedNotification {
     #[serde(rename = "threadId")]
@@ -14891,6 +20128,27 @@ pub struct ThreadCompactStartParams {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThreadCompactStartResponse {}
+
+/// Parameters for `thread/decrement_elicitation`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadDecrementElicitationParams {
+    /// Thread whose out-of-band elicitation counter should be decremented.
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// Response for `thread/decrement_elicitation`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadDecrementElicitationResponse {
+    /// Current out-of-band elicitation count after the decrement.
+    #[serde(rename = "count")]
+    pub count: i64,
+    /// Whether timeout accounting remains paused after applying the decrement.
+    #[serde(rename = "paused")]
+    pub paused: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadDeleteParams {
@@ -14907,11 +20165,29 @@ pub struct ThreadDeletedNotification {
     pub thread_id: String,
 }
 
+/// An environment selected by a loaded thread, independent of connection status.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadEnvironment {
+    #[serde(rename = "cwd")]
+    pub cwd: LegacyAppPathString,
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+    #[serde(rename = "runtimeWorkspaceRoots")]
+    pub runtime_workspace_roots: Vec<LegacyAppPathString>,
+}
+
+/// Extra app-server data for a thread.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadExtra {}
+
 /// There are two ways to fork a thread: 1. By thread_id: load the thread from disk by thread_id and fork it into a new thread. 2. By path: load the thread from disk by path and fork it into a new thread.
 ///
 /// If using a non-empty path, the thread_id param will be ignored. Empty string path values are treated as absent.
 ///
 /// Prefer using thread_id whenever possible.
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadForkParams {
     #[serde(
@@ -14989,6 +20265,128 @@ pub struct ThreadForkParams {
     pub thread_source: Option<ThreadSource>,
 }
 
+/// There are two ways to fork a thread: 1. By thread_id: load the thread from disk by thread_id and fork it into a new thread. 2. By path: load the thread from disk by path and fork it into a new thread.
+///
+/// If using a non-empty path, the thread_id param will be ignored. Empty string path values are treated as absent.
+///
+/// Prefer using thread_id whenever possible.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadForkParams {
+    #[serde(
+        rename = "approvalPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_policy: Option<AskForApproval>,
+    /// Override where approval requests are routed for review on this thread and subsequent turns.
+    #[serde(
+        rename = "approvalsReviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    #[serde(
+        rename = "baseInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub base_instructions: Option<String>,
+    /// Optional turn id to fork before, excluding that turn and all later turns. Cannot be combined with `last_turn_id`.
+    #[serde(
+        rename = "beforeTurnId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub before_turn_id: Option<String>,
+    #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// When true, carry the source thread's current goal into the fork without starting its initial automatic continuation. The next explicit turn owns the goal lifecycle, and normal automatic continuation resumes after it.
+    #[serde(
+        rename = "deferGoalContinuation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub defer_goal_continuation: Option<bool>,
+    #[serde(
+        rename = "developerInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub developer_instructions: Option<String>,
+    #[serde(rename = "ephemeral", default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral: Option<bool>,
+    /// When true, return only thread metadata and live fork state without populating `thread.turns`. This is useful when the client plans to call `thread/turns/list` immediately after forking. Full-history hydration is deprecated for paginated threads; use this with `thread/turns/list` and `thread/items/list` instead.
+    #[serde(
+        rename = "excludeTurns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exclude_turns: Option<bool>,
+    /// Start from the loaded parent's effective config, tools, environments, and persisted history to maximize prompt-cache reuse. Requires a loaded, persisted parent and `ephemeral: true`. Enables `features.reasoning_effort_override` on the fork. Cannot be combined with configuration overrides, `path`, `lastTurnId`, or `beforeTurnId`.
+    #[serde(
+        rename = "experimentalPredictionMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub experimental_prediction_mode: Option<bool>,
+    /// Optional last turn id to fork through, inclusive.
+    ///
+    /// When specified, turns after `last_turn_id` are omitted from the fork. The referenced turn cannot be in progress.
+    #[serde(
+        rename = "lastTurnId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_turn_id: Option<String>,
+    /// Configuration overrides for the forked thread, if any.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(
+        rename = "modelProvider",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_provider: Option<String>,
+    /// \[UNSTABLE\] Specify the rollout path to fork from. If specified, the thread_id param will be ignored.
+    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Named profile id for the forked thread. Cannot be combined with `sandbox`.
+    #[serde(
+        rename = "permissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permissions: Option<String>,
+    /// Replace the thread's runtime workspace roots. Paths must be absolute.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runtime_workspace_roots: Option<Vec<AbsolutePathBuf>>,
+    #[serde(rename = "sandbox", default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMode>,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    /// Optional client-supplied analytics source classification for this forked thread.
+    #[serde(
+        rename = "threadSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub thread_source: Option<ThreadSource>,
+}
+
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadForkResponse {
     #[serde(rename = "approvalPolicy")]
@@ -15022,6 +20420,74 @@ pub struct ThreadForkResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
+    #[serde(rename = "sandbox")]
+    pub sandbox: SandboxPolicy,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "thread")]
+    pub thread: Thread,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadForkResponse {
+    /// Named or implicit built-in profile that produced the active permissions, when known.
+    #[serde(
+        rename = "activePermissionProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_permission_profile: Option<ActivePermissionProfile>,
+    #[serde(rename = "approvalPolicy")]
+    pub approval_policy: AskForApproval,
+    /// Reviewer currently used for approval requests on this thread.
+    #[serde(rename = "approvalsReviewer")]
+    pub approvals_reviewer: ApprovalsReviewer,
+    #[serde(rename = "cwd")]
+    pub cwd: AbsolutePathBuf,
+    /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
+    #[serde(
+        rename = "disabledPluginIds",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub disabled_plugin_ids: Vec<String>,
+    /// Environment-native paths to instruction source files currently loaded for this thread.
+    #[serde(
+        rename = "instructionSources",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub instruction_sources: Vec<LegacyAppPathString>,
+    #[serde(rename = "model")]
+    pub model: String,
+    #[serde(rename = "modelProvider")]
+    pub model_provider: String,
+    /// @deprecated Always `explicitRequestOnly`. Use `reasoningEffort` for Ultra behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    #[serde(
+        rename = "reasoningEffort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub runtime_workspace_roots: Vec<AbsolutePathBuf>,
     /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
     #[serde(rename = "sandbox")]
     pub sandbox: SandboxPolicy,
@@ -15289,6 +20755,27 @@ impl<'de> Deserialize<'de> for ThreadHistoryMode {
 }
 
 pub type ThreadId = String;
+
+/// Parameters for `thread/increment_elicitation`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadIncrementElicitationParams {
+    /// Thread whose out-of-band elicitation counter should be incremented.
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// Response for `thread/increment_elicitation`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadIncrementElicitationResponse {
+    /// Current out-of-band elicitation count after the increment.
+    #[serde(rename = "count")]
+    pub count: i64,
+    /// Whether timeout accounting is paused after applying the increment.
+    #[serde(rename = "paused")]
+    pub paused: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadInjectItemsParams {
@@ -15638,11 +21125,48 @@ impl<'de> Deserialize<'de> for ThreadItemsListAnchor {
 }
 
 /// Starting position for an item-history page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ThreadItemsListCursor {
     String(String),
     ThreadItemsListAnchor(ThreadItemsListAnchor),
+}
+
+impl ThreadItemsListCursor {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+        crate::support::Expect::Str,
+        crate::support::Expect::Object(crate::support::ObjectShape {
+            required: &["type"],
+            consts: &[("type", &["item"])],
+            known: None,
+        }),
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ThreadItemsListCursor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged(
+            "ThreadItemsListCursor",
+            value,
+            Self::VARIANTS,
+            |i, value| {
+                Ok(match i {
+                    0 => Self::String(serde_json::from_value(value)?),
+                    1 => Self::ThreadItemsListAnchor(serde_json::from_value(value)?),
+                    _ => unreachable!("a variant index"),
+                })
+            },
+        )
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15687,13 +21211,61 @@ pub struct ThreadItemsListResponse {
     pub next_cursor: Option<String>,
 }
 
+/// EXPERIMENTAL - retrieve a bounded set of persisted items from one turn.
+#[cfg(feature = "experimental")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadItemsReadParams {
+    /// Item IDs to retrieve. Supply 1 to 100 IDs.
+    #[serde(rename = "itemIds")]
+    pub item_ids: Vec<String>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    #[serde(rename = "turnId")]
+    pub turn_id: String,
+}
+
+/// EXPERIMENTAL - persisted items returned in canonical stored order.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadItemsReadResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<ThreadItemEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ThreadListCwdFilter {
     String(String),
     List(Vec<String>),
 }
 
+impl ThreadListCwdFilter {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] =
+        &[crate::support::Expect::Str, crate::support::Expect::Array];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for ThreadListCwdFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("ThreadListCwdFilter", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+                0 => Self::String(serde_json::from_value(value)?),
+                1 => Self::List(serde_json::from_value(value)?),
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThreadListParams {
     /// Optional archived filter; when set to true, only archived threads are returned. If false or null, only non-archived threads are returned.
@@ -15765,6 +21337,96 @@ pub struct ThreadListParams {
     pub use_state_db_only: Option<bool>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadListParams {
+    /// Optional ancestor thread filter. Returns spawned descendants at any depth, excluding the ancestor itself. Mutually exclusive with `parentThreadId`.
+    #[serde(
+        rename = "ancestorThreadId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ancestor_thread_id: Option<String>,
+    /// Optional archived filter; when set to true, only archived threads are returned. If false or null, only non-archived threads are returned.
+    #[serde(rename = "archived", default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    /// Opaque pagination cursor returned by a previous call.
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Optional cwd filter or filters; when set, only threads whose session cwd exactly matches one of these paths are returned.
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<ThreadListCwdFilter>,
+    /// Thread IDs to exclude before applying the result limit. Up to 100 entries; invalid IDs or a larger list are rejected, never truncated. Send the same exclusions on each page. Omitted, null, or empty means no exclusions.
+    #[serde(
+        rename = "excludedThreadIds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub excluded_thread_ids: Option<Vec<String>>,
+    /// Optional page size; defaults to a reasonable server-side value.
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Optional provider filter; when set, only sessions recorded under these providers are returned. When present but empty, includes all providers.
+    #[serde(
+        rename = "modelProviders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_providers: Option<Vec<String>>,
+    /// Optional originator allowlist, matching any supplied value exactly. Supported by hosted backends only; the local app-server rejects a nonempty list. Omitted or empty lists leave originators unrestricted.
+    #[serde(
+        rename = "originators",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub originators: Option<Vec<String>>,
+    /// Optional direct parent thread filter. Mutually exclusive with `ancestorThreadId`.
+    #[serde(
+        rename = "parentThreadId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent_thread_id: Option<String>,
+    /// Omit to include every project, set to null for unassigned threads, or provide a project ID to return only threads in that project.
+    #[serde(rename = "projectId", default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// Optional substring filter for the extracted thread title.
+    #[serde(
+        rename = "searchTerm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub search_term: Option<String>,
+    /// Omit to include every section, set to `null` for unsectioned threads, or provide a section ID to return only threads in that section.
+    #[serde(rename = "sectionId", default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<String>,
+    /// Optional sort direction; defaults to descending (newest first).
+    #[serde(
+        rename = "sortDirection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sort_direction: Option<SortDirection>,
+    /// Optional sort key; defaults to created_at.
+    #[serde(rename = "sortKey", default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<ThreadSortKey>,
+    /// Optional source filter; when set, only sessions from these source kinds are returned. When omitted or empty, defaults to interactive sources.
+    #[serde(
+        rename = "sourceKinds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_kinds: Option<Vec<ThreadSourceKind>>,
+    /// If true, return from the state DB without scanning JSONL rollouts to repair thread metadata. Omitted or false preserves scan-and-repair behavior.
+    #[serde(
+        rename = "useStateDbOnly",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub use_state_db_only: Option<bool>,
+}
+
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one thread. Use it with the opposite `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so same-second updates are not skipped.
@@ -15783,6 +21445,34 @@ pub struct ThreadListResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadListResponse {
+    /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one thread. Use it with the opposite `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so same-second updates are not skipped.
+    #[serde(
+        rename = "backwardsCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backwards_cursor: Option<String>,
+    #[serde(rename = "data")]
+    pub data: Vec<Thread>,
+    /// Opaque cursor to pass to the next call to continue after the last item. if None, there are no more items to return.
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+    /// Local receipts for eligible threads on this page, keyed by thread ID. Null means durable read state is unavailable; an absent key means that row is ineligible.
+    #[serde(
+        rename = "readStates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub read_states: Option<std::collections::BTreeMap<String, ThreadReadState>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -15808,6 +21498,72 @@ pub struct ThreadLoadedListResponse {
     )]
     pub next_cursor: Option<String>,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThreadMemoryMode {
+    /// `enabled`
+    Enabled,
+    /// `disabled`
+    Disabled,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl ThreadMemoryMode {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "enabled" => Self::Enabled,
+            "disabled" => Self::Disabled,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for ThreadMemoryMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ThreadMemoryMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ThreadMemoryMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadMemoryModeSetParams {
+    #[serde(rename = "mode")]
+    pub mode: ThreadMemoryMode,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadMemoryModeSetResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThreadMetadataGitInfoUpdateParams {
@@ -15843,11 +21599,32 @@ pub struct ThreadMetadataGitInfoUpdateParams {
     pub sha: Option<Option<String>>,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadMetadataUpdateParams {
     /// Patch the stored Git metadata for this thread. Omit a field to leave it unchanged, set it to `null` to clear it, or provide a string to replace the stored value.
     #[serde(rename = "gitInfo", default, skip_serializing_if = "Option::is_none")]
     pub git_info: Option<ThreadMetadataGitInfoUpdateParams>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadMetadataUpdateParams {
+    /// Save the client's Daybreak choice for this persistent thread. Omitted or null leaves it unchanged. This does not select a turn's `cyberAccessProgram` or grant access.
+    #[serde(
+        rename = "daybreakEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub daybreak_enabled: Option<bool>,
+    /// Patch the stored Git metadata for this thread. Omit a field to leave it unchanged, set it to `null` to clear it, or provide a string to replace the stored value.
+    #[serde(rename = "gitInfo", default, skip_serializing_if = "Option::is_none")]
+    pub git_info: Option<ThreadMetadataGitInfoUpdateParams>,
+    /// Omit to leave the project unchanged, use an empty string to clear it, or provide an existing project ID to assign it.
+    #[serde(rename = "projectId", default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
     #[serde(rename = "threadId")]
     pub thread_id: String,
 }
@@ -15869,6 +21646,19 @@ pub struct ThreadNameUpdatedNotification {
     )]
     pub thread_name: Option<String>,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadPredictionRequestParams {
+    #[serde(rename = "sourceTurnId")]
+    pub source_turn_id: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadPredictionRequestResponse {}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThreadPredictionResult {
@@ -15945,10 +21735,122 @@ pub struct ThreadProjectUpdatedNotification {
     pub thread_id: String,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueAddParams {
+    #[serde(rename = "clientUserMessageId")]
+    pub client_user_message_id: String,
+    #[serde(rename = "input")]
+    pub input: Vec<UserInput>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueAddResponse {
+    #[serde(rename = "queuedSubmission")]
+    pub queued_submission: QueuedSubmission,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadQueueChangedNotification {
     #[serde(rename = "threadId")]
     pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueDeleteParams {
+    #[serde(rename = "queuedSubmissionId")]
+    pub queued_submission_id: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueDeleteResponse {
+    #[serde(rename = "deleted")]
+    pub deleted: bool,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueListParams {
+    /// Opaque pagination cursor returned by a previous call.
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Optional page size; defaults to the standard thread-list page size.
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueListResponse {
+    #[serde(rename = "data")]
+    pub data: Vec<QueuedSubmission>,
+    /// Opaque cursor for the next page, or `null` when no submissions remain.
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueReorderParams {
+    #[serde(rename = "queuedSubmissionIds")]
+    pub queued_submission_ids: Vec<String>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadQueueReorderResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueStartParams {
+    #[serde(
+        rename = "queuedSubmissionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub queued_submission_id: Option<String>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueStartResponse {
+    #[serde(rename = "turn")]
+    pub turn: Turn,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueUpdateParams {
+    #[serde(rename = "input")]
+    pub input: Vec<UserInput>,
+    #[serde(rename = "queuedSubmissionId")]
+    pub queued_submission_id: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadQueueUpdateResponse {
+    #[serde(rename = "queuedSubmission")]
+    pub queued_submission: QueuedSubmission,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15964,8 +21866,19 @@ pub struct ThreadReadParams {
     pub thread_id: String,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadReadResponse {
+    #[serde(rename = "thread")]
+    pub thread: Thread,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadReadResponse {
+    /// Local receipt. Null means this thread's durable read state is unavailable.
+    #[serde(rename = "readState", default, skip_serializing_if = "Option::is_none")]
+    pub read_state: Option<ThreadReadState>,
     #[serde(rename = "thread")]
     pub thread: Thread,
 }
@@ -15990,6 +21903,130 @@ pub struct ThreadReadStateChangedNotification {
     #[serde(rename = "threadId")]
     pub thread_id: String,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThreadReadStateOperation {
+    /// `"type": "read"`
+    Read,
+    /// `"type": "unread"`
+    Unread,
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ThreadReadStateOperation {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Read => "read",
+            Self::Unread => "unread",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ThreadReadStateOperation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged {
+            #[serde(rename = "read")]
+            Read,
+            #[serde(rename = "unread")]
+            Unread,
+        }
+        match self {
+            Self::Read => Tagged::Read.serialize(serializer),
+            Self::Unread => Tagged::Unread.serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ThreadReadStateOperation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "read" => Self::Read,
+            "unread" => Self::Unread,
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadReadStateUpdateParams {
+    /// Revision of the row or transcript actually seen. Conflicts require a fresh user action.
+    #[serde(rename = "expectedRevision")]
+    pub expected_revision: String,
+    #[serde(rename = "operation")]
+    pub operation: ThreadReadStateOperation,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadReadStateUpdateResponse {
+    #[serde(rename = "readState")]
+    pub read_state: ThreadReadState,
+}
+
+/// EXPERIMENTAL - append audio input to thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeAppendAudioParams {
+    #[serde(rename = "audio")]
+    pub audio: ThreadRealtimeAudioChunk,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// EXPERIMENTAL - response for appending realtime audio input.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadRealtimeAppendAudioResponse {}
+
+/// EXPERIMENTAL - append speakable text to thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeAppendSpeechParams {
+    #[serde(rename = "text")]
+    pub text: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// EXPERIMENTAL - response for appending realtime speech.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadRealtimeAppendSpeechResponse {}
+
+/// EXPERIMENTAL - append text input to thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeAppendTextParams {
+    #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<ConversationTextRole>,
+    #[serde(rename = "text")]
+    pub text: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// EXPERIMENTAL - response for appending realtime text input.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadRealtimeAppendTextResponse {}
 
 /// EXPERIMENTAL - thread realtime audio chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16093,6 +22130,16 @@ pub struct ThreadRealtimeErrorNotification {
     pub message: String,
     #[serde(rename = "threadId")]
     pub thread_id: String,
+}
+
+/// EXPERIMENTAL - role-bearing text item included when a realtime V3 session starts.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeInitialItem {
+    #[serde(rename = "role")]
+    pub role: ConversationTextRole,
+    #[serde(rename = "text")]
+    pub text: String,
 }
 
 /// EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
@@ -16244,6 +22291,19 @@ pub struct ThreadRealtimeItemTranscriptDeltaNotification {
     pub thread_id: String,
 }
 
+/// EXPERIMENTAL - list voices supported by thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadRealtimeListVoicesParams {}
+
+/// EXPERIMENTAL - response for listing supported realtime voices.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeListVoicesResponse {
+    #[serde(rename = "voices")]
+    pub voices: RealtimeVoicesList,
+}
+
 /// EXPERIMENTAL - streamed output audio emitted by thread realtime.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadRealtimeOutputAudioDeltaNotification {
@@ -16310,6 +22370,195 @@ impl<'de> Deserialize<'de> for ThreadRealtimeSessionOutcome {
     }
 }
 
+/// EXPERIMENTAL - start a thread-scoped realtime session.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeStartParams {
+    /// Relays public reasoning summaries as quiet context for realtime V3 delegations. Defaults to false.
+    #[serde(
+        rename = "backendReasoningStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backend_reasoning_status: Option<bool>,
+    /// Leaves Codex response handoffs to the client's explicit append calls instead of forwarding them automatically. Defaults to false.
+    #[serde(
+        rename = "clientManagedHandoffs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_managed_handoffs: Option<bool>,
+    /// Overrides BEM channel prefixes by `analysis`, `commentary`, or `final`. Omitted channels retain their default uppercase bracketed prefixes.
+    #[serde(
+        rename = "codexResponseHandoffChannelPrefixes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub codex_response_handoff_channel_prefixes:
+        Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Selects how automatic Codex responses are routed in Frameless Bidi sessions. Omitted values default to `thinking`. Realtime V1 and V2 ignore this setting.
+    #[serde(
+        rename = "codexResponseHandoffMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub codex_response_handoff_mode: Option<CodexResponseHandoffMode>,
+    /// Optional prefix added to automatic Codex response items when `codexResponsesAsItems` is true.
+    #[serde(
+        rename = "codexResponseItemPrefix",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub codex_response_item_prefix: Option<String>,
+    /// Sends automatic Codex responses as realtime conversation items instead of handoff appends.
+    #[serde(
+        rename = "codexResponsesAsItems",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub codex_responses_as_items: Option<bool>,
+    /// Controls whether a realtime V3 delegation produces an acknowledgement filler. Omitted values preserve the Realtime API's default behavior.
+    #[serde(
+        rename = "delegationAckFiller",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delegation_ack_filler: Option<bool>,
+    /// Routes any transcript tail remaining at session end through Codex. Defaults to false. TODO: Remove this rollout knob once transcript-tail flushing is always enabled.
+    #[serde(
+        rename = "flushTranscriptTailOnSessionEnd",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub flush_transcript_tail_on_session_end: Option<bool>,
+    /// Set to false to start without Codex's startup context. Omitted or null includes it.
+    #[serde(
+        rename = "includeStartupContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_startup_context: Option<bool>,
+    /// Adds complete role-bearing text items to the initial Frameless Bidi session history. This is only supported by realtime V3 and is sent during session startup. Requests are limited to 128 items and 8,192 estimated text tokens in total.
+    #[serde(
+        rename = "initialItems",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_items: Option<Vec<ThreadRealtimeInitialItem>>,
+    /// Overrides the configured realtime model for this session only.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Selects text or audio output for the realtime session. Transport and voice stay independent so clients can choose how they connect separately from what the model emits.
+    #[serde(rename = "outputModality")]
+    pub output_modality: RealtimeOutputModality,
+    #[serde(rename = "prompt", default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Developer instructions given to the backing Codex model when this realtime session ends.
+    #[serde(
+        rename = "realtimeEndInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub realtime_end_instructions: Option<String>,
+    #[serde(
+        rename = "realtimeSessionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub realtime_session_id: Option<String>,
+    /// Developer instructions given to the backing Codex model when this realtime session starts.
+    #[serde(
+        rename = "realtimeStartInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub realtime_start_instructions: Option<String>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    #[serde(rename = "transport", default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<ThreadRealtimeStartTransport>,
+    /// Overrides the configured realtime protocol version for this session only.
+    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<RealtimeConversationVersion>,
+    #[serde(rename = "voice", default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<RealtimeVoice>,
+}
+
+/// EXPERIMENTAL - response for starting thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadRealtimeStartResponse {}
+
+/// EXPERIMENTAL - transport used by thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThreadRealtimeStartTransport {
+    /// `"type": "websocket"`
+    Websocket,
+    /// `"type": "webrtc"`
+    Webrtc(WebrtcThreadRealtimeStartTransport),
+    /// `"type": "existingCall"`
+    ExistingCall(ExistingCallThreadRealtimeStartTransport),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ThreadRealtimeStartTransport {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Websocket => "websocket",
+            Self::Webrtc(_) => "webrtc",
+            Self::ExistingCall(_) => "existingCall",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ThreadRealtimeStartTransport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "websocket")]
+            Websocket,
+            #[serde(rename = "webrtc")]
+            Webrtc(&'a WebrtcThreadRealtimeStartTransport),
+            #[serde(rename = "existingCall")]
+            ExistingCall(&'a ExistingCallThreadRealtimeStartTransport),
+        }
+        match self {
+            Self::Websocket => Tagged::Websocket.serialize(serializer),
+            Self::Webrtc(value) => Tagged::Webrtc(value).serialize(serializer),
+            Self::ExistingCall(value) => Tagged::ExistingCall(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ThreadRealtimeStartTransport {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "websocket" => Self::Websocket,
+            "webrtc" => Self::Webrtc(
+                crate::support::payload("webrtc", value).map_err(serde::de::Error::custom)?,
+            ),
+            "existingCall" => Self::ExistingCall(
+                crate::support::payload("existingCall", value).map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
 /// EXPERIMENTAL - emitted when thread realtime startup is accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadRealtimeStartedNotification {
@@ -16324,6 +22573,19 @@ pub struct ThreadRealtimeStartedNotification {
     #[serde(rename = "version")]
     pub version: RealtimeConversationVersion,
 }
+
+/// EXPERIMENTAL - stop thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRealtimeStopParams {
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// EXPERIMENTAL - response for stopping thread realtime.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadRealtimeStopResponse {}
 
 /// EXPERIMENTAL - flat transcript delta emitted whenever realtime transcript text changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16397,6 +22659,24 @@ impl<'de> Deserialize<'de> for ThreadRealtimeTranscriptRole {
     }
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadResumeInitialTurnsPageParams {
+    /// How much item detail to include for each returned turn; defaults to summary.
+    #[serde(rename = "itemsView", default, skip_serializing_if = "Option::is_none")]
+    pub items_view: Option<TurnItemsView>,
+    /// Optional turn page size.
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Optional turn pagination direction; defaults to descending.
+    #[serde(
+        rename = "sortDirection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sort_direction: Option<SortDirection>,
+}
+
 /// There are three ways to resume a thread: 1. By thread_id: load the thread from disk by thread_id and resume it. 2. By history: instantiate the thread from memory and resume it. 3. By path: load the thread from disk by path and resume it.
 ///
 /// For non-running threads, the precedence is: history \> non-empty path \> thread_id. If using history or a non-empty path for a non-running thread, the thread_id param will be ignored.
@@ -16404,6 +22684,7 @@ impl<'de> Deserialize<'de> for ThreadRealtimeTranscriptRole {
 /// If thread_id identifies a running thread, app-server rejoins that thread and treats a non-empty path as a consistency check against the active rollout path. Empty string path values are treated as absent.
 ///
 /// Prefer using thread_id whenever possible.
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadResumeParams {
     #[serde(
@@ -16470,6 +22751,108 @@ pub struct ThreadResumeParams {
     pub thread_id: String,
 }
 
+/// There are three ways to resume a thread: 1. By thread_id: load the thread from disk by thread_id and resume it. 2. By history: instantiate the thread from memory and resume it. 3. By path: load the thread from disk by path and resume it.
+///
+/// For non-running threads, the precedence is: history \> non-empty path \> thread_id. If using history or a non-empty path for a non-running thread, the thread_id param will be ignored.
+///
+/// If thread_id identifies a running thread, app-server rejoins that thread and treats a non-empty path as a consistency check against the active rollout path. Empty string path values are treated as absent.
+///
+/// Prefer using thread_id whenever possible.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadResumeParams {
+    #[serde(
+        rename = "approvalPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_policy: Option<AskForApproval>,
+    /// Override where approval requests are routed for review on this thread and subsequent turns.
+    #[serde(
+        rename = "approvalsReviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    #[serde(
+        rename = "baseInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub base_instructions: Option<String>,
+    #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(
+        rename = "developerInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub developer_instructions: Option<String>,
+    /// When true, return only thread metadata and live-resume state without populating `thread.turns`. This is useful when the client plans to call `thread/turns/list` immediately after resuming. Full-history hydration is deprecated for paginated threads; use this with `thread/turns/list` and `thread/items/list` instead.
+    #[serde(
+        rename = "excludeTurns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exclude_turns: Option<bool>,
+    /// \[UNSTABLE\] FOR CODEX CLOUD - DO NOT USE. If specified, the thread will be resumed with the provided history instead of loaded from disk.
+    #[serde(rename = "history", default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<ResponseItem>>,
+    /// When present, include a `thread/turns/list` page in the resume response so clients can bootstrap recent turns without a second request.
+    #[serde(
+        rename = "initialTurnsPage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_turns_page: Option<ThreadResumeInitialTurnsPageParams>,
+    /// Configuration overrides for the resumed thread, if any.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(
+        rename = "modelProvider",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_provider: Option<String>,
+    /// \[UNSTABLE\] Specify the rollout path to resume from. If specified for a non-running thread, the thread_id param will be ignored. If thread_id identifies a running thread, the path must match the active rollout path.
+    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Named profile id for the resumed thread. Cannot be combined with `sandbox`.
+    #[serde(
+        rename = "permissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permissions: Option<String>,
+    /// @deprecated `friendly` and `pragmatic` no longer select a style. Changing this does not rewrite the thread's existing instructions.
+    #[serde(
+        rename = "personality",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub personality: Option<Personality>,
+    /// Replace the thread's runtime workspace roots. Paths must be absolute.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runtime_workspace_roots: Option<Vec<AbsolutePathBuf>>,
+    #[serde(rename = "sandbox", default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMode>,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadResumeResponse {
     #[serde(rename = "approvalPolicy")]
@@ -16541,6 +22924,106 @@ pub struct ThreadResumeResponse {
     pub turns_backwards_cursor: Option<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadResumeResponse {
+    /// Named or implicit built-in profile that produced the active permissions, when known.
+    #[serde(
+        rename = "activePermissionProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_permission_profile: Option<ActivePermissionProfile>,
+    #[serde(rename = "approvalPolicy")]
+    pub approval_policy: AskForApproval,
+    /// Reviewer currently used for approval requests on this thread.
+    #[serde(rename = "approvalsReviewer")]
+    pub approvals_reviewer: ApprovalsReviewer,
+    /// Effective collaboration mode. Absent when resuming from an older server.
+    #[serde(
+        rename = "collaborationMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub collaboration_mode: Option<CollaborationMode>,
+    #[serde(rename = "cwd")]
+    pub cwd: AbsolutePathBuf,
+    /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
+    #[serde(
+        rename = "disabledPluginIds",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub disabled_plugin_ids: Vec<String>,
+    /// `thread/turns/list` page returned when requested by `initialTurnsPage`.
+    #[serde(
+        rename = "initialTurnsPage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initial_turns_page: Option<TurnsPage>,
+    /// Environment-native paths to instruction source files currently loaded for this thread.
+    #[serde(
+        rename = "instructionSources",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub instruction_sources: Vec<LegacyAppPathString>,
+    /// Opaque cursor for hydrating paginated items backwards.
+    ///
+    /// Pass this as `cursor` to `thread/items/list` with `sortDirection: "desc"`. The first page includes the item identified by the cursor.
+    #[serde(
+        rename = "itemsBackwardsCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub items_backwards_cursor: Option<String>,
+    #[serde(rename = "model")]
+    pub model: String,
+    #[serde(rename = "modelProvider")]
+    pub model_provider: String,
+    /// @deprecated Always `explicitRequestOnly`. Use `reasoningEffort` for Ultra behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    #[serde(
+        rename = "reasoningEffort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub runtime_workspace_roots: Vec<AbsolutePathBuf>,
+    /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
+    #[serde(rename = "sandbox")]
+    pub sandbox: SandboxPolicy,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "thread")]
+    pub thread: Thread,
+    /// Opaque cursor for hydrating paginated turns backwards.
+    ///
+    /// Pass this as `cursor` to `thread/turns/list` with `sortDirection: "desc"`. The first page includes the turn identified by the cursor.
+    #[serde(
+        rename = "turnsBackwardsCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub turns_backwards_cursor: Option<String>,
+}
+
 /// Replace a paginated thread's durable history with the prefix before one turn.
 ///
 /// This only changes persisted conversation history. It does not revert local file changes.
@@ -16582,6 +23065,189 @@ pub struct ThreadRevertResponse {
 pub struct ThreadRevertedNotification {
     #[serde(rename = "threadId")]
     pub thread_id: String,
+}
+
+/// One visible message occurrence returned by \[`ThreadSearchOccurrencesResponse`\].
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchOccurrence {
+    #[serde(rename = "itemId")]
+    pub item_id: String,
+    #[serde(rename = "snippet")]
+    pub snippet: String,
+    /// Match range within `snippet`, in UTF-16 code units.
+    #[serde(rename = "snippetMatchRange")]
+    pub snippet_match_range: ThreadSearchTextRange,
+    /// Opaque inclusive cursor accepted by `thread/turns/list` for this turn.
+    #[serde(rename = "turnCursor")]
+    pub turn_cursor: String,
+    #[serde(rename = "turnId")]
+    pub turn_id: String,
+}
+
+/// Parameters for searching visible message occurrences within one paginated thread.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchOccurrencesParams {
+    /// Opaque cursor returned by a previous call for the same thread and search term.
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Optional occurrence page size.
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Case-insensitive literal substring to find in visible user messages and both partial and final assistant answers.
+    #[serde(rename = "searchTerm")]
+    pub search_term: String,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchOccurrencesResponse {
+    /// Occurrences in chronological message order.
+    #[serde(rename = "data")]
+    pub data: Vec<ThreadSearchOccurrence>,
+    /// Opaque cursor to continue after the last returned occurrence.
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchParams {
+    /// Optional archived filter; when set to true, only archived threads are returned. If false or null, only non-archived threads are returned.
+    #[serde(rename = "archived", default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    /// Opaque pagination cursor returned by a previous call.
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Optional page size; defaults to a reasonable server-side value.
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Required substring/full-text query for thread search.
+    #[serde(rename = "searchTerm")]
+    pub search_term: String,
+    /// Optional sort direction; defaults to descending (newest first).
+    #[serde(
+        rename = "sortDirection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sort_direction: Option<SortDirection>,
+    /// Optional sort key; defaults to created_at.
+    #[serde(rename = "sortKey", default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<ThreadSearchSortKey>,
+    /// Optional source filter; when set, only sessions from these source kinds are returned. When omitted or empty, defaults to interactive sources.
+    #[serde(
+        rename = "sourceKinds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_kinds: Option<Vec<ThreadSourceKind>>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchResponse {
+    /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one thread. Use it with the opposite `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so same-second updates are not skipped.
+    #[serde(
+        rename = "backwardsCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backwards_cursor: Option<String>,
+    #[serde(rename = "data")]
+    pub data: Vec<ThreadSearchResult>,
+    /// Opaque cursor to pass to the next call to continue after the last item. if None, there are no more items to return.
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchResult {
+    #[serde(rename = "snippet")]
+    pub snippet: String,
+    #[serde(rename = "thread")]
+    pub thread: Thread,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThreadSearchSortKey {
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`
+    UpdatedAt,
+    /// `recency_at`
+    RecencyAt,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl ThreadSearchSortKey {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+            Self::RecencyAt => "recency_at",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "created_at" => Self::CreatedAt,
+            "updated_at" => Self::UpdatedAt,
+            "recency_at" => Self::RecencyAt,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for ThreadSearchSortKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ThreadSearchSortKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ThreadSearchSortKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+/// UTF-16 code-unit range within `snippet`.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSearchTextRange {
+    /// Exclusive UTF-16 code-unit offset.
+    #[serde(rename = "end")]
+    pub end: u32,
+    /// Inclusive UTF-16 code-unit offset.
+    #[serde(rename = "start")]
+    pub start: u32,
 }
 
 /// An independently persisted, user-visible thread section.
@@ -16731,6 +23397,7 @@ pub struct ThreadSetNameParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThreadSetNameResponse {}
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadSettings {
     #[serde(
@@ -16778,6 +23445,150 @@ pub struct ThreadSettings {
     #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ReasoningSummary>,
 }
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSettings {
+    #[serde(
+        rename = "activePermissionProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_permission_profile: Option<ActivePermissionProfile>,
+    #[serde(rename = "approvalPolicy")]
+    pub approval_policy: AskForApproval,
+    #[serde(rename = "approvalsReviewer")]
+    pub approvals_reviewer: ApprovalsReviewer,
+    #[serde(rename = "collaborationMode")]
+    pub collaboration_mode: CollaborationMode,
+    #[serde(rename = "cwd")]
+    pub cwd: AbsolutePathBuf,
+    /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
+    #[serde(
+        rename = "disabledPluginIds",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub disabled_plugin_ids: Vec<String>,
+    #[serde(rename = "effort", default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<ReasoningEffort>,
+    #[serde(rename = "model")]
+    pub model: String,
+    #[serde(rename = "modelProvider")]
+    pub model_provider: String,
+    /// @deprecated Always `explicitRequestOnly`. Use `effort` for Ultra behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    /// @deprecated Reports the saved setting; `friendly` and `pragmatic` no longer select a style.
+    #[serde(
+        rename = "personality",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub personality: Option<Personality>,
+    #[serde(rename = "sandboxPolicy")]
+    pub sandbox_policy: SandboxPolicy,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ReasoningSummary>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSettingsUpdateParams {
+    /// Override the approval policy for subsequent turns.
+    #[serde(
+        rename = "approvalPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_policy: Option<AskForApproval>,
+    /// Override where approval requests are routed for subsequent turns.
+    #[serde(
+        rename = "approvalsReviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    /// EXPERIMENTAL - Set a pre-set collaboration mode for subsequent turns.
+    ///
+    /// For `collaboration_mode.settings.developer_instructions`, `null` means "use the built-in instructions for the selected mode".
+    #[serde(
+        rename = "collaborationMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub collaboration_mode: Option<CollaborationMode>,
+    /// Override the working directory for subsequent turns.
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Replace this thread's disabled plugin IDs. Omitted/null preserves the list; \[\] clears it.
+    #[serde(
+        rename = "disabledPluginIds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disabled_plugin_ids: Option<Vec<String>>,
+    /// Override the reasoning effort for subsequent turns.
+    #[serde(rename = "effort", default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<ReasoningEffort>,
+    /// Override the model for subsequent turns.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// @deprecated Ignored. Use `effort: "ultra"` for proactive multi-agent behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    /// Select a named permissions profile id for subsequent turns. Cannot be combined with `sandboxPolicy`.
+    #[serde(
+        rename = "permissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permissions: Option<String>,
+    /// @deprecated `friendly` and `pragmatic` no longer select a style. Changing this does not rewrite the thread's existing instructions.
+    #[serde(
+        rename = "personality",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub personality: Option<Personality>,
+    /// Override the sandbox policy for subsequent turns.
+    #[serde(
+        rename = "sandboxPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox_policy: Option<SandboxPolicy>,
+    /// Override the service tier for subsequent turns. `null` clears the current service tier; omission leaves it unchanged.
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    /// Override the reasoning summary for subsequent turns.
+    #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ReasoningSummary>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadSettingsUpdateResponse {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadSettingsUpdatedNotification {
@@ -16966,6 +23777,7 @@ pub struct ThreadSpawnSubAgentSource {
     pub parent_thread_id: ThreadId,
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ThreadStartParams {
     #[serde(
@@ -17043,6 +23855,166 @@ pub struct ThreadStartParams {
     pub thread_source: Option<ThreadSource>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadStartParams {
+    /// Allow a provider with an authoritative static model catalog to replace an unavailable requested model with its default.
+    #[serde(
+        rename = "allowProviderModelFallback",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allow_provider_model_fallback: Option<bool>,
+    #[serde(
+        rename = "approvalPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_policy: Option<AskForApproval>,
+    /// Override where approval requests are routed for review on this thread and subsequent turns.
+    #[serde(
+        rename = "approvalsReviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    #[serde(
+        rename = "baseInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub base_instructions: Option<String>,
+    #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Initial Daybreak choice for this persistent thread. Omitted or null leaves it unset. This does not select a turn's `cyberAccessProgram` or grant access. Not supported for ephemeral threads.
+    #[serde(
+        rename = "daybreakEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub daybreak_enabled: Option<bool>,
+    #[serde(
+        rename = "developerInstructions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub developer_instructions: Option<String>,
+    #[serde(
+        rename = "dynamicTools",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dynamic_tools: Option<Vec<DynamicToolSpec>>,
+    /// Optional sticky environments for this thread.
+    ///
+    /// Omitted selects the default environment when environment access is enabled. Empty disables environment access for turns that do not provide a turn override. Non-empty selects the first environment as the current turn environment.
+    #[serde(
+        rename = "environments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environments: Option<Vec<TurnEnvironmentParams>>,
+    #[serde(rename = "ephemeral", default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral: Option<bool>,
+    /// If true, opt into emitting raw Responses API items on the event stream. This is for internal use only (e.g. Codex Cloud).
+    #[serde(
+        rename = "experimentalRawEvents",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub experimental_raw_events: Option<bool>,
+    /// Persisted thread history contract to use for this new thread.
+    #[serde(
+        rename = "historyMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub history_mode: Option<ThreadHistoryMode>,
+    /// Test-only experimental field used to validate experimental gating and schema filtering behavior in a stable way.
+    #[serde(
+        rename = "mockExperimentalField",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mock_experimental_field: Option<String>,
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(
+        rename = "modelProvider",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_provider: Option<String>,
+    /// @deprecated Ignored. Use Ultra reasoning effort for proactive multi-agent behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    /// Named profile id for this thread. Cannot be combined with `sandbox`.
+    #[serde(
+        rename = "permissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permissions: Option<String>,
+    /// @deprecated `friendly` and `pragmatic` no longer select a style.
+    #[serde(
+        rename = "personality",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub personality: Option<Personality>,
+    /// Optional project identity for this new thread. Durable threads persist the assignment; ephemeral threads expose it only in live responses.
+    #[serde(rename = "projectId", default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// Replace the thread's runtime workspace roots. Paths must be absolute.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runtime_workspace_roots: Option<Vec<AbsolutePathBuf>>,
+    #[serde(rename = "sandbox", default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMode>,
+    /// Capability roots selected for this thread by the hosting platform.
+    #[serde(
+        rename = "selectedCapabilityRoots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub selected_capability_roots: Option<Vec<SelectedCapabilityRoot>>,
+    #[serde(
+        rename = "serviceName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_name: Option<String>,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(
+        rename = "sessionStartSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_start_source: Option<ThreadStartSource>,
+    /// Optional client-supplied analytics source classification for this thread.
+    #[serde(
+        rename = "threadSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub thread_source: Option<ThreadSource>,
+}
+
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadStartResponse {
     #[serde(rename = "approvalPolicy")]
@@ -17076,6 +24048,74 @@ pub struct ThreadStartResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
+    #[serde(rename = "sandbox")]
+    pub sandbox: SandboxPolicy,
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    #[serde(rename = "thread")]
+    pub thread: Thread,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadStartResponse {
+    /// Named or implicit built-in profile that produced the active permissions, when known.
+    #[serde(
+        rename = "activePermissionProfile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_permission_profile: Option<ActivePermissionProfile>,
+    #[serde(rename = "approvalPolicy")]
+    pub approval_policy: AskForApproval,
+    /// Reviewer currently used for approval requests on this thread.
+    #[serde(rename = "approvalsReviewer")]
+    pub approvals_reviewer: ApprovalsReviewer,
+    #[serde(rename = "cwd")]
+    pub cwd: AbsolutePathBuf,
+    /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
+    #[serde(
+        rename = "disabledPluginIds",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub disabled_plugin_ids: Vec<String>,
+    /// Environment-native paths to instruction source files currently loaded for this thread.
+    #[serde(
+        rename = "instructionSources",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub instruction_sources: Vec<LegacyAppPathString>,
+    #[serde(rename = "model")]
+    pub model: String,
+    #[serde(rename = "modelProvider")]
+    pub model_provider: String,
+    /// @deprecated Always `explicitRequestOnly`. Use `reasoningEffort` for Ultra behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    #[serde(
+        rename = "reasoningEffort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub runtime_workspace_roots: Vec<AbsolutePathBuf>,
     /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
     #[serde(rename = "sandbox")]
     pub sandbox: SandboxPolicy,
@@ -17219,6 +24259,120 @@ pub struct ThreadStatusChangedNotification {
     pub status: ThreadStatus,
     #[serde(rename = "threadId")]
     pub thread_id: String,
+}
+
+/// EXPERIMENTAL - one item or turn boundary in canonical rollout order.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThreadTimelineEntry {
+    /// `"type": "item"`
+    Item(ItemThreadTimelineEntry),
+    /// `"type": "realtime"`
+    Realtime(RealtimeThreadTimelineEntry),
+    /// `"type": "turnStarted"`
+    TurnStarted(TurnStartedThreadTimelineEntry),
+    /// `"type": "turnCompleted"`
+    TurnCompleted(TurnCompletedThreadTimelineEntry),
+    /// A `type` this version of the crate does not know: the whole JSON object, kept verbatim.
+    Unknown(serde_json::Value),
+}
+
+#[cfg(feature = "experimental")]
+impl ThreadTimelineEntry {
+    /// The `type` discriminator as it is on the wire (empty for an [`Self::Unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Item(_) => "item",
+            Self::Realtime(_) => "realtime",
+            Self::TurnStarted(_) => "turnStarted",
+            Self::TurnCompleted(_) => "turnCompleted",
+            Self::Unknown(value) => value
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for ThreadTimelineEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type")]
+        enum Tagged<'a> {
+            #[serde(rename = "item")]
+            Item(&'a ItemThreadTimelineEntry),
+            #[serde(rename = "realtime")]
+            Realtime(&'a RealtimeThreadTimelineEntry),
+            #[serde(rename = "turnStarted")]
+            TurnStarted(&'a TurnStartedThreadTimelineEntry),
+            #[serde(rename = "turnCompleted")]
+            TurnCompleted(&'a TurnCompletedThreadTimelineEntry),
+        }
+        match self {
+            Self::Item(value) => Tagged::Item(value).serialize(serializer),
+            Self::Realtime(value) => Tagged::Realtime(value).serialize(serializer),
+            Self::TurnStarted(value) => Tagged::TurnStarted(value).serialize(serializer),
+            Self::TurnCompleted(value) => Tagged::TurnCompleted(value).serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for ThreadTimelineEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "type").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+            "item" => Self::Item(
+                crate::support::payload("item", value).map_err(serde::de::Error::custom)?,
+            ),
+            "realtime" => Self::Realtime(
+                crate::support::payload("realtime", value).map_err(serde::de::Error::custom)?,
+            ),
+            "turnStarted" => Self::TurnStarted(
+                crate::support::payload("turnStarted", value).map_err(serde::de::Error::custom)?,
+            ),
+            "turnCompleted" => Self::TurnCompleted(
+                crate::support::payload("turnCompleted", value)
+                    .map_err(serde::de::Error::custom)?,
+            ),
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+/// EXPERIMENTAL - list ordinary and realtime thread history in rollout order.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadTimelineListParams {
+    #[serde(rename = "cursor", default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+/// EXPERIMENTAL - a bounded timeline page with its resolved opening voice state.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadTimelineListResponse {
+    #[serde(
+        rename = "activeRealtimeSessionAtPageStart",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_realtime_session_at_page_start: Option<String>,
+    #[serde(rename = "data")]
+    pub data: Vec<ThreadTimelineEntry>,
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17610,6 +24764,54 @@ pub struct ToolRequestUserInputResponse {
     pub answers: std::collections::BTreeMap<String, ToolRequestUserInputAnswer>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSearchCallResponseItem {
+    #[serde(rename = "arguments")]
+    pub arguments: serde_json::Value,
+    #[serde(rename = "call_id", default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "execution")]
+    pub execution: String,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSearchOutputResponseItem {
+    #[serde(rename = "call_id", default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(rename = "execution")]
+    pub execution: String,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "status")]
+    pub status: String,
+    #[serde(rename = "tools")]
+    pub tools: Vec<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ToolsV2 {
     #[serde(
@@ -17682,6 +24884,37 @@ pub struct TurnCompletedNotification {
     pub turn: Turn,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnCompletedThreadTimelineEntry {
+    #[serde(
+        rename = "completed_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub completed_at: Option<i64>,
+    #[serde(
+        rename = "duration_ms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub duration_ms: Option<i64>,
+    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TurnError>,
+    #[serde(rename = "position")]
+    pub position: u64,
+    #[serde(
+        rename = "started_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_at: Option<i64>,
+    #[serde(rename = "status")]
+    pub status: TurnStatus,
+    #[serde(rename = "turn_id")]
+    pub turn_id: String,
+}
+
 /// Notification that the turn-level unified diff has changed. Contains the latest aggregated diff across all file changes in the turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TurnDiffUpdatedNotification {
@@ -17691,6 +24924,22 @@ pub struct TurnDiffUpdatedNotification {
     pub thread_id: String,
     #[serde(rename = "turnId")]
     pub turn_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnEnvironmentParams {
+    #[serde(rename = "cwd")]
+    pub cwd: LegacyAppPathString,
+    #[serde(rename = "environmentId")]
+    pub environment_id: String,
+    /// Environment-native runtime workspace roots. Omitted defaults to `cwd`.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runtime_workspace_roots: Option<Vec<LegacyAppPathString>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17867,6 +25116,100 @@ pub struct TurnPlanUpdatedNotification {
     pub turn_id: String,
 }
 
+/// Experimental settings changes for one running turn, not future turns. Unsupported fields are rejected rather than silently ignored. Any live task kind may accept publication. Child sessions and consumers of frozen initial settings are unchanged.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnSettingsUpdateParams {
+    /// Changes the active turn's reviewer without changing future thread settings. Already captured steps and pending approvals retain their original reviewer.
+    #[serde(
+        rename = "approvalsReviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    /// Omission or `null` leaves the effort unchanged.
+    #[serde(rename = "effort", default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<ReasoningEffort>,
+    /// Omission or `null` leaves the model unchanged.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `null` clears the requested tier; omission leaves it unchanged.
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    /// Omission or `null` leaves the summary preference unchanged.
+    #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ReasoningSummary>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    #[serde(rename = "turnId")]
+    pub turn_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnSettingsUpdateResponse {
+    #[serde(rename = "status")]
+    pub status: TurnSettingsUpdateStatus,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TurnSettingsUpdateStatus {
+    /// `applied`: Published for subsequent captures, even if the values were unchanged. Already captured steps are unchanged; a later inference is not guaranteed.
+    Applied,
+    /// `targetUnavailable`: No matching live task remained available for publication.
+    TargetUnavailable,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl TurnSettingsUpdateStatus {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Applied => "applied",
+            Self::TargetUnavailable => "targetUnavailable",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "applied" => Self::Applied,
+            "targetUnavailable" => Self::TargetUnavailable,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for TurnSettingsUpdateStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for TurnSettingsUpdateStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for TurnSettingsUpdateStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TurnStartParams {
     /// Override the approval policy for this turn and subsequent turns.
@@ -17980,6 +25323,184 @@ pub struct TurnStartParams {
     pub turn_trigger: Option<String>,
 }
 
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnStartParams {
+    /// Optional client-provided context fragments keyed by an opaque source identifier.
+    #[serde(
+        rename = "additionalContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_context: Option<std::collections::BTreeMap<String, AdditionalContextEntry>>,
+    /// Override the approval policy for this turn and subsequent turns.
+    #[serde(
+        rename = "approvalPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_policy: Option<AskForApproval>,
+    /// Override where approval requests are routed for review on this turn and subsequent turns.
+    #[serde(
+        rename = "approvalsReviewer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    #[serde(
+        rename = "clientUserMessageId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_user_message_id: Option<String>,
+    /// EXPERIMENTAL - Set a pre-set collaboration mode. Takes precedence over model, reasoning_effort, and developer instructions if set.
+    ///
+    /// For `collaboration_mode.settings.developer_instructions`, `null` means "use the built-in instructions for the selected mode".
+    #[serde(
+        rename = "collaborationMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub collaboration_mode: Option<CollaborationMode>,
+    /// Override the working directory for this turn and subsequent turns.
+    #[serde(rename = "cwd", default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// EXPERIMENTAL - Request an authorized cyber program for this turn. Omission preserves automatic behavior. This does not grant access.
+    #[serde(
+        rename = "cyberAccessProgram",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cyber_access_program: Option<CyberAccessProgram>,
+    /// Replace this thread's disabled plugin IDs. Omitted/null preserves the list; \[\] clears it.
+    #[serde(
+        rename = "disabledPluginIds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disabled_plugin_ids: Option<Vec<String>>,
+    /// Override the reasoning effort for this turn and subsequent turns.
+    #[serde(rename = "effort", default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<ReasoningEffort>,
+    /// Optional environments for this turn and subsequent turns.
+    ///
+    /// Omitted uses the thread sticky environments. Empty disables environment access for this turn. Non-empty selects the first environment as the current turn environment for this turn.
+    #[serde(
+        rename = "environments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub environments: Option<Vec<TurnEnvironmentParams>>,
+    #[serde(rename = "input")]
+    pub input: Vec<UserInput>,
+    /// Override the model for this turn and subsequent turns.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// @deprecated Ignored. Use `effort: "ultra"` for proactive multi-agent behavior.
+    #[serde(
+        rename = "multiAgentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub multi_agent_mode: Option<MultiAgentMode>,
+    /// Optional JSON Schema used to constrain the final assistant message for this turn.
+    #[serde(
+        rename = "outputSchema",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_schema: Option<serde_json::Value>,
+    /// ID of the turn that caused this new turn to start.
+    ///
+    /// Set this when starting work on behalf of another turn, such as delegated work in a different thread. Leave unset for work started directly by the user. Ignored when this request adds input to an active turn.
+    #[serde(
+        rename = "parentTurnId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent_turn_id: Option<String>,
+    /// Select a named permissions profile id for this turn and subsequent turns. Cannot be combined with `sandboxPolicy`.
+    #[serde(
+        rename = "permissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub permissions: Option<String>,
+    /// @deprecated `friendly` and `pragmatic` no longer select a style. Changing this does not rewrite the thread's existing instructions.
+    #[serde(
+        rename = "personality",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub personality: Option<Personality>,
+    /// Optional metadata to enrich Codex's ResponsesAPI turn metadata.
+    ///
+    /// Entries are flattened into the JSON string sent as `client_metadata["x-codex-turn-metadata"]` on ResponsesAPI HTTP and websocket requests.
+    ///
+    /// They are not sent as top-level ResponsesAPI `client_metadata` keys, and reserved keys such as `session_id`, `thread_id`, `turn_id`, and `window_id` cannot be overridden.
+    #[serde(
+        rename = "responsesapiClientMetadata",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsesapi_client_metadata: Option<std::collections::BTreeMap<String, String>>,
+    /// ID of the first turn in the chain of work that led to this new turn.
+    ///
+    /// When setting `parentTurnId`, set this to the parent turn's `rootTurnId` when known. This keeps descendant work attributed to the original turn. If omitted, the new turn becomes its own root. Ignored when this request adds input to an active turn.
+    #[serde(
+        rename = "rootTurnId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub root_turn_id: Option<String>,
+    /// Replace the thread's runtime workspace roots for this turn and subsequent turns. Paths must be absolute.
+    #[serde(
+        rename = "runtimeWorkspaceRoots",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runtime_workspace_roots: Option<Vec<AbsolutePathBuf>>,
+    /// Override the sandbox policy for this turn and subsequent turns.
+    #[serde(
+        rename = "sandboxPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sandbox_policy: Option<SandboxPolicy>,
+    /// Override the service tier for this turn and subsequent turns.
+    #[serde(
+        rename = "serviceTier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    /// Override the service tier only when this request starts a new turn. Use "default" for standard speed. Omitted or null inherits the thread's tier. Does not change the thread's tier or a turn being steered.
+    #[serde(
+        rename = "serviceTierForTurn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier_for_turn: Option<String>,
+    /// Override the reasoning summary for this turn and subsequent turns.
+    #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ReasoningSummary>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+    #[serde(
+        rename = "toolOutput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tool_output: Option<TurnToolOutput>,
+    /// Optional source classification for the caller that starts this turn. Ignored when this request steers an already-active turn.
+    #[serde(
+        rename = "turnTrigger",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub turn_trigger: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TurnStartResponse {
     #[serde(rename = "turn")]
@@ -17992,6 +25513,21 @@ pub struct TurnStartedNotification {
     pub thread_id: String,
     #[serde(rename = "turn")]
     pub turn: Turn,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnStartedThreadTimelineEntry {
+    #[serde(rename = "position")]
+    pub position: u64,
+    #[serde(
+        rename = "started_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_at: Option<i64>,
+    #[serde(rename = "turn_id")]
+    pub turn_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -18050,6 +25586,7 @@ impl<'de> Deserialize<'de> for TurnStatus {
     }
 }
 
+#[cfg(not(feature = "experimental"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TurnSteerParams {
     #[serde(
@@ -18063,6 +25600,42 @@ pub struct TurnSteerParams {
     pub expected_turn_id: String,
     #[serde(rename = "input")]
     pub input: Vec<UserInput>,
+    #[serde(rename = "threadId")]
+    pub thread_id: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnSteerParams {
+    /// Optional client-provided context fragments keyed by an opaque source identifier.
+    #[serde(
+        rename = "additionalContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_context: Option<std::collections::BTreeMap<String, AdditionalContextEntry>>,
+    #[serde(
+        rename = "clientUserMessageId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_user_message_id: Option<String>,
+    /// Required active turn id precondition. The request fails when it does not match the currently active turn.
+    #[serde(rename = "expectedTurnId")]
+    pub expected_turn_id: String,
+    #[serde(rename = "input")]
+    pub input: Vec<UserInput>,
+    /// Optional metadata to enrich Codex's ResponsesAPI turn metadata.
+    ///
+    /// Entries are flattened into the JSON string sent as `client_metadata["x-codex-turn-metadata"]` on ResponsesAPI HTTP and websocket requests.
+    ///
+    /// They are not sent as top-level ResponsesAPI `client_metadata` keys, and reserved keys such as `session_id`, `thread_id`, `turn_id`, and `window_id` cannot be overridden.
+    #[serde(
+        rename = "responsesapiClientMetadata",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub responsesapi_client_metadata: Option<std::collections::BTreeMap<String, String>>,
     #[serde(rename = "threadId")]
     pub thread_id: String,
 }
@@ -18091,6 +25664,25 @@ pub struct TurnToolOutput {
     /// Requests retention of this output in the thread's model history.
     #[serde(rename = "retain", default, skip_serializing_if = "Option::is_none")]
     pub retain: Option<bool>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnsPage {
+    #[serde(
+        rename = "backwardsCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backwards_cursor: Option<String>,
+    #[serde(rename = "data")]
+    pub data: Vec<Turn>,
+    #[serde(
+        rename = "nextCursor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18280,6 +25872,162 @@ pub struct UserMessageThreadItem {
     pub id: String,
 }
 
+/// Cancels a native verification RPC issued on this connection, not an elicitation. Use a fresh request ID for each operation and a distinct ID for this cancellation RPC.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserVerificationCancelParams {
+    #[serde(rename = "requestId")]
+    pub request_id: crate::envelope::RequestId,
+}
+
+/// Acknowledges the cancellation signal; native work may still be finishing. Unknown or finished requests are a no-op, and completed effects are not rolled back.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UserVerificationCancelResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UserVerificationDeleteParams {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UserVerificationDeleteResponse {}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UserVerificationEnrollParams {}
+
+/// Public metadata for a created or reused local credential. The caller completes backend registration; this response does not establish server enrollment. Older app-servers omit the metadata fields; callers must check both before registration.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserVerificationEnrollResponse {
+    #[serde(rename = "algorithm", default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    #[serde(rename = "credentialId")]
+    pub credential_id: String,
+    /// Unpadded base64url of the SubjectPublicKeyInfo DER encoding.
+    #[serde(rename = "publicKey", default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+}
+
+/// A signature over the exact decoded challenge. The verifier validates and consumes it.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserVerificationProof {
+    #[serde(rename = "credentialId")]
+    pub credential_id: String,
+    /// Unpadded base64url DER ECDSA signature using P-256 and SHA-256.
+    #[serde(rename = "signature")]
+    pub signature: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UserVerificationStatusParams {}
+
+/// Local readiness only; this neither prompts nor queries server registration.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct UserVerificationStatusResponse {
+    #[serde(
+        rename = "credentialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credential_id: Option<String>,
+    #[serde(
+        rename = "unavailableMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unavailable_message: Option<String>,
+    #[serde(
+        rename = "unavailableReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unavailable_reason: Option<UserVerificationUnavailableReason>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UserVerificationUnavailableReason {
+    /// `credentialMissing`
+    CredentialMissing,
+    /// `biometricsUnavailable`
+    BiometricsUnavailable,
+    /// `providerUnavailable`
+    ProviderUnavailable,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "experimental")]
+impl UserVerificationUnavailableReason {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CredentialMissing => "credentialMissing",
+            Self::BiometricsUnavailable => "biometricsUnavailable",
+            Self::ProviderUnavailable => "providerUnavailable",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The variant for a wire value; values this version does not know become [`Self::Unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "credentialMissing" => Self::CredentialMissing,
+            "biometricsUnavailable" => Self::BiometricsUnavailable,
+            "providerUnavailable" => Self::ProviderUnavailable,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl std::fmt::Display for UserVerificationUnavailableReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl Serialize for UserVerificationUnavailableReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "experimental")]
+impl<'de> Deserialize<'de> for UserVerificationUnavailableReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+
+/// Local signing primitive, independent of any pending elicitation.
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserVerificationVerifyParams {
+    /// Unpadded base64url encoding of 1–4096 challenge bytes.
+    #[serde(rename = "challenge")]
+    pub challenge: String,
+    /// Additional display context; at most 4096 UTF-8 bytes.
+    #[serde(rename = "description")]
+    pub description: String,
+    /// Display context already approved by the UI; 1–256 UTF-8 bytes.
+    #[serde(rename = "title")]
+    pub title: String,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserVerificationVerifyResponse {
+    #[serde(rename = "proof")]
+    pub proof: UserVerificationProof,
+}
+
 /// Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Verbosity {
@@ -18415,6 +26163,29 @@ impl<'de> Deserialize<'de> for WebSearchAction {
             _ => Self::Unknown(value),
         })
     }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct WebSearchCallResponseItem {
+    #[serde(rename = "action", default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<ResponsesApiWebSearchAction>,
+    #[serde(
+        rename = "encrypted_content",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encrypted_content: Option<String>,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "internal_chat_message_metadata_passthrough",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub internal_chat_message_metadata_passthrough: Option<InternalChatMessageMetadataPassthrough>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -18568,6 +26339,14 @@ pub struct WebSearchToolConfig {
     pub context_size: Option<WebSearchContextSize>,
     #[serde(rename = "location", default, skip_serializing_if = "Option::is_none")]
     pub location: Option<WebSearchLocation>,
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebrtcThreadRealtimeStartTransport {
+    /// SDP offer generated by a WebRTC RTCPeerConnection after configuring audio and the realtime events data channel.
+    #[serde(rename = "sdp")]
+    pub sdp: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18846,6 +26625,17 @@ impl<'de> Deserialize<'de> for WorkspaceMessageType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::support::deserialize_wire_str(deserializer, Self::from_wire)
     }
+}
+
+#[cfg(feature = "experimental")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceRouting {
+    #[serde(rename = "accountRoutingOverride")]
+    pub account_routing_override: AccountRoutingOverride,
+    #[serde(rename = "backendOrigin")]
+    pub backend_origin: String,
+    #[serde(rename = "chatgptAccountId")]
+    pub chatgpt_account_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

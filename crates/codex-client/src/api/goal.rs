@@ -285,6 +285,10 @@ impl GoalControl {
                 expected_turn_id: turn.clone(),
                 input: input.clone(),
                 thread_id: self.thread_id.to_string(),
+                #[cfg(feature = "experimental")]
+                additional_context: None,
+                #[cfg(feature = "experimental")]
+                responsesapi_client_metadata: None,
             };
             match self.conn.request::<TurnSteer>(params).await {
                 Ok(_) => return Ok(()),

@@ -32,6 +32,8 @@ mod lanes;
 mod models;
 mod options;
 mod presets;
+#[cfg(feature = "experimental")]
+mod queue;
 mod result;
 mod thread;
 mod turn;

@@ -293,6 +293,16 @@ impl ThreadOptions {
             sandbox,
             service_tier: self.service_tier.clone(),
             thread_id: thread_id.to_owned(),
+            #[cfg(feature = "experimental")]
+            history: None,
+            #[cfg(feature = "experimental")]
+            initial_turns_page: None,
+            #[cfg(feature = "experimental")]
+            path: None,
+            #[cfg(feature = "experimental")]
+            permissions: None,
+            #[cfg(feature = "experimental")]
+            runtime_workspace_roots: None,
         })
     }
 
@@ -321,6 +331,18 @@ impl ThreadOptions {
             service_tier: self.service_tier.clone(),
             thread_id: thread_id.to_owned(),
             thread_source: None,
+            #[cfg(feature = "experimental")]
+            before_turn_id: None,
+            #[cfg(feature = "experimental")]
+            defer_goal_continuation: None,
+            #[cfg(feature = "experimental")]
+            experimental_prediction_mode: None,
+            #[cfg(feature = "experimental")]
+            path: None,
+            #[cfg(feature = "experimental")]
+            permissions: None,
+            #[cfg(feature = "experimental")]
+            runtime_workspace_roots: None,
         })
     }
 }
@@ -633,6 +655,22 @@ impl TurnOptions {
             thread_id: thread_id.to_owned(),
             tool_output: None,
             turn_trigger: self.source.clone(),
+            #[cfg(feature = "experimental")]
+            additional_context: None,
+            #[cfg(feature = "experimental")]
+            collaboration_mode: None,
+            #[cfg(feature = "experimental")]
+            cyber_access_program: None,
+            #[cfg(feature = "experimental")]
+            environments: None,
+            #[cfg(feature = "experimental")]
+            multi_agent_mode: None,
+            #[cfg(feature = "experimental")]
+            permissions: None,
+            #[cfg(feature = "experimental")]
+            responsesapi_client_metadata: None,
+            #[cfg(feature = "experimental")]
+            runtime_workspace_roots: None,
         })
     }
 }

@@ -89,6 +89,10 @@ impl TurnControl {
             expected_turn_id: self.turn_id.to_string(),
             input: input.into().to_wire(),
             thread_id: self.thread_id.to_string(),
+            #[cfg(feature = "experimental")]
+            additional_context: None,
+            #[cfg(feature = "experimental")]
+            responsesapi_client_metadata: None,
         };
         let response = self.conn.request::<TurnSteer>(params).await?;
         if response.turn_id != *self.turn_id {
