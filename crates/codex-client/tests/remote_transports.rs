@@ -694,7 +694,10 @@ async fn a_peer_that_stops_answering_is_detected_by_keepalive() {
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let (_, ws) = tokio_websockets::ServerBuilder::new()
+            .accept(tcp)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(ws);
     });
