@@ -696,7 +696,10 @@ async fn a_peer_that_stops_answering_is_detected_by_keepalive() {
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let (_, ws) = tokio_websockets::ServerBuilder::new()
+            .accept(tcp)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(ws);
     });
@@ -720,5 +723,55 @@ async fn a_peer_that_stops_answering_is_detected_by_keepalive() {
         "{:?}",
         started.elapsed()
     );
+    server.abort();
+}
+
+/// The message bound holds on the wire: a frame whose header declares 1 GiB (then nothing) ends
+/// the connection with `LineTooLong` at once, without waiting for (or buffering) the payload; a
+/// message fragmented into small frames that add up past the bound ends it the same way.
+#[tokio::test]
+async fn a_message_over_the_bound_ends_the_websocket_without_buffering_it() {
+    use futures::SinkExt;
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        // First connection: one frame header (FIN, text, 64-bit length 1 GiB), no payload.
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (_, mut huge) = tokio_websockets::ServerBuilder::new()
+            .accept(tcp)
+            .await
+            .unwrap();
+        let header = [0x81, 127, 0, 0, 0, 0, 0x40, 0, 0, 0];
+        huge.get_mut().write_all(&header).await.unwrap();
+        // Second connection: 64 KiB in frames of 4 KiB.
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (_, mut fragmented) = tokio_websockets::ServerBuilder::new()
+            .config(tokio_websockets::Config::default().frame_size(4096))
+            .accept(tcp)
+            .await
+            .unwrap();
+        let _ = fragmented
+            .send(tokio_websockets::Message::text("x".repeat(64 * 1024)))
+            .await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop((huge, fragmented));
+    });
+    for what in ["a 1 GiB frame header", "a fragmented 64 KiB message"] {
+        let conn = Connection::connect_url(
+            &url,
+            &ConnectOptions::new(),
+            config("bound").handshake(false).max_line_bytes(16 * 1024),
+        )
+        .await
+        .unwrap();
+        let info = tokio::time::timeout(Duration::from_secs(10), conn.wait_closed())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the connection ends at once"));
+        assert!(
+            info.reason.contains("longer than 16384 bytes"),
+            "{what}: {info}"
+        );
+    }
     server.abort();
 }

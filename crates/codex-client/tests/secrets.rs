@@ -3,9 +3,11 @@
 //! ([`ConnectOptions::bearer_token`]) and an API key given to [`Codex::login_api_key`].
 //!
 //! `tracing` output is captured at TRACE level, every field of every span and event, by a small
-//! subscriber installed for the test's (current-thread) runtime. `log` records (what tungstenite
-//! and tokio-tungstenite write, what an application with `env_logger` or `tracing-subscriber`'s
-//! `log` bridge would record) are captured at TRACE by a process-wide logger: `log` takes one
+//! subscriber installed for the test's (current-thread) runtime. `log` records (what any
+//! dependency writes — the websocket library tungstenite, which the SDK used before, logged the
+//! upgrade request and every frame's payload at TRACE —, what an application with `env_logger` or
+//! `tracing-subscriber`'s `log` bridge would record) are captured at TRACE by a process-wide
+//! logger: `log` takes one
 //! logger per process, so every test of this binary shares it, and each checks the whole
 //! process's record for the secret (all tests use the same secret, so a leak anywhere fails).
 
@@ -16,7 +18,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_websockets::Message;
 
 const SECRET: &str = "sk-live-DO-NOT-LEAK-4242";
 
@@ -97,6 +99,18 @@ impl LogCapture {
     fn text(&self) -> String {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
+
+/// Fails unless the `log` capture records TRACE (a probe record of our own: the SDK and its
+/// dependencies may log nothing at all).
+fn assert_log_capture_works() {
+    log::trace!(target: "secrets_probe", "the log capture records TRACE");
+    assert!(
+        log_capture()
+            .text()
+            .contains("secrets_probe the log capture records TRACE"),
+        "the log capture works"
+    );
 }
 
 /// Fails if `SECRET` is in the `log` record of the process or in `also`.
@@ -183,8 +197,8 @@ async fn refusing_server(status: &'static str) -> (String, tokio::task::JoinHand
 }
 
 /// A bearer token sent to a server that refuses the upgrade (401 and 500, the body echoing the
-/// request): not in the error, not in `tracing`, not in `log` (tungstenite logs the request it
-/// writes at TRACE).
+/// request): not in the error, not in `tracing`, not in `log` (tungstenite, which the SDK used
+/// before, logged the request it wrote at TRACE).
 #[tokio::test]
 async fn an_upgrade_refused_with_401_or_500_leaks_the_token_nowhere() {
     log_capture();
@@ -205,7 +219,9 @@ async fn an_upgrade_refused_with_401_or_500_leaks_the_token_nowhere() {
             .unwrap_err();
         let request = server.await.unwrap();
         assert!(
-            request.contains(&format!("Authorization: Bearer {SECRET}\r\n")),
+            request
+                .lines()
+                .any(|line| line.eq_ignore_ascii_case(&format!("authorization: Bearer {SECRET}"))),
             "the token was sent (to loopback): {request}"
         );
         let kind = codex_client::transport::ConnectError::of(&err).map(|e| e.kind);
@@ -225,10 +241,7 @@ async fn an_upgrade_refused_with_401_or_500_leaks_the_token_nowhere() {
         everything.contains("connecting"),
         "the tracing capture works"
     );
-    assert!(
-        log_capture().text().contains("Request: "),
-        "the log capture sees tungstenite's TRACE record of the upgrade request"
-    );
+    assert_log_capture_works();
     assert_no_secret(&everything);
 }
 
@@ -245,43 +258,35 @@ enum Ending {
 
 /// A loopback websocket server: for each ending in turn, accepts one connection (recording its
 /// `Authorization` header), answers the first request with `{}`, then ends as told.
-// The header callback's error type is tungstenite's (`Response`), not ours.
-#[allow(clippy::result_large_err)]
 async fn websocket_server(
     endings: Vec<Ending>,
 ) -> (String, tokio::task::JoinHandle<Vec<Option<String>>>) {
-    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
         let mut seen = Vec::new();
         for ending in endings {
             let (socket, _) = listener.accept().await.unwrap();
-            let auth = Arc::new(Mutex::new(None));
-            let record = auth.clone();
-            let mut ws =
-                tokio_tungstenite::accept_hdr_async(socket, move |req: &Request, res: Response| {
-                    *record.lock().unwrap() = req
-                        .headers()
-                        .get("authorization")
-                        .map(|v| v.to_str().unwrap().to_owned());
-                    Ok(res)
-                })
+            let (upgrade, mut ws) = tokio_websockets::ServerBuilder::new()
+                .accept(socket)
                 .await
                 .expect("the upgrade");
-            seen.push(auth.lock().unwrap().take());
-            let Some(Ok(Message::Text(text))) = ws.next().await else {
-                panic!("a request")
-            };
-            let request: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+            seen.push(
+                upgrade
+                    .headers()
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned()),
+            );
+            let message = ws.next().await.expect("a request").expect("a frame");
+            let text = message.as_text().expect("a text frame");
+            let request: serde_json::Value = serde_json::from_str(text).unwrap();
             let answer = serde_json::json!({"id": request["id"], "result": {}});
             ws.send(Message::text(answer.to_string())).await.unwrap();
             match ending {
                 Ending::ClientCloses => while let Some(Ok(_)) = ws.next().await {},
                 Ending::Drop => drop(ws),
                 Ending::ServerCloses => {
-                    let _ = ws.close(None).await;
-                    while let Some(Ok(_)) = ws.next().await {}
+                    let _ = ws.close().await;
                 }
             }
         }
@@ -292,8 +297,8 @@ async fn websocket_server(
 
 /// The token on every path of a websocket connection that works: connect, a request, a graceful
 /// close, a reconnect that the server drops, one that the server closes. In no `tracing`
-/// field, no `log` record (tungstenite's TRACE record of the upgrade request included), no
-/// error or `Debug`.
+/// field, no `log` record (at TRACE, where tungstenite, which the SDK used before, logged the
+/// upgrade request), no error or `Debug`.
 #[tokio::test]
 async fn a_bearer_token_is_in_no_log_on_connect_reconnect_and_close() {
     log_capture();
@@ -339,10 +344,7 @@ async fn a_bearer_token_is_in_no_log_on_connect_reconnect_and_close() {
         everything.contains("websocket"),
         "the tracing capture works: {everything}"
     );
-    assert!(
-        log_capture().text().contains("Request: "),
-        "the log capture sees tungstenite's TRACE record of the upgrade request"
-    );
+    assert_log_capture_works();
     assert_no_secret(&everything);
 }
 
@@ -423,4 +425,58 @@ async fn clear_text_ws_to_a_host_that_is_not_loopback_warns_once_per_connection(
         "one warning per clear-text connection to 0.0.0.0, none to 127.0.0.1"
     );
     assert!(!capture.text().contains(SECRET));
+}
+
+/// An API-key login over a loopback websocket (`Codex::login_api_key` on a `ws://` connection):
+/// the key travels in the payload of a text frame, and no `log` record (the websocket library's
+/// included: tungstenite logged every frame's payload at TRACE) and no `tracing` event has it.
+/// The fake peer answers the login and then the client's close frame.
+#[tokio::test]
+async fn an_api_key_login_over_a_websocket_logs_no_key() {
+    log_capture();
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (_, mut ws) = tokio_websockets::ServerBuilder::new()
+            .accept(socket)
+            .await
+            .expect("the upgrade");
+        let request = ws.next().await.expect("a request").expect("a frame");
+        let request: serde_json::Value =
+            serde_json::from_str(request.as_text().expect("a text frame")).unwrap();
+        let answer = serde_json::json!({"id": request["id"], "result": {"type": "apiKey"}});
+        ws.send(Message::text(answer.to_string())).await.unwrap();
+        // Until the client's close frame (answered by the library).
+        while let Some(Ok(_)) = ws.next().await {}
+        request
+    });
+    let conn = Connection::connect_url(
+        &url,
+        &ConnectOptions::new().connect_timeout(Duration::from_secs(20)),
+        ConnectionConfig::new().handshake(false),
+    )
+    .await
+    .expect("connect");
+    let codex = Codex::from_connection(conn);
+    tokio::time::timeout(Duration::from_secs(20), codex.login_api_key(SECRET))
+        .await
+        .expect("answered in time")
+        .expect("logged in");
+    let info = codex.close().await;
+    let request = tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("the peer ends")
+        .unwrap();
+    assert_eq!(request["method"], "account/login/start", "{request}");
+    assert_eq!(request["params"]["apiKey"], SECRET, "the key was sent");
+    assert_log_capture_works();
+    let everything = format!("{}\n{info}\n{info:?}\n{codex:?}", capture.text());
+    assert!(
+        everything.contains("codex.request") && everything.contains("websocket"),
+        "the tracing capture works: {everything}"
+    );
+    assert_no_secret(&everything);
 }

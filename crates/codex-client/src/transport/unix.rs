@@ -14,8 +14,8 @@
 
 use super::Transport;
 use super::websocket::{ConnectError, ConnectErrorKind, ConnectOptions, upgrade};
+use http::Uri;
 use std::path::{Path, PathBuf};
-use tokio_tungstenite::tungstenite::http::Uri;
 
 /// The default control socket of the app-server for `codex_home` (or, when `None`, for the
 /// `CODEX_HOME` environment variable, else `$HOME/.codex`):
