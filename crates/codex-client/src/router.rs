@@ -29,7 +29,8 @@
 //! when its last stream is dropped. The pending buffer evicts whole turns (oldest first) past its
 //! bounds; the router then remembers, in a bounded list of recent turns, how many events such a
 //! turn lost (a later subscriber gets `Lagged(n)` first) and its `turn/completed` if it came — so
-//! a late subscriber of a finished turn gets its completion instead of waiting forever.
+//! every late subscriber of a finished turn gets its completion instead of waiting forever (the
+//! first one after the replay of what was buffered, or `Lagged(n)` for what was lost).
 //!
 //! # Locking
 //!
@@ -691,8 +692,10 @@ impl Router {
     }
 
     /// Subscribes to turn `turn_id`. The first subscriber gets the turn's buffered events;
-    /// later ones get events from now on. A turn that already completed yields its
-    /// `turn/completed` (when remembered) and ends.
+    /// later ones get events from now on. Every subscriber of a turn that already completed
+    /// (while the router remembers it: the last `recent_turns`) yields its `turn/completed` and
+    /// ends — the first one after the replay of what was buffered, or `Lagged(n)` for what was
+    /// lost; the others the completion alone.
     pub(crate) fn subscribe_turn(
         self: &Arc<Self>,
         turn_id: &str,
@@ -711,36 +714,53 @@ impl Router {
             route.subs.push(sub);
             return TurnStream::new(stream, turn_id, span);
         }
-        // First subscriber: what was lost, then what was buffered. (Nobody waits on the new
-        // stream yet, so there is nobody to wake.)
+        // No route: what was lost, then what was buffered. (Nobody waits on the new stream
+        // yet, so there is nobody to wake.)
         let mut wakes = Wakes::default();
-        let mut completed = false;
-        if let Some(recent) = st.recent.take(turn_id) {
-            if recent.missed > 0 {
-                sub.offer_lagged(recent.missed, &mut wakes);
+        // A finished turn the router remembers: every subscriber gets its end (the first one
+        // after the count of what was lost), and the turn stays remembered for the next.
+        if let Some(recent) = st.recent.map.get_mut(turn_id)
+            && let Some(done) = &recent.completion
+        {
+            let missed = std::mem::take(&mut recent.missed);
+            if missed > 0 {
+                sub.offer_lagged(missed, &mut wakes);
             }
-            if let Some(done) = recent.completion {
-                sub.offer_end(&done, &mut wakes);
-                completed = true;
-            }
+            sub.offer_end(done, &mut wakes);
+            sub.finish(None);
+            return TurnStream::new(stream, turn_id, span);
         }
+        if let Some(recent) = st.recent.take(turn_id)
+            && recent.missed > 0
+        {
+            sub.offer_lagged(recent.missed, &mut wakes);
+        }
+        let mut completion = None;
         if let Some(pending) = st.pending.remove(turn_id) {
             st.pending_events -= pending.events.len();
             st.pending_bytes -= pending.bytes;
-            for event in &pending.events {
+            for event in pending.events {
                 if event.method() == TURN_COMPLETED {
-                    sub.offer_end(event, &mut wakes);
-                    completed = true;
-                } else if sub.offer(event, &mut wakes) {
+                    sub.offer_end(&event, &mut wakes);
+                    completion = Some(event);
+                } else if sub.offer(&event, &mut wakes) {
                     st.lagged_events += 1;
                 }
             }
         }
-        if completed {
-            sub.finish(None);
-        } else {
-            st.turns
-                .insert(turn_id.to_owned(), TurnRoute { subs: vec![sub] });
+        match completion {
+            // The whole turn was buffered: replayed to this first subscriber; its end is
+            // remembered for later ones.
+            Some(done) => {
+                sub.finish(None);
+                if let Some(recent) = st.recent.entry(turn_id, self.limits.recent_turns) {
+                    recent.completion = Some(done);
+                }
+            }
+            None => {
+                st.turns
+                    .insert(turn_id.to_owned(), TurnRoute { subs: vec![sub] });
+            }
         }
         TurnStream::new(stream, turn_id, span)
     }

@@ -1120,3 +1120,56 @@ async fn a_resolved_request_in_a_stream_says_so_and_is_not_answered() {
     );
     assert_eq!(conn.open_server_requests(), 0);
 }
+
+/// Issue 15, item 4: every late subscriber of a finished turn ends — three at once, then one
+/// more — whether the turn completed with a live stream (each gets the remembered completion),
+/// with nobody subscribed (the first gets the replay, the others the completion), or after its
+/// buffered events were evicted (the first gets `Lagged(n)` and the completion, the others the
+/// completion). Before, only the first late subscriber ended; the second waited forever.
+#[tokio::test]
+async fn every_late_subscriber_of_a_finished_turn_ends() {
+    let config = ConnectionConfig::default().pending_limits(5, 1 << 20, Duration::from_secs(60));
+    let (conn, mut peer) = connect(config).await;
+    // "live": completed while streamed.
+    let stream = start_turn_answered_by(&conn, &mut peer, "th", "live", &[]).await;
+    peer.send(turn_completed("th", "live"));
+    assert_eq!(drain(stream).await, ["turn/completed"]);
+    // "lost": evicted from the pending buffer (5 events at most, oldest turn first) by the
+    // next turn's event.
+    peer.send(turn_started("th", "lost"));
+    peer.send(delta("th", "lost", "x"));
+    peer.send(turn_completed("th", "lost"));
+    // "done": the whole turn with nobody subscribed (kept in the pending buffer).
+    peer.send(turn_started("th", "done"));
+    peer.send(turn_completed("th", "done"));
+    peer.send(delta("th", "other", "y"));
+    sync(&conn, &mut peer).await;
+    let stats = conn.stats();
+    assert_eq!(
+        (stats.pending_events, stats.pending_turns),
+        (3, 2),
+        "{stats:?}"
+    );
+    for (turn, first) in [
+        ("live", &["turn/completed"][..]),
+        ("done", &["turn/started", "turn/completed"][..]),
+        ("lost", &["lagged:2", "turn/completed"][..]),
+    ] {
+        let streams: Vec<TurnStream> = (0..3).map(|_| conn.subscribe_turn(turn)).collect();
+        let mut ended = Vec::new();
+        for stream in streams {
+            ended.push(drain(stream).await);
+        }
+        ended.push(drain(conn.subscribe_turn(turn)).await);
+        assert_eq!(ended[0], first, "{turn}: the first late subscriber");
+        for later in &ended[1..] {
+            assert_eq!(later, &["turn/completed"], "{turn}: {ended:?}");
+        }
+    }
+    let stats = conn.stats();
+    assert_eq!(
+        (stats.turn_routes, stats.turn_subscribers),
+        (0, 0),
+        "{stats:?}"
+    );
+}
