@@ -40,6 +40,7 @@
 //! a notification by the ids in its raw params and copies its line into each subscriber's queue;
 //! the typed decode happens when the consumer takes it ([`crate::routed`]).
 
+use crate::config::QueueBounds;
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ServerNotification;
 use crate::routed::{QueuedLines, QueuedNotification, RoutedNotification};
@@ -207,8 +208,8 @@ type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<IdHasher>>;
 /// Bounds of the router's buffers.
 #[derive(Debug, Clone)]
 pub(crate) struct RouterLimits {
-    pub turn_queue: usize,
-    pub subscription_queue: usize,
+    pub turn_queue: QueueBounds,
+    pub subscription_queue: QueueBounds,
     pub pending_max_events: usize,
     pub pending_max_bytes: usize,
     pub pending_max_age: Duration,
@@ -219,8 +220,8 @@ pub(crate) struct RouterLimits {
 impl From<&crate::ConnectionConfig> for RouterLimits {
     fn from(c: &crate::ConnectionConfig) -> Self {
         Self {
-            turn_queue: c.turn_queue_capacity,
-            subscription_queue: c.subscription_queue_capacity,
+            turn_queue: c.turn_queue,
+            subscription_queue: c.subscription_queue,
             pending_max_events: c.pending_max_events,
             pending_max_bytes: c.pending_max_bytes,
             pending_max_age: c.pending_max_age,
@@ -258,6 +259,9 @@ pub(crate) enum Delivery {
 struct Batch {
     items: VecDeque<Delivery>,
     lines: QueuedLines,
+    /// The line bytes of the notifications among `items` (eagerly decoded ones counted at
+    /// their line's length too): what the queue's byte bound is checked against.
+    bytes: usize,
 }
 
 /// What the router pushes to a queue (a [`Delivery`] once queued).
@@ -295,6 +299,8 @@ impl Wakes {
 struct SubQueue {
     state: Mutex<QueueState>,
     capacity: usize,
+    /// The byte bound ([`Batch::bytes`]): full like `capacity`, whichever comes first.
+    max_bytes: usize,
     /// Signalled by the consumer when it takes a batch while the reader waits for room.
     room: tokio::sync::Notify,
 }
@@ -334,10 +340,11 @@ enum OnFull {
 }
 
 impl SubQueue {
-    fn new(capacity: usize) -> Arc<Self> {
+    fn new(bounds: QueueBounds) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(QueueState::default()),
-            capacity,
+            capacity: bounds.events,
+            max_bytes: bounds.bytes,
             room: tokio::sync::Notify::new(),
         })
     }
@@ -356,7 +363,15 @@ impl SubQueue {
         if q.gone {
             return Err(PushError::Gone(item));
         }
-        if q.batch.items.len() >= self.capacity {
+        let bytes = match &item {
+            Offer::Notification(event) => event.line_len(),
+            Offer::Request(_) | Offer::Lagged(_) => 0,
+        };
+        // Full in events, or in bytes — an event that does not fit after what is queued (an
+        // empty queue takes any one event, however long: a line is bounded by the codec).
+        let full = q.batch.items.len() >= self.capacity
+            || (q.batch.bytes > 0 && q.batch.bytes + bytes > self.max_bytes);
+        if full {
             match on_full {
                 OnFull::Force => {}
                 OnFull::Wait if !q.lagging => {
@@ -373,6 +388,7 @@ impl SubQueue {
             Offer::Lagged(n) => Delivery::Lagged(n),
         };
         q.batch.items.push_back(delivery);
+        q.batch.bytes += bytes;
         if let Some(w) = q.waker.take() {
             wakes.wakers.push(w);
         }
@@ -389,7 +405,7 @@ impl SubQueue {
             notified.as_mut().enable();
             {
                 let mut q = self.lock();
-                if q.batch.items.len() < self.capacity || q.gone || q.done {
+                if !self.over(&q) || q.gone || q.done {
                     q.reader_waiting = false;
                     return true;
                 }
@@ -398,10 +414,11 @@ impl SubQueue {
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 let mut q = self.lock();
                 q.reader_waiting = false;
-                if q.batch.items.len() >= self.capacity && !q.gone && !q.done {
+                if self.over(&q) && !q.gone && !q.done {
                     q.lagging = true;
                     tracing::debug!(
                         queued = q.batch.items.len(),
+                        queued_bytes = q.batch.bytes,
                         "a stream's consumer is too slow: its events are dropped (Lagged) until it catches up"
                     );
                     return false;
@@ -409,6 +426,11 @@ impl SubQueue {
                 return true;
             }
         }
+    }
+
+    /// Past a bound (events or bytes): the reader waits for room, within the grace.
+    fn over(&self, q: &QueueState) -> bool {
+        q.batch.items.len() >= self.capacity || q.batch.bytes > self.max_bytes
     }
 
     fn finish(&self, missed: u64, closed: Option<&Arc<ClosedInfo>>) {
@@ -652,14 +674,19 @@ impl Router {
 
     // ----- subscriptions ---------------------------------------------------------------------
 
-    fn new_sub(&self, st: &mut State, capacity: usize, server_requests: bool) -> (Sub, SubStream) {
+    fn new_sub(
+        &self,
+        st: &mut State,
+        bounds: QueueBounds,
+        server_requests: bool,
+    ) -> (Sub, SubStream) {
         let on_full = if self.limits.slow_consumer_grace.is_zero() {
             OnFull::Refuse
         } else {
             OnFull::Wait
         };
         st.next_sub += 1;
-        let queue = SubQueue::new(capacity);
+        let queue = SubQueue::new(bounds);
         let sub = Sub {
             id: st.next_sub,
             queue: queue.clone(),
@@ -679,7 +706,7 @@ impl Router {
     }
 
     fn closed_stream(info: &Arc<ClosedInfo>) -> SubStream {
-        let queue = SubQueue::new(1);
+        let queue = SubQueue::new(QueueBounds::new(1, 1));
         queue.finish(0, Some(info));
         SubStream {
             queue,
@@ -1137,6 +1164,7 @@ impl SubStream {
         };
         if self.local.items.is_empty() {
             self.local.lines.recycle();
+            self.local.bytes = 0;
         }
         Some(taken)
     }

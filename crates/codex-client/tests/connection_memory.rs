@@ -1173,3 +1173,101 @@ async fn every_late_subscriber_of_a_finished_turn_ends() {
         "{stats:?}"
     );
 }
+
+/// Reads the stream's items to its end: (deltas, total lagged, last item).
+async fn count_to_end(mut stream: TurnStream) -> (usize, u64, String) {
+    let (mut deltas, mut lagged, mut last) = (0, 0, String::new());
+    while let Some(item) = tokio::time::timeout(T, stream.next())
+        .await
+        .expect("the turn stream ends in time")
+    {
+        last = match item {
+            Ok(TurnEvent::Notification(n)) if delta_text(&n).is_some() => {
+                deltas += 1;
+                "delta".to_owned()
+            }
+            Ok(TurnEvent::Notification(n)) => n.method().to_owned(),
+            Err(Error::Lagged(n)) => {
+                lagged += n;
+                format!("lagged:{n}")
+            }
+            Ok(other) => format!("{other:?}"),
+            Err(e) => format!("error:{e}"),
+        };
+    }
+    (deltas, lagged, last)
+}
+
+/// Issue 15, item 3: a subscriber queue is bounded in bytes, not only in events. 200 deltas of
+/// 16 KiB to turn and thread streams that do not read, with a 256 KiB byte bound and room for
+/// 1024 events: after one grace the reader gives up on them, each keeps about 256 KiB of
+/// deltas and the rest is counted (the turn stream's `Lagged`), the turn stream still gets its
+/// `turn/completed`, and a stream that reads gets everything. Before, all 200 were queued for
+/// each.
+#[tokio::test]
+async fn a_queue_full_in_bytes_lags_like_a_queue_full_in_events() {
+    let config = ConnectionConfig::default()
+        .turn_queue_limits(1024, 256 << 10)
+        .subscription_queue_limits(4096, 256 << 10);
+    let (conn, mut peer) = connect(config).await;
+    let stalled = conn.subscribe_turn("big");
+    let thread = conn.subscribe_thread("th2");
+    let reader = tokio::spawn(count_to_end(conn.subscribe_turn("read")));
+    let chunk = "x".repeat(16 << 10);
+    for _ in 0..200 {
+        peer.send(delta("th", "big", &chunk));
+        peer.send(delta("th2", "nobody", &chunk));
+        peer.send(delta("th", "read", &chunk));
+    }
+    peer.send(turn_completed("th", "big"));
+    peer.send(turn_completed("th", "read"));
+    sync(&conn, &mut peer).await;
+    let stats = conn.stats();
+    assert!(stats.grace_expired >= 2, "{stats:?}");
+    let (deltas, lagged, last) = count_to_end(stalled).await;
+    assert!((1..=17).contains(&deltas), "about 256 KiB kept: {deltas}");
+    assert_eq!(deltas as u64 + lagged, 200);
+    assert_eq!(last, "turn/completed");
+    assert_eq!(reader.await.unwrap(), (200, 0, "turn/completed".to_owned()));
+    // Everything was routed (`sync`): take what the thread stream holds.
+    let mut thread = thread;
+    let mut got = 0u64;
+    while let Some(Some(item)) = futures::FutureExt::now_or_never(thread.next()) {
+        item.expect("a notification");
+        got += 1;
+    }
+    assert!((1..=17).contains(&got), "{got}");
+    // What the thread stream lost is counted (and reported at its next delivery).
+    let lost = conn.stats().lagged_events;
+    assert_eq!(lost, 200 - deltas as u64 + 200 - got, "{:?}", conn.stats());
+}
+
+/// The resident set of this process, in KiB (Linux).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 15, item 3's figure (RELIABILITY.md §9): 1,000 deltas of 1 MiB to a turn consumer that
+/// does not read, default configuration. Run alone:
+/// `cargo test --release -p codex-client --test connection_memory rss_of_1000_deltas_of_1_mib -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, run alone"]
+async fn rss_of_1000_deltas_of_1_mib_to_a_consumer_that_does_not_read() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let stalled = conn.subscribe_turn("big");
+    let chunk = "x".repeat(1 << 20);
+    let before = rss_kib();
+    for _ in 0..1000 {
+        peer.send(delta("th", "big", &chunk));
+        // One at a time, so the peer's side holds no backlog.
+        sync(&conn, &mut peer).await;
+    }
+    let after = rss_kib();
+    println!(
+        "RSS before {before} KiB, after 1000 x 1 MiB deltas {after} KiB; stats {:?}",
+        conn.stats()
+    );
+    drop(stalled);
+}
