@@ -259,7 +259,8 @@ impl ConnectionConfig {
     }
 
     /// The bound of the writer's queue, in bytes (default 16 MiB): the lines waiting to be
-    /// written to the app-server. A request whose line does not fit fails at once with
+    /// written to the app-server, each counted as its length plus 128 bytes (the memory a
+    /// queued line costs beyond its text). A request whose line does not fit fails at once with
     /// [`Error::WriteQueueFull`](crate::Error::WriteQueueFull), without being sent (an empty
     /// queue takes any one line, however long). Answers to server requests are never refused:
     /// while they keep the queue over its bound, the reader reads nothing more from the server,

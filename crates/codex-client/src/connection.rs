@@ -144,6 +144,16 @@ struct WriteQueue {
     writer_gone: AtomicBool,
 }
 
+/// What a queued line costs beyond its bytes (its allocation's rounding, the channel's slot, a
+/// request's take-back handle): counted, so that the bound is one of memory even for a flood of
+/// short answers.
+const LINE_OVERHEAD: usize = 128;
+
+/// The bytes a line of `len` bytes counts for in the queue.
+fn queued_cost(len: usize) -> usize {
+    len.saturating_add(LINE_OVERHEAD)
+}
+
 impl WriteQueue {
     fn new(tx: mpsc::UnboundedSender<WriterMsg>, limit: usize) -> Self {
         Self {
@@ -157,7 +167,7 @@ impl WriteQueue {
 
     /// Whether a line of `len` bytes fits: an empty queue takes any one line.
     fn fits(&self, queued: usize, len: usize) -> bool {
-        queued == 0 || queued.saturating_add(len) <= self.limit
+        queued == 0 || queued.saturating_add(queued_cost(len)) <= self.limit
     }
 
     fn full_error(&self, method: &str, len: usize) -> Error {
@@ -179,7 +189,7 @@ impl WriteQueue {
             }
             match self.bytes.compare_exchange_weak(
                 queued,
-                queued + len,
+                queued + queued_cost(len),
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
@@ -202,7 +212,7 @@ impl WriteQueue {
     /// Queues an answer or a notification, over the bound if need be (see the type's doc).
     fn send_line(&self, line: String) -> bool {
         let len = line.len();
-        self.bytes.fetch_add(len, Ordering::AcqRel);
+        self.bytes.fetch_add(queued_cost(len), Ordering::AcqRel);
         if self.tx.send(WriterMsg::Line(line)).is_err() {
             self.release(len);
             return false;
@@ -210,10 +220,11 @@ impl WriteQueue {
         true
     }
 
-    /// `len` bytes left the queue (taken by the writer, or by a caller that gave up).
+    /// A line of `len` bytes left the queue (taken by the writer, or by a caller that gave up).
     fn release(&self, len: usize) {
-        let before = self.bytes.fetch_sub(len, Ordering::AcqRel);
-        if before > self.limit && before - len <= self.limit {
+        let cost = queued_cost(len);
+        let before = self.bytes.fetch_sub(cost, Ordering::AcqRel);
+        if before > self.limit && before - cost <= self.limit {
             self.room.notify_waiters();
         }
     }
@@ -697,7 +708,8 @@ impl Connection {
         }
     }
 
-    /// Bytes waiting in the writer's queue, not yet taken by the writer (bounded by
+    /// Bytes waiting in the writer's queue, not yet taken by the writer — the lines' bytes plus
+    /// 128 per line for the queue's own memory (bounded by
     /// [`ConnectionConfig::write_queue_limit`], which answers to server requests may exceed
     /// while the reader holds off).
     ///

@@ -825,3 +825,58 @@ async fn answers_to_a_server_that_does_not_read_stay_bounded() {
         .expect("closes");
     assert!(!closed.reason.is_empty());
 }
+
+/// The resident set of this process, in KiB (Linux).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 15, item 2's figures (RELIABILITY.md §9), default configuration, a stand-in server that
+/// never reads its stdin: 19,968 requests of 10 KB that time out, then 300,000 server requests
+/// whose answers it never reads. Run alone:
+/// `cargo test -p codex-client --test faults rss_of_a_server_that_does_not_read -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run alone"]
+async fn rss_of_a_server_that_does_not_read() {
+    let conn = Connection::spawn(sh("exec sleep 600"), no_handshake())
+        .await
+        .unwrap();
+    let start = rss_kib();
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    // 64 callers (the in-flight bound), one request after another: each gets its slot, queues
+    // its line and times out.
+    for _ in 0..(20_000 / 64) {
+        let batch: Vec<_> = (0..64)
+            .map(|_| request_of(&conn, "x", 10_000, Duration::from_millis(100)))
+            .collect();
+        for request in batch {
+            let what = match request.await.unwrap() {
+                Ok(_) => "answered".to_owned(),
+                Err(e) => format!("{e}").split(':').next().unwrap().to_owned(),
+            };
+            *outcomes.entry(what).or_default() += 1;
+        }
+    }
+    let stats = conn.stats();
+    println!(
+        "19968 timed-out 10 KB requests: RSS {start} KiB -> {} KiB, write queue {} bytes, waiters {}, outcomes {outcomes:?}",
+        rss_kib(),
+        conn.write_queue_bytes(),
+        stats.waiters
+    );
+    drop(conn);
+    let script =
+        r#"seq 1 300000 | sed 's/.*/{"id":&,"method":"nope\/nope","params":{}}/'; exec sleep 600"#;
+    let conn = Connection::spawn(sh(script), no_handshake()).await.unwrap();
+    let start = rss_kib();
+    // The flood, then as long again for anything still growing.
+    tokio::time::sleep(Duration::from_secs(45)).await;
+    println!(
+        "300000 server requests, answers never read: RSS {start} KiB -> {} KiB, write queue {} bytes, open server requests {}",
+        rss_kib(),
+        conn.write_queue_bytes(),
+        conn.open_server_requests()
+    );
+}
