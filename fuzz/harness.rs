@@ -29,6 +29,19 @@ pub fn envelope(data: &[u8]) {
                     assert_eq!(n.method(), method, "a notification keeps its method");
                     let _ = (n.thread_id(), n.turn_id());
                 }
+                // What the router does: route by the raw ids, decode reporting them.
+                let route = ServerNotification::route_raw(&method, params);
+                let (n, _) = ServerNotification::decode_routed(
+                    &method,
+                    params.map(serde_json::value::RawValue::get),
+                    &route,
+                );
+                assert_eq!(n.method(), method, "a notification keeps its method");
+                assert_eq!(
+                    (n.thread_id(), n.turn_id()),
+                    (route.thread_id.as_deref(), route.turn_id.as_deref()),
+                    "decoded as routed: {n:?}"
+                );
             }
             Ok(Incoming::Request { method, params, .. }) => {
                 if let Ok(r) = ServerRequest::decode(&method, params) {
@@ -46,16 +59,15 @@ pub fn envelope(data: &[u8]) {
     }
 }
 
-/// Turn ids the input's notifications carry (at most `max`, first seen first).
+/// Turn ids the input's notifications are routed by (at most `max`, first seen first).
 fn turn_ids(text: &str, max: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for line in text.split('\n') {
         if let Ok(Incoming::Notification { method, params, .. }) = Incoming::parse(line)
-            && let Ok(n) = ServerNotification::decode(&method, params)
-            && let Some(turn) = n.turn_id()
-            && !ids.iter().any(|t| t == turn)
+            && let Some(turn) = ServerNotification::route_raw(&method, params).turn_id
+            && !ids.iter().any(|t| *t == turn)
         {
-            ids.push(turn.to_owned());
+            ids.push(turn.into_owned());
             if ids.len() == max {
                 break;
             }
@@ -94,6 +106,9 @@ pub fn router(data: &[u8]) -> RouterOutcome {
 
 const PENDING_EVENTS: usize = 64;
 
+/// The thread the harness subscribes to (the made-up inputs of `fuzz_inputs.rs` use it).
+const THREAD: &str = "th";
+
 async fn router_async(text: &str) -> RouterOutcome {
     let (transport, mut peer) = Transport::memory();
     let config = ConnectionConfig::default()
@@ -108,8 +123,8 @@ async fn router_async(text: &str) -> RouterOutcome {
     let turns = turn_ids(text, 4);
     let (early, late) = turns.split_at(turns.len() / 2);
     let mut streams: Vec<TurnStream> = early.iter().map(|t| conn.subscribe_turn(t)).collect();
-    let thread = conn.subscribe_thread("thr");
-    let global = conn.notifications();
+    let mut thread = conn.subscribe_thread(THREAD);
+    let mut global = conn.notifications();
     // Requests 1..=3 wait, so that responses in the input find (or do not find) a waiter.
     let mut calls = Vec::new();
     for _ in 0..3 {
@@ -132,6 +147,8 @@ async fn router_async(text: &str) -> RouterOutcome {
     for (turn, stream) in turns.iter().zip(streams.iter_mut()) {
         outcome.delivered += check_turn_stream(turn, stream);
     }
+    check_notifications(&mut thread, |n| n.thread_id() == Some(THREAD));
+    check_notifications(&mut global, |n| n.thread_id() != Some(THREAD));
     drop(streams);
     drop((thread, global));
     // Answer whatever is still waiting, so the callers end.
@@ -162,19 +179,8 @@ fn check_turn_stream(turn: &str, stream: &mut TurnStream) -> usize {
         match item {
             Ok(TurnEvent::Notification(n)) => {
                 assert!(!completed, "an event after turn/completed");
-                // Routing reads the ids from the raw params; params that are not even a JSON
-                // `Value` (say a lone surrogate escape) decode as `Unknown` with `null` params,
-                // which carry no id to compare.
-                let undecodable = matches!(
-                    &*n,
-                    ServerNotification::Unknown {
-                        params: serde_json::Value::Null,
-                        ..
-                    }
-                );
-                if !undecodable {
-                    assert_eq!(n.turn_id(), Some(turn), "another turn's event: {n:?}");
-                }
+                // Decoded or not (`Unknown`), it reports the turn it was routed by.
+                assert_eq!(n.turn_id(), Some(turn), "another turn's event: {n:?}");
                 completed = n.method() == "turn/completed";
                 seen += 1;
             }
@@ -186,6 +192,20 @@ fn check_turn_stream(turn: &str, stream: &mut TurnStream) -> usize {
         }
     }
     seen
+}
+
+/// Takes what a thread or global stream holds now; checks each notification is one it may get.
+fn check_notifications(
+    stream: &mut codex_client::NotificationStream,
+    belongs: impl Fn(&ServerNotification) -> bool,
+) {
+    while let Some(Some(item)) = stream.next().now_or_never() {
+        match item {
+            Ok(n) => assert!(belongs(&n), "routed to the wrong stream: {n:?}"),
+            Err(codex_client::Error::Lagged(_)) => {}
+            Err(e) => panic!("unexpected stream error: {e}"),
+        }
+    }
 }
 
 /// A round trip through the reader: everything sent before has been routed when it returns.

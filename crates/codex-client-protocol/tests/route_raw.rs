@@ -939,3 +939,155 @@ proptest! {
         agrees_with_decode(method, Some(&params.to_string()));
     }
 }
+
+// (f) `decode_routed`: the decoded value reports the ids the notification was routed by.
+
+/// `decode_routed` on `params`, with the route `route_raw` reads from them; asserts the value
+/// reports that route, and returns it.
+#[track_caller]
+fn decode_as_routed(
+    method: &str,
+    params: Option<&str>,
+) -> (
+    ServerNotification,
+    Option<codex_client_protocol::DecodeError>,
+) {
+    let p = params.map(raw);
+    let route = ServerNotification::route_raw(method, p.as_deref());
+    let (n, why) = ServerNotification::decode_routed(method, params, &route);
+    assert_eq!(
+        (n.thread_id(), n.turn_id()),
+        (route.thread_id.as_deref(), route.turn_id.as_deref()),
+        "{method} {params:?} → {n:?}"
+    );
+    assert_eq!(n.method(), method);
+    (n, why)
+}
+
+/// The fuzzer's find: `turn/started` with a `turn.id` and a `turnId`, params that do not decode
+/// (the turn has no status). Routed by `turn.id` (the schema's place), and decoded as `Unknown`
+/// reporting `turn.id` too — before, `Unknown` read `turnId` first, so T1's stream got an event
+/// of "T2", and a `turn/completed` of that shape ended T1's route while saying it was T2's.
+#[test]
+fn undecodable_params_report_the_ids_they_were_routed_by() {
+    for method in ["turn/started", "turn/completed"] {
+        let params = r#"{"threadId":"th","turn":{"id":"T1"},"turnId":"T2"}"#;
+        let (n, why) = decode_as_routed(method, Some(params));
+        assert!(matches!(n, ServerNotification::Unknown { .. }), "{n:?}");
+        assert!(why.is_some_and(|e| e.method == method));
+        assert_eq!(n.turn_id(), Some("T1"));
+    }
+    // A method whose schema has no turn id: an `Unknown` of it has none either.
+    let (n, _) = decode_as_routed(
+        "thread/started",
+        Some(r#"{"thread":{"id":"th"},"turnId":"U"}"#),
+    );
+    assert_eq!((n.thread_id(), n.turn_id()), (Some("th"), None));
+    // Unknown methods keep the usual places, in order.
+    let (n, why) = decode_as_routed("future/x", Some(r#"{"turn":{"id":"T1"},"turnId":"T2"}"#));
+    assert!(why.is_none());
+    assert_eq!(n.turn_id(), Some("T2"));
+}
+
+/// What was `array_params_are_the_documented_exception` for `decode`: `decode_routed` gives
+/// `Unknown` with no ids for params (or a `turn` / `thread`) in array form, as routing reads them.
+#[test]
+fn array_params_decode_as_unknown_without_ids() {
+    for (method, params) in [
+        ("warning", r#"["careful","thr_1"]"#),
+        // `Turn`'s fields in order: completedAt, durationMs, error, id, items, itemsView,
+        // rootTurnId, startedAt, status.
+        (
+            "turn/started",
+            r#"{"threadId":"th","turn":[null,null,null,"T1",[],null,null,null,"inProgress"]}"#,
+        ),
+        (
+            "turn/started",
+            r#"["th",{"id":"T1","items":[],"status":"inProgress"}]"#,
+        ),
+    ] {
+        let typed = ServerNotification::decode_str(method, Some(params)).unwrap();
+        assert!(
+            typed.thread_id().is_some() || typed.turn_id().is_some(),
+            "positional"
+        );
+        let (n, why) = decode_as_routed(method, Some(params));
+        assert!(matches!(n, ServerNotification::Unknown { .. }), "{n:?}");
+        assert!(why.is_some(), "{params}");
+    }
+}
+
+/// Params that are JSON text but no `serde_json::Value`: `Unknown` with only the routing ids,
+/// at their places; the error keeps the raw text.
+#[test]
+fn params_that_are_no_json_value_keep_their_routing_ids() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for (method, params) in [
+        (
+            "item/agentMessage/delta",
+            r#"{"threadId":"th","turnId":"T","itemId":"i","delta":"\ud800"}"#.to_owned(),
+        ),
+        (
+            "turn/completed",
+            r#"{"threadId":"th","turn":{"id":"T","x":1e999}}"#.to_owned(),
+        ),
+        (
+            "future/x",
+            format!(r#"{{"threadId":"th","turnId":"T","deep":{deep}}}"#),
+        ),
+    ] {
+        assert!(serde_json::from_str::<Value>(&params).is_err(), "{params}");
+        let (n, why) = decode_as_routed(method, Some(&params));
+        assert_eq!(
+            (n.thread_id(), n.turn_id()),
+            (Some("th"), Some("T")),
+            "{params}"
+        );
+        assert_eq!(why.map(|e| e.raw), Some(params));
+    }
+}
+
+/// Params that decode, with their ids: the typed value, no error.
+#[test]
+fn decodable_params_decode_into_their_type() {
+    let (n, why) = decode_as_routed(
+        "item/agentMessage/delta",
+        Some(r#"{"threadId":"th","turnId":"T","itemId":"i","delta":"hi"}"#),
+    );
+    assert!(matches!(n, ServerNotification::ItemAgentMessageDelta(_)));
+    assert!(why.is_none());
+    let (n, why) = decode_as_routed("future/x", None);
+    assert!(matches!(
+        n,
+        ServerNotification::Unknown {
+            params: Value::Null,
+            ..
+        }
+    ));
+    assert!(why.is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Arbitrary params under every known method and an unknown one: the decoded value reports
+    /// the route, always.
+    #[test]
+    fn decode_routed_always_reports_the_route(
+        params in params_text(),
+        method in prop::sample::select(
+            notifications::METHODS.iter().copied().chain(["future/x"]).collect::<Vec<_>>(),
+        ),
+    ) {
+        decode_as_routed(method, Some(&params));
+    }
+
+    /// Any JSON, and params that decode: the route, and the typed value where it decodes.
+    #[test]
+    fn decode_routed_agrees_on_any_json(params in any_json(), (method, good) in decodable()) {
+        decode_as_routed("turn/started", Some(&params.to_string()));
+        decode_as_routed("future/x", Some(&params.to_string()));
+        let (n, why) = decode_as_routed(method, Some(&good));
+        prop_assert!(why.is_none() && !matches!(n, ServerNotification::Unknown { .. }), "{}", good);
+    }
+}

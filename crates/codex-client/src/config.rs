@@ -57,6 +57,22 @@ impl Default for ClientInfo {
     }
 }
 
+/// The two bounds of a subscriber's queue (see [`ConnectionConfig::turn_queue_limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QueueBounds {
+    pub(crate) events: usize,
+    pub(crate) bytes: usize,
+}
+
+impl QueueBounds {
+    pub(crate) fn new(events: usize, bytes: usize) -> Self {
+        Self {
+            events: events.max(2),
+            bytes: bytes.max(1),
+        }
+    }
+}
+
 /// Settings of one connection.
 ///
 /// ```
@@ -80,8 +96,9 @@ pub struct ConnectionConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) max_in_flight: usize,
     pub(crate) max_line_bytes: usize,
-    pub(crate) turn_queue_capacity: usize,
-    pub(crate) subscription_queue_capacity: usize,
+    pub(crate) write_queue_limit: usize,
+    pub(crate) turn_queue: QueueBounds,
+    pub(crate) subscription_queue: QueueBounds,
     pub(crate) pending_max_events: usize,
     pub(crate) pending_max_bytes: usize,
     pub(crate) pending_max_age: Duration,
@@ -101,7 +118,9 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("request_timeout", &self.request_timeout)
             .field("max_in_flight", &self.max_in_flight)
             .field("max_line_bytes", &self.max_line_bytes)
-            .field("turn_queue_capacity", &self.turn_queue_capacity)
+            .field("write_queue_limit", &self.write_queue_limit)
+            .field("turn_queue", &self.turn_queue)
+            .field("subscription_queue", &self.subscription_queue)
             .field("slow_consumer_grace", &self.slow_consumer_grace)
             .finish_non_exhaustive()
     }
@@ -118,8 +137,9 @@ impl Default for ConnectionConfig {
             request_timeout: Duration::from_secs(120),
             max_in_flight: 64,
             max_line_bytes: 64 * 1024 * 1024,
-            turn_queue_capacity: 1024,
-            subscription_queue_capacity: 4096,
+            write_queue_limit: 16 * 1024 * 1024,
+            turn_queue: QueueBounds::new(1024, 16 * 1024 * 1024),
+            subscription_queue: QueueBounds::new(4096, 16 * 1024 * 1024),
             pending_max_events: 8192,
             pending_max_bytes: 16 * 1024 * 1024,
             pending_max_age: Duration::from_secs(60),
@@ -239,17 +259,52 @@ impl ConnectionConfig {
         self
     }
 
-    /// Capacity of each turn stream's queue (default 1024 events). A consumer that falls further
-    /// behind for longer than the [slow-consumer grace](Self::slow_consumer_grace) gets
-    /// [`Error::Lagged`](crate::Error::Lagged) and the connection goes on. (A stream
-    /// takes its queue in batches, so it may hold up to twice this many events.)
+    /// The bound of the writer's queue, in bytes (default 16 MiB): the lines waiting to be
+    /// written to the app-server, each counted as its length plus 128 bytes (the memory a
+    /// queued line costs beyond its text). A request whose line does not fit fails at once with
+    /// [`Error::WriteQueueFull`](crate::Error::WriteQueueFull), without being sent (an empty
+    /// queue takes any one line, however long). Answers to server requests are never refused:
+    /// while they keep the queue over its bound, the reader reads nothing more from the server,
+    /// so a server that stops reading its input stalls on its own output instead of making the
+    /// client's memory grow. A request whose caller times out or is cancelled before its line
+    /// was taken by the writer is removed from the queue and never written.
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().write_queue_limit(1 << 20);
+    /// # let _ = config;
+    /// ```
+    pub fn write_queue_limit(mut self, max_bytes: usize) -> Self {
+        self.write_queue_limit = max_bytes.max(1);
+        self
+    }
+
+    /// Bounds of each turn stream's queue, in events and in the bytes of their lines (defaults:
+    /// 1024 events, 16 MiB), whichever is reached first. A queue full either way makes the
+    /// reader wait up to the [slow-consumer grace](Self::slow_consumer_grace) for the consumer;
+    /// a consumer still behind after it gets [`Error::Lagged`](crate::Error::Lagged) for what
+    /// it loses, and the connection goes on. An empty queue takes any one event, however long
+    /// (lines are bounded by [`max_line_bytes`](Self::max_line_bytes)). A stream takes its
+    /// queue in batches, so it may hold up to twice these bounds, plus a turn's
+    /// `turn/completed`, which is queued even on a full queue.
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().turn_queue_limits(128, 1 << 20);
+    /// # let _ = config;
+    /// ```
+    pub fn turn_queue_limits(mut self, max_events: usize, max_bytes: usize) -> Self {
+        self.turn_queue = QueueBounds::new(max_events, max_bytes);
+        self
+    }
+
+    /// The event bound of [`turn_queue_limits`](Self::turn_queue_limits) alone (default 1024;
+    /// the byte bound is kept).
     ///
     /// ```
     /// let config = codex_client::ConnectionConfig::new().turn_queue_capacity(128);
     /// # let _ = config;
     /// ```
     pub fn turn_queue_capacity(mut self, n: usize) -> Self {
-        self.turn_queue_capacity = n.max(2);
+        self.turn_queue = QueueBounds::new(n, self.turn_queue.bytes);
         self
     }
 
@@ -274,14 +329,27 @@ impl ConnectionConfig {
         self
     }
 
-    /// Capacity of each thread or global notification stream's queue (default 4096).
+    /// Bounds of each thread or global notification stream's queue, in events and in bytes
+    /// (defaults: 4096 events, 16 MiB); they work as the [turn queue's](Self::turn_queue_limits).
+    ///
+    /// ```
+    /// let config = codex_client::ConnectionConfig::new().subscription_queue_limits(128, 1 << 20);
+    /// # let _ = config;
+    /// ```
+    pub fn subscription_queue_limits(mut self, max_events: usize, max_bytes: usize) -> Self {
+        self.subscription_queue = QueueBounds::new(max_events, max_bytes);
+        self
+    }
+
+    /// The event bound of [`subscription_queue_limits`](Self::subscription_queue_limits) alone
+    /// (default 4096; the byte bound is kept).
     ///
     /// ```
     /// let config = codex_client::ConnectionConfig::new().subscription_queue_capacity(128);
     /// # let _ = config;
     /// ```
     pub fn subscription_queue_capacity(mut self, n: usize) -> Self {
-        self.subscription_queue_capacity = n.max(2);
+        self.subscription_queue = QueueBounds::new(n, self.subscription_queue.bytes);
         self
     }
 

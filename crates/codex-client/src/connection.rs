@@ -36,7 +36,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
@@ -110,12 +110,163 @@ impl ServerInfo {
 }
 
 enum WriterMsg {
+    /// An answer or a notification: always written.
     Line(String),
+    /// A request's line, which its caller takes back if it gives up before the writer took it.
+    Request(Arc<QueuedRequest>),
     Close(Option<oneshot::Sender<()>>),
 }
 
+/// A request line in the writer's queue. Whoever takes the line out first owns it: the writer
+/// (it is written), or the caller that timed out or was cancelled (it is freed, never written).
+struct QueuedRequest {
+    line: std::sync::Mutex<Option<String>>,
+}
+
+impl QueuedRequest {
+    fn take(&self) -> Option<String> {
+        self.line.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// The writer's queue: what callers, handlers and streams have to write and the writer task has
+/// not taken yet, bounded in bytes (`ConnectionConfig::write_queue_limit`). A request that
+/// does not fit fails at once ([`Error::WriteQueueFull`]); an answer to a server request always
+/// goes in, and the reader reads nothing more from the server while the queue is over its
+/// bound — so the answers to what the server asks, while it does not read what we write, stop
+/// growing too: the server's own output stalls behind them.
+struct WriteQueue {
+    tx: mpsc::UnboundedSender<WriterMsg>,
+    bytes: AtomicUsize,
+    limit: usize,
+    /// Signalled when the queue gets back within its bound, or the writer ends.
+    room: tokio::sync::Notify,
+    /// The writer task ended: nothing queued will be written.
+    writer_gone: AtomicBool,
+}
+
+/// What a queued line costs beyond its bytes (its allocation's rounding, the channel's slot, a
+/// request's take-back handle): counted, so that the bound is one of memory even for a flood of
+/// short answers.
+const LINE_OVERHEAD: usize = 128;
+
+/// The bytes a line of `len` bytes counts for in the queue.
+fn queued_cost(len: usize) -> usize {
+    len.saturating_add(LINE_OVERHEAD)
+}
+
+impl WriteQueue {
+    fn new(tx: mpsc::UnboundedSender<WriterMsg>, limit: usize) -> Self {
+        Self {
+            tx,
+            bytes: AtomicUsize::new(0),
+            limit,
+            room: tokio::sync::Notify::new(),
+            writer_gone: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a line of `len` bytes fits: an empty queue takes any one line.
+    fn fits(&self, queued: usize, len: usize) -> bool {
+        queued == 0 || queued.saturating_add(queued_cost(len)) <= self.limit
+    }
+
+    fn full_error(&self, method: &str, len: usize) -> Error {
+        Error::WriteQueueFull {
+            method: method.to_owned(),
+            bytes: len,
+            queued: self.bytes.load(Ordering::Relaxed),
+            limit: self.limit,
+        }
+    }
+
+    /// Queues a request's line if it fits; the returned handle lets the caller take it back.
+    fn send_request(&self, method: &str, line: String) -> Result<Arc<QueuedRequest>, Error> {
+        let len = line.len();
+        let mut queued = self.bytes.load(Ordering::Relaxed);
+        loop {
+            if !self.fits(queued, len) {
+                return Err(self.full_error(method, len));
+            }
+            match self.bytes.compare_exchange_weak(
+                queued,
+                queued + queued_cost(len),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => queued = now,
+            }
+        }
+        let request = Arc::new(QueuedRequest {
+            line: std::sync::Mutex::new(Some(line)),
+        });
+        if self.tx.send(WriterMsg::Request(request.clone())).is_err() {
+            self.release(len);
+            return Err(Error::Closed(Arc::new(ClosedInfo::new(
+                "the connection is closing",
+            ))));
+        }
+        Ok(request)
+    }
+
+    /// Queues an answer or a notification, over the bound if need be (see the type's doc).
+    fn send_line(&self, line: String) -> bool {
+        let len = line.len();
+        self.bytes.fetch_add(queued_cost(len), Ordering::AcqRel);
+        if self.tx.send(WriterMsg::Line(line)).is_err() {
+            self.release(len);
+            return false;
+        }
+        true
+    }
+
+    /// A line of `len` bytes left the queue (taken by the writer, or by a caller that gave up).
+    fn release(&self, len: usize) {
+        let cost = queued_cost(len);
+        let before = self.bytes.fetch_sub(cost, Ordering::AcqRel);
+        if before > self.limit && before - cost <= self.limit {
+            self.room.notify_waiters();
+        }
+    }
+
+    /// A caller gave up on `request` (timeout, cancellation): if the writer has not taken its
+    /// line yet, it is freed and never written.
+    fn withdraw(&self, request: &QueuedRequest) {
+        if let Some(line) = request.take() {
+            self.release(line.len());
+            tracing::debug!(
+                bytes = line.len(),
+                "request given up before it was written: not written"
+            );
+        }
+    }
+
+    fn over_limit(&self) -> bool {
+        self.bytes.load(Ordering::Acquire) > self.limit
+    }
+
+    /// Waits until the queue is within its bound again, or the writer is gone.
+    async fn wait_for_room(&self) {
+        loop {
+            let notified = self.room.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if !self.over_limit() || self.writer_gone.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn writer_ended(&self) {
+        self.writer_gone.store(true, Ordering::Release);
+        self.room.notify_waiters();
+    }
+}
+
 struct WriterHandle {
-    writer: mpsc::UnboundedSender<WriterMsg>,
+    writes: Arc<WriteQueue>,
     open: Arc<OpenRequests>,
 }
 
@@ -129,7 +280,7 @@ impl AnswerSink for WriterHandle {
                 return false;
             }
         };
-        self.writer.send(WriterMsg::Line(line)).is_ok()
+        self.writes.send_line(line)
     }
 }
 
@@ -169,7 +320,7 @@ fn encode_request(id: i64, method: &str, params: Option<&str>) -> String {
 
 struct Core {
     router: Arc<Router>,
-    writer: mpsc::UnboundedSender<WriterMsg>,
+    writes: Arc<WriteQueue>,
     answers: Arc<dyn AnswerSink>,
     open_requests: Arc<OpenRequests>,
     handler: Arc<dyn ErasedHandler>,
@@ -197,7 +348,7 @@ impl Drop for Handle {
             tracing::debug!("connection dropped without close(); killing the app-server");
             self.core.closing.store(true, Ordering::Release);
             self.core.control.kill();
-            let _ = self.core.writer.send(WriterMsg::Close(None));
+            let _ = self.core.writes.tx.send(WriterMsg::Close(None));
         }
     }
 }
@@ -268,13 +419,14 @@ impl Connection {
             control,
         } = transport;
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+        let writes = Arc::new(WriteQueue::new(writer_tx, config.write_queue_limit));
         let (done_tx, done_rx) = watch::channel(false);
         let open_requests = Arc::new(OpenRequests::default());
         let core = Arc::new(Core {
             router: Router::new(RouterLimits::from(&config)),
-            writer: writer_tx.clone(),
+            writes: writes.clone(),
             answers: Arc::new(WriterHandle {
-                writer: writer_tx,
+                writes,
                 open: open_requests.clone(),
             }),
             open_requests,
@@ -550,9 +702,25 @@ impl Connection {
             line.push_str(&p.to_string());
         }
         line.push('}');
-        core.writer
-            .send(WriterMsg::Line(line))
-            .map_err(|_| core.closed_error())
+        if core.writes.send_line(line) {
+            Ok(())
+        } else {
+            Err(core.closed_error())
+        }
+    }
+
+    /// Bytes waiting in the writer's queue, not yet taken by the writer — the lines' bytes plus
+    /// 128 per line for the queue's own memory (bounded by
+    /// [`ConnectionConfig::write_queue_limit`], which answers to server requests may exceed
+    /// while the reader holds off).
+    ///
+    /// ```no_run
+    /// # fn f(conn: codex_client::Connection) {
+    /// assert_eq!(conn.write_queue_bytes(), 0, "nothing waits to be written");
+    /// # }
+    /// ```
+    pub fn write_queue_bytes(&self) -> usize {
+        self.handle.core.writes.bytes.load(Ordering::Relaxed)
     }
 
     /// Sizes of the router's tables.
@@ -649,7 +817,7 @@ impl Connection {
         }
         let grace = self.handle.close_timeout;
         let (ack_tx, ack_rx) = oneshot::channel();
-        let _ = core.writer.send(WriterMsg::Close(Some(ack_tx)));
+        let _ = core.writes.tx.send(WriterMsg::Close(Some(ack_tx)));
         let _ = tokio::time::timeout(grace, ack_rx).await;
         if core.wait_reader(grace).await {
             return self.wait_closed().await;
@@ -680,6 +848,19 @@ fn decode_response<T: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<
         raw: raw.get().to_owned(),
         source,
     })
+}
+
+/// Takes a request's line back out of the writer's queue when its caller gives up before the
+/// writer took it (a no-op once it did).
+struct Withdraw<'a> {
+    writes: &'a WriteQueue,
+    request: Arc<QueuedRequest>,
+}
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        self.writes.withdraw(&self.request);
+    }
 }
 
 /// Removes a request's waiter when its caller gives up (timeout, cancellation). Disarmed once the
@@ -733,6 +914,17 @@ impl Core {
         let timeout = options.timeout.unwrap_or(self.request_timeout);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let span = tracing::debug_span!("codex.request", method, id);
+        let line = encode_request(id, method, params.as_deref());
+        drop(params);
+        // A full queue fails at once, not after waiting for a slot: the server is not reading.
+        if !self
+            .writes
+            .fits(self.writes.bytes.load(Ordering::Relaxed), line.len())
+        {
+            let err = self.writes.full_error(method, line.len());
+            tracing::warn!(method, id, %err, "request refused");
+            return Err(err);
+        }
         let fut = async {
             let _permit = self
                 .in_flight
@@ -753,11 +945,20 @@ impl Core {
                 id,
                 answered: false,
             };
-            let line = encode_request(id, method, params.as_deref());
-            self.writer
-                .send(WriterMsg::Line(line))
-                .map_err(|_| self.closed_error())?;
-            tracing::trace!("request sent");
+            let queued = match self.writes.send_request(method, line) {
+                Ok(queued) => queued,
+                Err(Error::Closed(_)) => return Err(self.closed_error()),
+                Err(err) => {
+                    tracing::warn!(method, id, %err, "request refused");
+                    return Err(err);
+                }
+            };
+            // Given up (timeout, cancellation) before the writer took it: not written at all.
+            let _unsent = Withdraw {
+                writes: &self.writes,
+                request: queued,
+            };
+            tracing::trace!("request queued");
             let reply = rx.await;
             guard.answered = reply.is_ok();
             match reply {
@@ -979,6 +1180,16 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
                     core.router.wait_for_room(&mut wakes).await;
                     (batch, batch_bytes) = (0, 0);
                 }
+                if core.writes.over_limit() {
+                    // Our answers are not being read: read nothing more (the server's output
+                    // stalls behind them) until they are, or the writer is gone.
+                    wakes.wake_all();
+                    (batch, batch_bytes) = (0, 0);
+                    tracing::debug!(
+                        "the app-server is not reading: the reader waits for the writer"
+                    );
+                    core.writes.wait_for_room().await;
+                }
             }
             Some(Err(err)) => break (format!("{err}"), true),
             None if core.closing.load(Ordering::Acquire) => {
@@ -998,8 +1209,32 @@ async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Send
     let info = core.control.close_info(reason).await;
     let info = core.router.fail_all(Arc::new(info));
     tracing::debug!(%info, "connection closed");
-    let _ = core.writer.send(WriterMsg::Close(None));
+    let _ = core.writes.tx.send(WriterMsg::Close(None));
     let _ = done.send(true);
+}
+
+/// What the writer does with a message taken from its queue.
+enum Taken {
+    Write(String),
+    /// A request whose caller gave up before it was taken: nothing to write.
+    Skip,
+    Close(Option<oneshot::Sender<()>>),
+}
+
+impl WriteQueue {
+    /// Takes `msg` out of the queue's byte count (see [`QueuedRequest`]).
+    fn taken(&self, msg: WriterMsg) -> Taken {
+        let line = match msg {
+            WriterMsg::Close(ack) => return Taken::Close(ack),
+            WriterMsg::Line(line) => line,
+            WriterMsg::Request(request) => match request.take() {
+                Some(line) => line,
+                None => return Taken::Skip,
+            },
+        };
+        self.release(line.len());
+        Taken::Write(line)
+    }
 }
 
 async fn run_writer(
@@ -1007,23 +1242,25 @@ async fn run_writer(
     mut sink: LineSink,
     mut rx: mpsc::UnboundedReceiver<WriterMsg>,
 ) {
+    let writes = core.writes.clone();
     let result: std::io::Result<Option<oneshot::Sender<()>>> = async {
         while let Some(msg) = rx.recv().await {
-            match msg {
-                WriterMsg::Close(ack) => return Ok(ack),
-                WriterMsg::Line(line) => {
+            match writes.taken(msg) {
+                Taken::Close(ack) => return Ok(ack),
+                Taken::Skip => {}
+                Taken::Write(line) => {
                     sink.feed(line).await?;
                     // Let the tasks woken with this one queue their lines too, then batch
                     // what is queued into one write.
                     tokio::task::yield_now().await;
-                    loop {
-                        match rx.try_recv() {
-                            Ok(WriterMsg::Line(line)) => sink.feed(line).await?,
-                            Ok(WriterMsg::Close(ack)) => {
+                    while let Ok(msg) = rx.try_recv() {
+                        match writes.taken(msg) {
+                            Taken::Write(line) => sink.feed(line).await?,
+                            Taken::Skip => {}
+                            Taken::Close(ack) => {
                                 sink.flush().await?;
                                 return Ok(ack);
                             }
-                            Err(_) => break,
                         }
                     }
                     sink.flush().await?;
@@ -1033,6 +1270,7 @@ async fn run_writer(
         Ok(None)
     }
     .await;
+    writes.writer_ended();
     match result {
         Ok(ack) => {
             let _ = sink.close().await;

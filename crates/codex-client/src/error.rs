@@ -57,6 +57,23 @@ pub enum Error {
         timeout: Duration,
     },
 
+    /// The request was not sent: the lines already waiting to be written to the app-server
+    /// reach the connection's bound
+    /// ([`ConnectionConfig::write_queue_limit`](crate::ConnectionConfig::write_queue_limit)) —
+    /// the server is not reading its input. Nothing was written, so trying again later is safe.
+    #[error(
+        "`{method}` was not sent: {queued} bytes already wait to be written to the app-server          (limit {limit}, this request {bytes}); the server is not reading its input"
+    )]
+    WriteQueueFull {
+        /// The request's method.
+        method: String,
+        /// The size of the request's line.
+        bytes: usize,
+        /// The bytes waiting in the writer's queue.
+        queued: usize,
+        /// The bound.
+        limit: usize,
+    },
     /// The server answered the request with a JSON-RPC error.
     #[error("`{method}` failed: JSON-RPC error {}: {}", error.code, error.message)]
     Rpc {

@@ -12,8 +12,7 @@
 //! another allocated made the allocator's cross-thread path the largest cost of routing with
 //! many turns on a multi-thread runtime: BENCHMARKS.md.)
 
-use crate::proto::ServerNotification;
-use serde_json::Value;
+use crate::proto::{RawRoute, ServerNotification};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -103,7 +102,7 @@ impl Located {
                 params: None,
                 thread_id: None,
                 turn_id: None,
-                eager: Some(Arc::new(decode(method, params.map(RawValue::get)))),
+                eager: Some(Arc::new(decode(method, params.map(RawValue::get), &route))),
             },
         }
     }
@@ -154,7 +153,14 @@ impl RoutedNotification {
     pub(crate) fn decoded(&self) -> Arc<ServerNotification> {
         match &self.located.eager {
             Some(n) => n.clone(),
-            None => Arc::new(decode(self.method(), self.part(self.located.params))),
+            None => Arc::new(decode(
+                self.method(),
+                self.part(self.located.params),
+                &RawRoute {
+                    thread_id: self.thread_id().map(Cow::Borrowed),
+                    turn_id: self.turn_id().map(Cow::Borrowed),
+                },
+            )),
         }
     }
 }
@@ -175,6 +181,9 @@ pub(crate) enum QueuedNotification {
         at: usize,
         method: Span,
         params: Option<Span>,
+        /// The ids it was routed by, which the decoded notification reports.
+        thread_id: Option<Span>,
+        turn_id: Option<Span>,
     },
     Decoded(Arc<ServerNotification>),
 }
@@ -195,6 +204,8 @@ impl QueuedLines {
                     at,
                     method,
                     params: event.located.params,
+                    thread_id: event.located.thread_id,
+                    turn_id: event.located.turn_id,
                 }
             }
             (Some(decoded), _) => QueuedNotification::Decoded(decoded.clone()),
@@ -205,10 +216,23 @@ impl QueuedLines {
     /// The typed notification of `queued`, a notification pushed to this buffer.
     pub(crate) fn decode(&self, queued: QueuedNotification) -> Arc<ServerNotification> {
         match queued {
-            QueuedNotification::Line { at, method, params } => Arc::new(decode(
-                &self.text[method.range_from(at)],
-                params.map(|span| &self.text[span.range_from(at)]),
-            )),
+            QueuedNotification::Line {
+                at,
+                method,
+                params,
+                thread_id,
+                turn_id,
+            } => {
+                let part = |span: Option<Span>| span.map(|span| &self.text[span.range_from(at)]);
+                Arc::new(decode(
+                    &self.text[method.range_from(at)],
+                    part(params),
+                    &RawRoute {
+                        thread_id: part(thread_id).map(Cow::Borrowed),
+                        turn_id: part(turn_id).map(Cow::Borrowed),
+                    },
+                ))
+            }
             QueuedNotification::Decoded(decoded) => decoded,
         }
     }
@@ -230,32 +254,29 @@ impl QueuedLines {
     }
 }
 
-/// Decodes into the method's type; params that do not match it become
-/// [`ServerNotification::Unknown`] (logged), so that nothing the server sent is lost.
-fn decode(method: &str, params: Option<&str>) -> ServerNotification {
-    match ServerNotification::decode_str(method, params) {
-        Ok(n) => n,
-        Err(err) => {
-            tracing::warn!(
-                method,
-                error = %err,
-                params = %crate::connection::truncated(params.unwrap_or(""), 300),
-                "notification did not decode into its type; delivering it as Unknown"
-            );
-            ServerNotification::Unknown {
-                method: method.to_owned(),
-                params: params
-                    .and_then(|p| serde_json::from_str(p).ok())
-                    .unwrap_or(Value::Null),
-            }
-        }
+/// Decodes into the method's type, reporting the ids it was routed by (`route`); params that
+/// do not match the type (or match it only by a reading routing does not share) become
+/// [`ServerNotification::Unknown`] (logged), so that nothing the server sent is lost and its
+/// `turn_id()` / `thread_id()` are those it was routed by
+/// ([`ServerNotification::decode_routed`]).
+fn decode(method: &str, params: Option<&str>, route: &RawRoute<'_>) -> ServerNotification {
+    let (decoded, error) = ServerNotification::decode_routed(method, params, route);
+    if let Some(err) = error {
+        tracing::warn!(
+            method,
+            error = %err,
+            params = %crate::connection::truncated(params.unwrap_or(""), 300),
+            "notification did not decode into its type; delivering it as Unknown"
+        );
     }
+    decoded
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::envelope::Incoming;
+    use serde_json::Value;
 
     fn routed(line: &str) -> RoutedNotification {
         let line = line.to_owned();
@@ -365,5 +386,36 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// The fuzzer's find: `turn/started` routes by `turn.id`; params that do not decode (no
+    /// status) with a conflicting `turnId` used to decode as an `Unknown` reporting `turnId`.
+    /// Queued, decoded on the reader, and eagerly decoded (escaped id): the route's ids.
+    #[test]
+    fn an_undecodable_notification_reports_the_ids_it_was_routed_by() {
+        for line in [
+            r#"{"method":"turn/started","params":{"threadId":"th","turn":{"id":"T1"},"turnId":"T2"}}"#,
+            r#"{"method":"turn/completed","params":{"threadId":"th","turn":{"id":"T\u0031"},"turnId":"T2"}}"#,
+            r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"T1","delta":"\ud800"}}"#,
+        ] {
+            let event = routed(line);
+            assert_eq!(
+                (event.thread_id(), event.turn_id()),
+                (Some("th"), Some("T1")),
+                "{line}"
+            );
+            let mut queued = QueuedLines::default();
+            let pushed = queued.push(&event);
+            for decoded in [event.decoded(), queued.decode(pushed)] {
+                assert!(
+                    matches!(&*decoded, ServerNotification::Unknown { .. }),
+                    "{decoded:?}"
+                );
+                assert_eq!(
+                    (decoded.thread_id(), decoded.turn_id()),
+                    (Some("th"), Some("T1"))
+                );
+            }
+        }
     }
 }

@@ -30,7 +30,8 @@
 //! when its last stream is dropped. The pending buffer evicts whole turns (oldest first) past its
 //! bounds; the router then remembers, in a bounded list of recent turns, how many events such a
 //! turn lost (a later subscriber gets `Lagged(n)` first) and its `turn/completed` if it came — so
-//! a late subscriber of a finished turn gets its completion instead of waiting forever.
+//! every late subscriber of a finished turn gets its completion instead of waiting forever (the
+//! first one after the replay of what was buffered, or `Lagged(n)` for what was lost).
 //!
 //! # Locking
 //!
@@ -40,6 +41,7 @@
 //! a notification by the ids in its raw params and copies its line into each subscriber's queue;
 //! the typed decode happens when the consumer takes it ([`crate::routed`]).
 
+use crate::config::QueueBounds;
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ServerNotification;
 use crate::routed::{QueuedLines, QueuedNotification, RoutedNotification};
@@ -231,8 +233,8 @@ type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<IdHasher>>;
 /// Bounds of the router's buffers.
 #[derive(Debug, Clone)]
 pub(crate) struct RouterLimits {
-    pub turn_queue: usize,
-    pub subscription_queue: usize,
+    pub turn_queue: QueueBounds,
+    pub subscription_queue: QueueBounds,
     pub pending_max_events: usize,
     pub pending_max_bytes: usize,
     pub pending_max_age: Duration,
@@ -243,8 +245,8 @@ pub(crate) struct RouterLimits {
 impl From<&crate::ConnectionConfig> for RouterLimits {
     fn from(c: &crate::ConnectionConfig) -> Self {
         Self {
-            turn_queue: c.turn_queue_capacity,
-            subscription_queue: c.subscription_queue_capacity,
+            turn_queue: c.turn_queue,
+            subscription_queue: c.subscription_queue,
             pending_max_events: c.pending_max_events,
             pending_max_bytes: c.pending_max_bytes,
             pending_max_age: c.pending_max_age,
@@ -282,6 +284,9 @@ pub(crate) enum Delivery {
 struct Batch {
     items: VecDeque<Delivery>,
     lines: QueuedLines,
+    /// The line bytes of the notifications among `items` (eagerly decoded ones counted at
+    /// their line's length too): what the queue's byte bound is checked against.
+    bytes: usize,
 }
 
 /// What the router pushes to a queue (a [`Delivery`] once queued).
@@ -319,6 +324,8 @@ impl Wakes {
 struct SubQueue {
     state: Mutex<QueueState>,
     capacity: usize,
+    /// The byte bound ([`Batch::bytes`]): full like `capacity`, whichever comes first.
+    max_bytes: usize,
     /// Signalled by the consumer when it takes a batch while the reader waits for room.
     room: tokio::sync::Notify,
 }
@@ -358,10 +365,11 @@ enum OnFull {
 }
 
 impl SubQueue {
-    fn new(capacity: usize) -> Arc<Self> {
+    fn new(bounds: QueueBounds) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(QueueState::default()),
-            capacity,
+            capacity: bounds.events,
+            max_bytes: bounds.bytes,
             room: tokio::sync::Notify::new(),
         })
     }
@@ -380,7 +388,15 @@ impl SubQueue {
         if q.gone {
             return Err(PushError::Gone(item));
         }
-        if q.batch.items.len() >= self.capacity {
+        let bytes = match &item {
+            Offer::Notification(event) => event.line_len(),
+            Offer::Request(_) | Offer::Lagged(_) => 0,
+        };
+        // Full in events, or in bytes — an event that does not fit after what is queued (an
+        // empty queue takes any one event, however long: a line is bounded by the codec).
+        let full = q.batch.items.len() >= self.capacity
+            || (q.batch.bytes > 0 && q.batch.bytes + bytes > self.max_bytes);
+        if full {
             match on_full {
                 OnFull::Force => {}
                 OnFull::Wait if !q.lagging => {
@@ -397,6 +413,7 @@ impl SubQueue {
             Offer::Lagged(n) => Delivery::Lagged(n),
         };
         q.batch.items.push_back(delivery);
+        q.batch.bytes += bytes;
         if let Some(w) = q.waker.take() {
             wakes.wakers.push(w);
         }
@@ -413,7 +430,7 @@ impl SubQueue {
             notified.as_mut().enable();
             {
                 let mut q = self.lock();
-                if q.batch.items.len() < self.capacity || q.gone || q.done {
+                if !self.over(&q) || q.gone || q.done {
                     q.reader_waiting = false;
                     return true;
                 }
@@ -422,10 +439,11 @@ impl SubQueue {
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 let mut q = self.lock();
                 q.reader_waiting = false;
-                if q.batch.items.len() >= self.capacity && !q.gone && !q.done {
+                if self.over(&q) && !q.gone && !q.done {
                     q.lagging = true;
                     tracing::debug!(
                         queued = q.batch.items.len(),
+                        queued_bytes = q.batch.bytes,
                         "a stream's consumer is too slow: its events are dropped (Lagged) until it catches up"
                     );
                     return false;
@@ -433,6 +451,11 @@ impl SubQueue {
                 return true;
             }
         }
+    }
+
+    /// Past a bound (events or bytes): the reader waits for room, within the grace.
+    fn over(&self, q: &QueueState) -> bool {
+        q.batch.items.len() >= self.capacity || q.batch.bytes > self.max_bytes
     }
 
     fn finish(&self, missed: u64, closed: Option<&Arc<ClosedInfo>>) {
@@ -676,14 +699,19 @@ impl Router {
 
     // ----- subscriptions ---------------------------------------------------------------------
 
-    fn new_sub(&self, st: &mut State, capacity: usize, server_requests: bool) -> (Sub, SubStream) {
+    fn new_sub(
+        &self,
+        st: &mut State,
+        bounds: QueueBounds,
+        server_requests: bool,
+    ) -> (Sub, SubStream) {
         let on_full = if self.limits.slow_consumer_grace.is_zero() {
             OnFull::Refuse
         } else {
             OnFull::Wait
         };
         st.next_sub += 1;
-        let queue = SubQueue::new(capacity);
+        let queue = SubQueue::new(bounds);
         let sub = Sub {
             id: st.next_sub,
             queue: queue.clone(),
@@ -703,7 +731,7 @@ impl Router {
     }
 
     fn closed_stream(info: &Arc<ClosedInfo>) -> SubStream {
-        let queue = SubQueue::new(1);
+        let queue = SubQueue::new(QueueBounds::new(1, 1));
         queue.finish(0, Some(info));
         SubStream {
             queue,
@@ -716,8 +744,10 @@ impl Router {
     }
 
     /// Subscribes to turn `turn_id`. The first subscriber gets the turn's buffered events;
-    /// later ones get events from now on. A turn that already completed yields its
-    /// `turn/completed` (when remembered) and ends.
+    /// later ones get events from now on. Every subscriber of a turn that already completed
+    /// (while the router remembers it: the last `recent_turns`) yields its `turn/completed` and
+    /// ends — the first one after the replay of what was buffered, or `Lagged(n)` for what was
+    /// lost; the others the completion alone.
     pub(crate) fn subscribe_turn(
         self: &Arc<Self>,
         turn_id: &str,
@@ -736,36 +766,53 @@ impl Router {
             route.subs.push(sub);
             return TurnStream::new(stream, turn_id, span);
         }
-        // First subscriber: what was lost, then what was buffered. (Nobody waits on the new
-        // stream yet, so there is nobody to wake.)
+        // No route: what was lost, then what was buffered. (Nobody waits on the new stream
+        // yet, so there is nobody to wake.)
         let mut wakes = Wakes::default();
-        let mut completed = false;
-        if let Some(recent) = st.recent.take(turn_id) {
-            if recent.missed > 0 {
-                sub.offer_lagged(recent.missed, &mut wakes);
+        // A finished turn the router remembers: every subscriber gets its end (the first one
+        // after the count of what was lost), and the turn stays remembered for the next.
+        if let Some(recent) = st.recent.map.get_mut(turn_id)
+            && let Some(done) = &recent.completion
+        {
+            let missed = std::mem::take(&mut recent.missed);
+            if missed > 0 {
+                sub.offer_lagged(missed, &mut wakes);
             }
-            if let Some(done) = recent.completion {
-                sub.offer_end(&done, &mut wakes);
-                completed = true;
-            }
+            sub.offer_end(done, &mut wakes);
+            sub.finish(None);
+            return TurnStream::new(stream, turn_id, span);
         }
+        if let Some(recent) = st.recent.take(turn_id)
+            && recent.missed > 0
+        {
+            sub.offer_lagged(recent.missed, &mut wakes);
+        }
+        let mut completion = None;
         if let Some(pending) = st.pending.remove(turn_id) {
             st.pending_events -= pending.events.len();
             st.pending_bytes -= pending.bytes;
-            for event in &pending.events {
+            for event in pending.events {
                 if event.method() == TURN_COMPLETED {
-                    sub.offer_end(event, &mut wakes);
-                    completed = true;
-                } else if sub.offer(event, &mut wakes) {
+                    sub.offer_end(&event, &mut wakes);
+                    completion = Some(event);
+                } else if sub.offer(&event, &mut wakes) {
                     st.lagged_events += 1;
                 }
             }
         }
-        if completed {
-            sub.finish(None);
-        } else {
-            st.turns
-                .insert(turn_id.to_owned(), TurnRoute { subs: vec![sub] });
+        match completion {
+            // The whole turn was buffered: replayed to this first subscriber; its end is
+            // remembered for later ones.
+            Some(done) => {
+                sub.finish(None);
+                if let Some(recent) = st.recent.entry(turn_id, self.limits.recent_turns) {
+                    recent.completion = Some(done);
+                }
+            }
+            None => {
+                st.turns
+                    .insert(turn_id.to_owned(), TurnRoute { subs: vec![sub] });
+            }
         }
         TurnStream::new(stream, turn_id, span)
     }
@@ -1142,6 +1189,7 @@ impl SubStream {
         };
         if self.local.items.is_empty() {
             self.local.lines.recycle();
+            self.local.bytes = 0;
         }
         Some(taken)
     }

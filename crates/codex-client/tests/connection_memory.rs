@@ -1288,4 +1288,153 @@ async fn resolved_for_a_duplicated_id_settles_the_one_open_request() {
     assert!(first.accept().is_err());
     peer.send(turn_completed("th", "tu"));
     assert_eq!(drain(stream).await, ["turn/completed"]);
+/// Issue 15, item 4: every late subscriber of a finished turn ends — three at once, then one
+/// more — whether the turn completed with a live stream (each gets the remembered completion),
+/// with nobody subscribed (the first gets the replay, the others the completion), or after its
+/// buffered events were evicted (the first gets `Lagged(n)` and the completion, the others the
+/// completion). Before, only the first late subscriber ended; the second waited forever.
+#[tokio::test]
+async fn every_late_subscriber_of_a_finished_turn_ends() {
+    let config = ConnectionConfig::default().pending_limits(5, 1 << 20, Duration::from_secs(60));
+    let (conn, mut peer) = connect(config).await;
+    // "live": completed while streamed.
+    let stream = start_turn_answered_by(&conn, &mut peer, "th", "live", &[]).await;
+    peer.send(turn_completed("th", "live"));
+    assert_eq!(drain(stream).await, ["turn/completed"]);
+    // "lost": evicted from the pending buffer (5 events at most, oldest turn first) by the
+    // next turn's event.
+    peer.send(turn_started("th", "lost"));
+    peer.send(delta("th", "lost", "x"));
+    peer.send(turn_completed("th", "lost"));
+    // "done": the whole turn with nobody subscribed (kept in the pending buffer).
+    peer.send(turn_started("th", "done"));
+    peer.send(turn_completed("th", "done"));
+    peer.send(delta("th", "other", "y"));
+    sync(&conn, &mut peer).await;
+    let stats = conn.stats();
+    assert_eq!(
+        (stats.pending_events, stats.pending_turns),
+        (3, 2),
+        "{stats:?}"
+    );
+    for (turn, first) in [
+        ("live", &["turn/completed"][..]),
+        ("done", &["turn/started", "turn/completed"][..]),
+        ("lost", &["lagged:2", "turn/completed"][..]),
+    ] {
+        let streams: Vec<TurnStream> = (0..3).map(|_| conn.subscribe_turn(turn)).collect();
+        let mut ended = Vec::new();
+        for stream in streams {
+            ended.push(drain(stream).await);
+        }
+        ended.push(drain(conn.subscribe_turn(turn)).await);
+        assert_eq!(ended[0], first, "{turn}: the first late subscriber");
+        for later in &ended[1..] {
+            assert_eq!(later, &["turn/completed"], "{turn}: {ended:?}");
+        }
+    }
+    let stats = conn.stats();
+    assert_eq!(
+        (stats.turn_routes, stats.turn_subscribers),
+        (0, 0),
+        "{stats:?}"
+    );
+}
+
+/// Reads the stream's items to its end: (deltas, total lagged, last item).
+async fn count_to_end(mut stream: TurnStream) -> (usize, u64, String) {
+    let (mut deltas, mut lagged, mut last) = (0, 0, String::new());
+    while let Some(item) = tokio::time::timeout(T, stream.next())
+        .await
+        .expect("the turn stream ends in time")
+    {
+        last = match item {
+            Ok(TurnEvent::Notification(n)) if delta_text(&n).is_some() => {
+                deltas += 1;
+                "delta".to_owned()
+            }
+            Ok(TurnEvent::Notification(n)) => n.method().to_owned(),
+            Err(Error::Lagged(n)) => {
+                lagged += n;
+                format!("lagged:{n}")
+            }
+            Ok(other) => format!("{other:?}"),
+            Err(e) => format!("error:{e}"),
+        };
+    }
+    (deltas, lagged, last)
+}
+
+/// Issue 15, item 3: a subscriber queue is bounded in bytes, not only in events. 200 deltas of
+/// 16 KiB to turn and thread streams that do not read, with a 256 KiB byte bound and room for
+/// 1024 events: after one grace the reader gives up on them, each keeps about 256 KiB of
+/// deltas and the rest is counted (the turn stream's `Lagged`), the turn stream still gets its
+/// `turn/completed`, and a stream that reads gets everything. Before, all 200 were queued for
+/// each.
+#[tokio::test]
+async fn a_queue_full_in_bytes_lags_like_a_queue_full_in_events() {
+    let config = ConnectionConfig::default()
+        .turn_queue_limits(1024, 256 << 10)
+        .subscription_queue_limits(4096, 256 << 10);
+    let (conn, mut peer) = connect(config).await;
+    let stalled = conn.subscribe_turn("big");
+    let thread = conn.subscribe_thread("th2");
+    let reader = tokio::spawn(count_to_end(conn.subscribe_turn("read")));
+    let chunk = "x".repeat(16 << 10);
+    for _ in 0..200 {
+        peer.send(delta("th", "big", &chunk));
+        peer.send(delta("th2", "nobody", &chunk));
+        peer.send(delta("th", "read", &chunk));
+    }
+    peer.send(turn_completed("th", "big"));
+    peer.send(turn_completed("th", "read"));
+    sync(&conn, &mut peer).await;
+    let stats = conn.stats();
+    assert!(stats.grace_expired >= 2, "{stats:?}");
+    let (deltas, lagged, last) = count_to_end(stalled).await;
+    assert!((1..=17).contains(&deltas), "about 256 KiB kept: {deltas}");
+    assert_eq!(deltas as u64 + lagged, 200);
+    assert_eq!(last, "turn/completed");
+    assert_eq!(reader.await.unwrap(), (200, 0, "turn/completed".to_owned()));
+    // Everything was routed (`sync`): take what the thread stream holds.
+    let mut thread = thread;
+    let mut got = 0u64;
+    while let Some(Some(item)) = futures::FutureExt::now_or_never(thread.next()) {
+        item.expect("a notification");
+        got += 1;
+    }
+    assert!((1..=17).contains(&got), "{got}");
+    // What the thread stream lost is counted (and reported at its next delivery).
+    let lost = conn.stats().lagged_events;
+    assert_eq!(lost, 200 - deltas as u64 + 200 - got, "{:?}", conn.stats());
+}
+
+/// The resident set of this process, in KiB (Linux).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 15, item 3's figure (RELIABILITY.md §9): 1,000 deltas of 1 MiB to a turn consumer that
+/// does not read, default configuration. Run alone:
+/// `cargo test --release -p codex-client --test connection_memory rss_of_1000_deltas_of_1_mib -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, run alone"]
+async fn rss_of_1000_deltas_of_1_mib_to_a_consumer_that_does_not_read() {
+    let (conn, mut peer) = connect(ConnectionConfig::default()).await;
+    let stalled = conn.subscribe_turn("big");
+    let chunk = "x".repeat(1 << 20);
+    let before = rss_kib();
+    for _ in 0..1000 {
+        peer.send(delta("th", "big", &chunk));
+        // One at a time, so the peer's side holds no backlog.
+        sync(&conn, &mut peer).await;
+    }
+    let after = rss_kib();
+    println!(
+        "RSS before {before} KiB, after 1000 x 1 MiB deltas {after} KiB; stats {:?}",
+        conn.stats()
+    );
+    drop(stalled);
 }

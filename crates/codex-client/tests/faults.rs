@@ -646,3 +646,238 @@ async fn a_stalled_consumer_under_flood_costs_only_itself() {
     );
     assert!(conn.stats().is_idle());
 }
+
+// ----- issue 15, item 2: a server that stops reading its input ---------------------------------
+
+/// A file path of its own for a test's stand-in server to write to.
+fn scratch_file(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!(
+        "codex-client-{name}-{}-{nanos}",
+        std::process::id()
+    ))
+}
+
+/// A request with `n` bytes of params and its own timeout, in a task.
+fn request_of(
+    conn: &Connection,
+    method: &str,
+    n: usize,
+    timeout: Duration,
+) -> tokio::task::JoinHandle<codex_client::Result<Value>> {
+    let (conn, method) = (conn.clone(), method.to_owned());
+    tokio::spawn(async move {
+        let params = json!({ "x": "a".repeat(n) });
+        let options = RequestOptions::new().timeout(timeout);
+        conn.request_raw_with(&method, Some(params), options).await
+    })
+}
+
+/// Sends two 100 KB requests the stand-in server's pipe (64 KiB) cannot take, as it does not
+/// read, and waits until the writer took both lines out of its queue: it is then stuck writing
+/// them (the second cannot even be buffered before the first is flushed), so what is sent next
+/// stays in the writer's queue.
+async fn writer_stuck_on_long_requests(
+    conn: &Connection,
+) -> [tokio::task::JoinHandle<codex_client::Result<Value>>; 2] {
+    let stuck = [
+        request_of(conn, "first", 100_000, LONG),
+        request_of(conn, "second", 100_000, LONG),
+    ];
+    wait_until("the writer took both long lines", || {
+        conn.stats().waiters == 2 && conn.write_queue_bytes() == 0
+    })
+    .await;
+    stuck
+}
+
+/// Sends a request with `n` bytes of params and waits until its line is in the writer's queue
+/// (its waiter is registered just before).
+async fn queued_request(
+    conn: &Connection,
+    method: &str,
+    n: usize,
+    timeout: Duration,
+) -> tokio::task::JoinHandle<codex_client::Result<Value>> {
+    let waiters = conn.stats().waiters;
+    let request = request_of(conn, method, n, timeout);
+    wait_until("the request is queued", || {
+        conn.stats().waiters == waiters + 1
+    })
+    .await;
+    assert!(conn.write_queue_bytes() >= n, "queued, not taken");
+    request
+}
+
+/// A request whose caller timed out before the writer took its line is never written: the
+/// server does not read for a second (the writer is stuck on two 100 KB lines the pipe cannot
+/// take), two requests time out meanwhile, a third waits; when the server reads again it gets
+/// the long ones and the third only. Before, the timed-out lines stayed queued and were written later —
+/// requests whose callers had been told `Timeout`.
+#[tokio::test]
+async fn a_request_given_up_before_it_was_written_is_never_written() {
+    let out = scratch_file("given-up");
+    let script = format!("sleep 1; exec cat > '{}'", out.display());
+    let conn = Connection::spawn(sh(&script), no_handshake())
+        .await
+        .unwrap();
+    let stuck = writer_stuck_on_long_requests(&conn).await;
+    let short = Duration::from_millis(100);
+    let given_up = [
+        queued_request(&conn, "given-up-1", 1000, short).await,
+        queued_request(&conn, "given-up-2", 1000, short).await,
+    ];
+    for request in given_up {
+        let err = request.await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    }
+    assert_eq!(
+        conn.write_queue_bytes(),
+        0,
+        "the timed-out lines were freed"
+    );
+    let last = request_of(&conn, "last", 10, LONG);
+    wait_until("the server read the last request", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.contains(r#""method":"last""#))
+    })
+    .await;
+    let written = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let methods: Vec<String> = written
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["method"].to_string())
+        .collect();
+    assert_eq!(methods, [r#""first""#, r#""second""#, r#""last""#]);
+    stuck.iter().for_each(|r| r.abort());
+    last.abort();
+    conn.close().await;
+}
+
+/// A full writer's queue refuses a new request at once, with a clear error, and sends nothing
+/// of it; the connection goes on (the queued request is written when the server reads).
+#[tokio::test]
+async fn a_full_write_queue_refuses_a_request_at_once() {
+    let conn = Connection::spawn(
+        sh("exec sleep 30"),
+        no_handshake().write_queue_limit(256 * 1024),
+    )
+    .await
+    .unwrap();
+    let stuck = writer_stuck_on_long_requests(&conn).await;
+    let queued = queued_request(&conn, "queued", 200_000, LONG).await;
+    let started = std::time::Instant::now();
+    let err = request_of(&conn, "refused", 100_000, LONG)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "fails fast");
+    let Error::WriteQueueFull {
+        method,
+        queued: bytes,
+        limit,
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!((method.as_str(), *limit), ("refused", 256 * 1024));
+    assert!(*bytes > 200_000);
+    assert!(err.to_string().contains("not reading"), "{err}");
+    assert!(
+        conn.write_queue_bytes() < 256 * 1024,
+        "nothing of it queued"
+    );
+    assert!(!conn.is_closed());
+    stuck.iter().for_each(|r| r.abort());
+    queued.abort();
+    drop(conn);
+}
+
+/// A server that floods the client with server requests and never reads its input: the
+/// answers fill the writer's queue past its bound, then the reader reads no more, so the
+/// server stalls on its own output. The queue stays near its bound (300 000 requests would be
+/// ~30 MB of answers), and the connection still closes.
+#[tokio::test]
+async fn answers_to_a_server_that_does_not_read_stay_bounded() {
+    let limit = 256 * 1024;
+    let script =
+        r#"seq 1 300000 | sed 's/.*/{"id":&,"method":"nope\/nope","params":{}}/'; exec sleep 30"#;
+    let conn = Connection::spawn(sh(script), no_handshake().write_queue_limit(limit))
+        .await
+        .unwrap();
+    wait_until("the answers filled the queue", || {
+        conn.write_queue_bytes() > limit
+    })
+    .await;
+    // Give the flood time to go on, if it could.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let queued = conn.write_queue_bytes();
+    assert!(queued < limit + 4 * 1024 * 1024, "{queued}");
+    assert!(
+        conn.open_server_requests() < 50_000,
+        "{}",
+        conn.open_server_requests()
+    );
+    let closed = tokio::time::timeout(LONG, conn.close())
+        .await
+        .expect("closes");
+    assert!(!closed.reason.is_empty());
+}
+
+/// The resident set of this process, in KiB (Linux).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Issue 15, item 2's figures (RELIABILITY.md §9), default configuration, a stand-in server that
+/// never reads its stdin: 19,968 requests of 10 KB that time out, then 300,000 server requests
+/// whose answers it never reads. Run alone:
+/// `cargo test -p codex-client --test faults rss_of_a_server_that_does_not_read -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, run alone"]
+async fn rss_of_a_server_that_does_not_read() {
+    let conn = Connection::spawn(sh("exec sleep 600"), no_handshake())
+        .await
+        .unwrap();
+    let start = rss_kib();
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    // 64 callers (the in-flight bound), one request after another: each gets its slot, queues
+    // its line and times out.
+    for _ in 0..(20_000 / 64) {
+        let batch: Vec<_> = (0..64)
+            .map(|_| request_of(&conn, "x", 10_000, Duration::from_millis(100)))
+            .collect();
+        for request in batch {
+            let what = match request.await.unwrap() {
+                Ok(_) => "answered".to_owned(),
+                Err(e) => format!("{e}").split(':').next().unwrap().to_owned(),
+            };
+            *outcomes.entry(what).or_default() += 1;
+        }
+    }
+    let stats = conn.stats();
+    println!(
+        "19968 timed-out 10 KB requests: RSS {start} KiB -> {} KiB, write queue {} bytes, waiters {}, outcomes {outcomes:?}",
+        rss_kib(),
+        conn.write_queue_bytes(),
+        stats.waiters
+    );
+    drop(conn);
+    let script =
+        r#"seq 1 300000 | sed 's/.*/{"id":&,"method":"nope\/nope","params":{}}/'; exec sleep 600"#;
+    let conn = Connection::spawn(sh(script), no_handshake()).await.unwrap();
+    let start = rss_kib();
+    // The flood, then as long again for anything still growing.
+    tokio::time::sleep(Duration::from_secs(45)).await;
+    println!(
+        "300000 server requests, answers never read: RSS {start} KiB -> {} KiB, write queue {} bytes, open server requests {}",
+        rss_kib(),
+        conn.write_queue_bytes(),
+        conn.open_server_requests()
+    );
+}

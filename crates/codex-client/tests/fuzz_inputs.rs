@@ -198,3 +198,28 @@ fn recorded_traffic_routes_cleanly() {
         "the turn streams received the recorded turns' events"
     );
 }
+
+/// The router target's find (issue 15, item 5): with T1 and T2 subscribed, a `turn/started` /
+/// `turn/completed` whose params do not decode, with `turn.id` T1 (where the schema puts it,
+/// what routing reads) and a `turnId` T2, reached T1's stream as an `Unknown` reporting T2 —
+/// and the `turn/completed` ended T1's route. Params that are no JSON value at all (a lone
+/// surrogate, a number beyond `f64`) report their route too.
+#[test]
+fn undecodable_params_reach_the_stream_they_report() {
+    let input = [
+        r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"T1","itemId":"i","delta":"a"}}"#,
+        r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"T2","itemId":"i","delta":"b"}}"#,
+        r#"{"method":"turn/started","params":{"threadId":"th","turn":{"id":"T1"},"turnId":"T2"}}"#,
+        r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"T1","delta":"\ud800"}}"#,
+        r#"{"method":"item/agentMessage/delta","params":{"threadId":"th","turnId":"T2","x":1e999}}"#,
+        r#"{"method":"turn/completed","params":{"threadId":"th","turn":{"id":"T1"},"turnId":"T2"}}"#,
+        r#"{"method":"turn/completed","params":{"threadId":"th","turn":{"id":"T2"},"turnId":"T1"}}"#,
+    ]
+    .join("\n");
+    harness::envelope(input.as_bytes());
+    let outcome = harness::router(input.as_bytes());
+    assert_eq!(
+        outcome.delivered, 7,
+        "every line reached its own turn's stream"
+    );
+}

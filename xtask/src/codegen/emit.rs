@@ -902,6 +902,9 @@ pub struct EnumSpec<'a> {
     /// Box the variants whose params are large ([`RoutedMethod::boxed`]): done for the
     /// notifications, the hot path (one per streamed event); server requests are rare.
     pub box_large: bool,
+    /// How `thread_id()` / `turn_id()` read the ids of `Unknown`: where (for their doc), the
+    /// pattern's fields, then the thread and the turn expression.
+    pub unknown_ids: [&'a str; 4],
 }
 
 pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String) {
@@ -955,17 +958,14 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
         let _ = writeln!(s, "            Self::{}(_) => \"{}\",", m.variant, m.method);
     }
     s.push_str("            Self::Unknown { method, .. } => method,\n        }\n    }\n\n");
+    let [places, fields, thread_fallback, turn_fallback] = spec.unknown_ids;
     for (kind, pick, fallback) in [
-        (
-            "thread",
-            0usize,
-            "crate::support::unknown_thread_id(params)",
-        ),
-        ("turn", 1, "crate::support::unknown_turn_id(params)"),
+        ("thread", 0usize, thread_fallback),
+        ("turn", 1, turn_fallback),
     ] {
         let _ = writeln!(
             s,
-            "    /// The id of the {kind} this message belongs to, where the schema puts one (see [`ROUTING`]);\n    /// for [`Self::Unknown`], read from the usual places in the raw params.\n    pub fn {kind}_id(&self) -> Option<&str> {{\n        match self {{"
+            "    /// The id of the {kind} this message belongs to, where the schema puts one (see [`ROUTING`]);\n    /// for [`Self::Unknown`], read {places}.\n    pub fn {kind}_id(&self) -> Option<&str> {{\n        match self {{"
         );
         let mut none = Vec::new();
         for m in methods {
@@ -982,7 +982,7 @@ pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String
         }
         let _ = writeln!(
             s,
-            "            Self::Unknown {{ params, .. }} => {fallback},\n        }}\n    }}\n"
+            "            Self::Unknown {{ {fields} }} => {fallback},\n        }}\n    }}\n"
         );
     }
     s.push_str("}\n\n");
@@ -1097,6 +1097,13 @@ pub fn notifications_rs(methods: &[RoutedMethod]) -> Result<String> {
             name: "ServerNotification",
             what: "server notification",
             box_large: true,
+            // A known method's params that did not decode: its ids where routing reads them.
+            unknown_ids: [
+                "where routing reads it (see `route_raw`):\n    /// at the schema's place for a method this crate knows, else at the usual places",
+                "method, params",
+                "crate::routing::unknown_thread_id(method, params)",
+                "crate::routing::unknown_turn_id(method, params)",
+            ],
             doc: "A notification from the server, decoded by its `method`.\n\nBuild one with [`ServerNotification::decode`] from the `method` and `params` of an\n[`Incoming::Notification`](crate::envelope::Incoming::Notification).",
         },
         methods,
@@ -1136,6 +1143,12 @@ pub fn server_requests_rs(methods: &[RoutedMethod]) -> String {
             name: "ServerRequest",
             what: "server request",
             box_large: false,
+            unknown_ids: [
+                "from the usual places in the raw params",
+                "params, ..",
+                "crate::support::unknown_thread_id(params)",
+                "crate::support::unknown_turn_id(params)",
+            ],
             doc: "A request from the server, decoded by its `method`.\n\nBuild one with [`ServerRequest::decode`] from the `method` and `params` of an\n[`Incoming::Request`](crate::envelope::Incoming::Request); answer it with the matching\nmarker's [`ServerRequestMethod::Response`](crate::ServerRequestMethod::Response).",
         },
         methods,

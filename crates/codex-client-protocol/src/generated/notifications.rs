@@ -576,7 +576,8 @@ impl ServerNotification {
     }
 
     /// The id of the thread this message belongs to, where the schema puts one (see [`ROUTING`]);
-    /// for [`Self::Unknown`], read from the usual places in the raw params.
+    /// for [`Self::Unknown`], read where routing reads it (see `route_raw`):
+    /// at the schema's place for a method this crate knows, else at the usual places.
     pub fn thread_id(&self) -> Option<&str> {
         match self {
             Self::Error(p) => Some(p.thread_id.as_str()),
@@ -664,12 +665,13 @@ impl ServerNotification {
             | Self::WindowsWorldWritableWarning(_)
             | Self::WindowsSandboxSetupCompleted(_)
             | Self::AccountLoginCompleted(_) => None,
-            Self::Unknown { params, .. } => crate::support::unknown_thread_id(params),
+            Self::Unknown { method, params } => crate::routing::unknown_thread_id(method, params),
         }
     }
 
     /// The id of the turn this message belongs to, where the schema puts one (see [`ROUTING`]);
-    /// for [`Self::Unknown`], read from the usual places in the raw params.
+    /// for [`Self::Unknown`], read where routing reads it (see `route_raw`):
+    /// at the schema's place for a method this crate knows, else at the usual places.
     pub fn turn_id(&self) -> Option<&str> {
         match self {
             Self::Error(p) => Some(p.turn_id.as_str()),
@@ -757,7 +759,7 @@ impl ServerNotification {
             | Self::WindowsWorldWritableWarning(_)
             | Self::WindowsSandboxSetupCompleted(_)
             | Self::AccountLoginCompleted(_) => None,
-            Self::Unknown { params, .. } => crate::support::unknown_turn_id(params),
+            Self::Unknown { method, params } => crate::routing::unknown_turn_id(method, params),
         }
     }
 }
