@@ -1062,9 +1062,7 @@ impl Core {
     /// tracking it: it reaches no handler and no stream.
     fn refuse_server_request(&self, raw_id: &str, why: &str) {
         tracing::warn!(id = %truncated(raw_id, 100), reason = %why, "refusing a server request (JSON-RPC -32600)");
-        let _ = self
-            .writer
-            .send(WriterMsg::Line(invalid_request_answer(raw_id, why)));
+        let _ = self.writes.send_line(invalid_request_answer(raw_id, why));
     }
 
     fn on_server_request(&self, id: RequestId, method: &str, params: Option<&RawValue>) {
