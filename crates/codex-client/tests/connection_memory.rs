@@ -1288,6 +1288,8 @@ async fn resolved_for_a_duplicated_id_settles_the_one_open_request() {
     assert!(first.accept().is_err());
     peer.send(turn_completed("th", "tu"));
     assert_eq!(drain(stream).await, ["turn/completed"]);
+}
+
 /// Issue 15, item 4: every late subscriber of a finished turn ends — three at once, then one
 /// more — whether the turn completed with a live stream (each gets the remembered completion),
 /// with nobody subscribed (the first gets the replay, the others the completion), or after its
