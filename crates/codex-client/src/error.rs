@@ -184,7 +184,8 @@ pub enum Error {
     /// Wait for it ([`WhenBusy::Queue`](crate::WhenBusy::Queue)), steer it
     /// ([`WhenBusy::Steer`](crate::WhenBusy::Steer)) or interrupt it first.
     #[error(
-        "thread {thread_id} is busy with turn {} of this client; nothing was sent. Queue behind it          (TurnOptions::when_busy(WhenBusy::Queue)), steer it (WhenBusy::Steer) or interrupt it first",
+        "thread {thread_id} is busy with turn {} of this client; nothing was sent. Queue behind it \
+         (TurnOptions::when_busy(WhenBusy::Queue)), steer it (WhenBusy::Steer) or interrupt it first",
         turn_id.as_deref().unwrap_or("(being started)")
     )]
     ThreadBusy {

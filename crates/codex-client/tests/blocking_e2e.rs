@@ -849,10 +849,8 @@ fn a_killed_server_ends_the_iterator_with_closed_and_calls_fail_fast() {
         }
         other => panic!("the last item is Closed: {other:?}"),
     }
-    assert!(
-        thread.run("again").unwrap_err().is_closed(),
-        "calls fail fast"
-    );
+    let again = thread.run("again").unwrap_err();
+    assert!(again.is_closed(), "calls fail fast: {again:?}");
     assert!(wait_reaped(pid, TURN_TIMEOUT));
     gate.release();
 }

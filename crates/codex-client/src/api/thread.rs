@@ -357,6 +357,11 @@ impl Thread {
         let input = input.into();
         let params = options.to_params(self.id(), input.to_wire())?;
         let start = async {
+            // A closed connection is the answer, whatever the thread's lane says (the turn that
+            // holds it may still be winding down after the same close).
+            if let Some(info) = self.codex.connection().closed() {
+                return Err(Error::Closed(info));
+            }
             let slot = match self.codex.lanes().lane(self.id()).try_claim() {
                 Ok(slot) => slot,
                 Err(busy) => match self.when_busy(busy, &input, &options).await? {
