@@ -1356,7 +1356,7 @@ async fn count_to_end(mut stream: TurnStream) -> (usize, u64, String) {
                 "delta".to_owned()
             }
             Ok(TurnEvent::Notification(n)) => n.method().to_owned(),
-            Err(Error::Lagged(n)) => {
+            Ok(TurnEvent::Lagged(n)) => {
                 lagged += n;
                 format!("lagged:{n}")
             }
