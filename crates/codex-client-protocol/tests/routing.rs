@@ -1,5 +1,8 @@
 //! Routing metadata: `thread_id()` / `turn_id()` on sample and recorded messages, the generated
 //! `ROUTING` tables against the schema files, and the method counts of the pinned schema.
+// With `experimental`, the schema-table tests below are compiled out (see them); their helpers go
+// unused then.
+#![cfg_attr(feature = "experimental", allow(dead_code, unused_imports))]
 
 use codex_client_protocol::envelope::Incoming;
 use codex_client_protocol::{
@@ -248,6 +251,10 @@ fn schema_routing(file: &Value) -> BTreeMap<String, (bool, bool)> {
     out
 }
 
+// The stable schema's tables and counts: checked by the stable build (the `experimental`
+// feature adds the experimental bundle's methods; its own tests are in the generated
+// union tests and `round_trip.rs`).
+#[cfg(not(feature = "experimental"))]
 #[test]
 fn routing_tables_match_the_schema() {
     for (file, table, count) in [
@@ -292,6 +299,10 @@ fn routing_tables_match_the_schema() {
     );
 }
 
+// The stable schema's tables and counts: checked by the stable build (the `experimental`
+// feature adds the experimental bundle's methods; its own tests are in the generated
+// union tests and `round_trip.rs`).
+#[cfg(not(feature = "experimental"))]
 #[test]
 fn method_counts_match_the_pinned_schema() {
     assert_eq!(methods::ALL.len(), 105);

@@ -698,7 +698,11 @@ mod base64 {
 
 #[cfg(test)]
 mod tests {
-    /// `docs/api-coverage.md` has one row per method of the pinned protocol, and no other.
+    /// `docs/api-coverage.md` has one row per method of the pinned (stable) protocol, and no
+    /// other. The `experimental` feature's extra methods are not listed there (the experimental
+    /// API is typed, reachable through `request::<M>()`, and only the turn queue has calls of
+    /// its own, `api/queue.rs`), so the check is for the stable build.
+    #[cfg(not(feature = "experimental"))]
     #[test]
     fn api_coverage_lists_every_method() {
         let doc = include_str!("../../../../docs/api-coverage.md");
