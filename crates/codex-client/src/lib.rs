@@ -68,7 +68,6 @@ mod connection;
 mod error;
 mod event_json;
 mod retry;
-mod routed;
 mod router;
 mod server_requests;
 mod spawn;

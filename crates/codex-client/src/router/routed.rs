@@ -114,6 +114,20 @@ impl RoutedNotification {
         Self { line, located }
     }
 
+    /// The notification a whole line holds (the reader's steps, for tests).
+    #[cfg(test)]
+    pub(crate) fn from_line(line: &str) -> Self {
+        use crate::proto::envelope::Incoming;
+        let line = line.to_owned();
+        let located = {
+            let Ok(Incoming::Notification { method, params, .. }) = Incoming::parse(&line) else {
+                panic!("not a notification: {line}");
+            };
+            Located::find(&line, &method, params)
+        };
+        Self::new(line, located)
+    }
+
     fn part(&self, span: Option<Span>) -> Option<&str> {
         span.map(|span| &self.line[span.range()])
     }
@@ -275,18 +289,10 @@ fn decode(method: &str, params: Option<&str>, route: &RawRoute<'_>) -> ServerNot
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::envelope::Incoming;
     use serde_json::Value;
 
     fn routed(line: &str) -> RoutedNotification {
-        let line = line.to_owned();
-        let located = {
-            let Ok(Incoming::Notification { method, params, .. }) = Incoming::parse(&line) else {
-                panic!("not a notification: {line}");
-            };
-            Located::find(&line, &method, params)
-        };
-        RoutedNotification::new(line, located)
+        RoutedNotification::from_line(line)
     }
 
     #[test]
