@@ -346,3 +346,164 @@ impl TurnMemory {
         self.recent.map.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::queue::testing::{completed, delta_of, queue, sub, take_all};
+    use super::super::queue::{OnFull, Take};
+    use super::*;
+
+    fn limits() -> MemoryLimits {
+        MemoryLimits {
+            max_events: 100,
+            max_bytes: 1 << 20,
+            max_age: Duration::from_secs(60),
+            recent_turns: 16,
+        }
+    }
+
+    /// Routes `event` as the router does for a turn without route.
+    fn route(memory: &mut TurnMemory, event: RoutedNotification) -> u64 {
+        let turn = event.turn_id().map(str::to_owned);
+        let for_turn = memory.for_turn(turn.as_deref(), event.method() == TURN_COMPLETED);
+        memory.keep(for_turn, event)
+    }
+
+    /// A new subscriber of `turn`: what it was given, and whether the turn was finished.
+    fn subscribe(memory: &mut TurnMemory, turn: &str) -> (Vec<String>, Replayed) {
+        let q = queue(64, 1 << 20);
+        let mut s = sub(&q, OnFull::Refuse);
+        let replayed = memory.replay(turn, &mut s, &mut Wakes::default());
+        let got = match take_all(&q) {
+            Ok(got) => got,
+            Err(Take::Pending) => Vec::new(),
+            Err(other) => panic!("{other:?}"),
+        };
+        (got, replayed)
+    }
+
+    const LIVE: Replayed = Replayed {
+        finished: false,
+        lagged: 0,
+    };
+    const FINISHED: Replayed = Replayed {
+        finished: true,
+        lagged: 0,
+    };
+
+    #[test]
+    fn the_first_subscriber_gets_the_buffered_events_in_order_and_the_buffer_empties() {
+        let mut memory = TurnMemory::new(limits());
+        for text in ["1", "2", "3"] {
+            assert_eq!(route(&mut memory, delta_of("t1", text)), 0);
+        }
+        route(&mut memory, delta_of("t2", "other"));
+        assert_eq!((memory.pending_turns(), memory.pending_events()), (2, 4));
+        assert_eq!(subscribe(&mut memory, "t1"), (vec!["1".into(), "2".into(), "3".into()], LIVE));
+        assert_eq!((memory.pending_turns(), memory.pending_events()), (1, 1));
+        assert_eq!(subscribe(&mut memory, "t1"), (vec![], LIVE), "replayed once");
+    }
+
+    #[test]
+    fn every_late_subscriber_of_a_finished_turn_gets_its_end_and_ends() {
+        let mut memory = TurnMemory::new(limits());
+        route(&mut memory, delta_of("t1", "1"));
+        route(&mut memory, completed("t1"));
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["1".into(), "turn/completed".into()], FINISHED),
+            "the first: the replay, its end included"
+        );
+        assert_eq!(memory.pending_events(), 0);
+        for _ in 0..2 {
+            assert_eq!(
+                subscribe(&mut memory, "t1"),
+                (vec!["turn/completed".into()], FINISHED),
+                "later ones: the end alone"
+            );
+        }
+        // A routed turn that completed: the same for its late subscribers.
+        memory.completed("t2", completed("t2"));
+        assert_eq!(subscribe(&mut memory, "t2"), (vec!["turn/completed".into()], FINISHED));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn past_the_byte_cap_the_oldest_turn_is_evicted_and_its_loss_is_counted() {
+        let one = delta_of("t1", "1").line_len();
+        let mut memory = TurnMemory::new(MemoryLimits {
+            max_bytes: 3 * one,
+            ..limits()
+        });
+        route(&mut memory, delta_of("t1", "1"));
+        route(&mut memory, delta_of("t1", "2"));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        route(&mut memory, delta_of("t2", "a"));
+        assert_eq!(route(&mut memory, delta_of("t2", "b")), 2, "t1's two events dropped");
+        assert_eq!(memory.pending_bytes(), 2 * one);
+        assert_eq!(memory.pending_turns(), 1);
+        // Later events of the evicted turn are counted, not buffered.
+        assert_eq!(route(&mut memory, delta_of("t1", "3")), 0);
+        assert_eq!(memory.pending_events(), 2);
+        assert_eq!(subscribe(&mut memory, "t1"), (vec!["lagged 3".into()], LIVE));
+        assert_eq!(subscribe(&mut memory, "t2"), (vec!["a".into(), "b".into()], LIVE));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_evicted_turn_keeps_its_end_for_its_subscribers() {
+        let mut memory = TurnMemory::new(MemoryLimits {
+            max_events: 2,
+            ..limits()
+        });
+        route(&mut memory, delta_of("t1", "1"));
+        route(&mut memory, completed("t1"));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(route(&mut memory, delta_of("t2", "a")), 1, "the end is not lost");
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["lagged 1".into(), "turn/completed".into()], FINISHED)
+        );
+        assert_eq!(subscribe(&mut memory, "t1"), (vec!["turn/completed".into()], FINISHED));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn buffered_events_older_than_the_age_limit_are_dropped_by_a_sweep() {
+        let mut memory = TurnMemory::new(MemoryLimits {
+            max_age: Duration::from_secs(1),
+            ..limits()
+        });
+        route(&mut memory, delta_of("t1", "1"));
+        assert_eq!(memory.sweep(), 0, "not old yet");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(memory.sweep(), 1);
+        assert_eq!((memory.pending_turns(), memory.pending_events()), (0, 0));
+        assert_eq!(subscribe(&mut memory, "t1"), (vec!["lagged 1".into()], LIVE));
+    }
+
+    #[test]
+    fn an_abandoned_turn_buffers_nothing_more_but_keeps_its_end() {
+        let mut memory = TurnMemory::new(limits());
+        memory.abandoned("t1");
+        assert_eq!(memory.for_turn(Some("t1"), false), ForTurn::Nothing);
+        route(&mut memory, delta_of("t1", "late"));
+        assert_eq!(memory.pending_events(), 0);
+        assert_eq!(memory.for_turn(Some("t1"), true), ForTurn::Completion);
+        route(&mut memory, completed("t1"));
+        assert_eq!(subscribe(&mut memory, "t1"), (vec!["turn/completed".into()], FINISHED));
+        assert_eq!(memory.for_turn(None, false), ForTurn::Nothing);
+    }
+
+    #[test]
+    fn the_recent_turns_are_bounded_oldest_forgotten_first() {
+        let mut memory = TurnMemory::new(MemoryLimits {
+            recent_turns: 2,
+            ..limits()
+        });
+        for turn in ["t1", "t2", "t3"] {
+            memory.completed(turn, completed(turn));
+        }
+        assert_eq!(memory.recent_turns(), 2);
+        assert_eq!(subscribe(&mut memory, "t3").1, FINISHED);
+        assert_eq!(subscribe(&mut memory, "t2").1, FINISHED);
+        assert_eq!(subscribe(&mut memory, "t1"), (vec![], LIVE), "forgotten: a live route");
+    }
+}
