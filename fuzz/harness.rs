@@ -9,7 +9,8 @@
 
 use codex_client::protocol::envelope::Incoming;
 use codex_client::protocol::{ServerNotification, ServerRequest};
-use codex_client::{Connection, ConnectionConfig, MemoryPeer, Transport, TurnEvent, TurnStream};
+use codex_client::{MemoryPeer, Transport, TurnEvent};
+use codex_client::core::{Connection, ConnectionConfig, TurnStream};
 use futures::{FutureExt, StreamExt};
 use std::time::Duration;
 
@@ -196,7 +197,7 @@ fn check_turn_stream(turn: &str, stream: &mut TurnStream) -> usize {
 
 /// Takes what a thread or global stream holds now; checks each notification is one it may get.
 fn check_notifications(
-    stream: &mut codex_client::NotificationStream,
+    stream: &mut codex_client::core::NotificationStream,
     belongs: impl Fn(&ServerNotification) -> bool,
 ) {
     while let Some(Some(item)) = stream.next().now_or_never() {

@@ -20,10 +20,8 @@
 //! expected, 1 otherwise.
 
 use codex_client::protocol::{ServerNotification, ThreadItem, TurnStatus};
-use codex_client::{
-    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Error, Sandbox, SpawnConfig,
-    Thread, ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult,
-};
+use codex_client::{ApprovalMode, Codex, CodexConfig, Error, Sandbox, SpawnConfig, Thread, ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult};
+use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client_testkit::{
     AppServerLaunch, CodexSandbox, Matcher, MockModel, MockResponse, StallGate,
 };

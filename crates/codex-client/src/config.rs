@@ -10,7 +10,7 @@ use std::time::Duration;
 /// threads on the server.
 ///
 /// ```
-/// let info = codex_client::ClientInfo::new("my_app", "1.2.0").title("My App");
+/// let info = codex_client::core::ClientInfo::new("my_app", "1.2.0").title("My App");
 /// assert_eq!(info.name, "my_app");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ impl ClientInfo {
     /// Name and version.
     ///
     /// ```
-    /// let info = codex_client::ClientInfo::new("x", "0.1.0");
+    /// let info = codex_client::core::ClientInfo::new("x", "0.1.0");
     /// assert!(info.title.is_none());
     /// ```
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
@@ -42,7 +42,7 @@ impl ClientInfo {
     /// Adds a human-readable title.
     ///
     /// ```
-    /// let info = codex_client::ClientInfo::new("x", "0.1.0").title("X");
+    /// let info = codex_client::core::ClientInfo::new("x", "0.1.0").title("X");
     /// assert_eq!(info.title.as_deref(), Some("X"));
     /// ```
     pub fn title(mut self, title: impl Into<String>) -> Self {
@@ -76,7 +76,7 @@ impl QueueBounds {
 /// Settings of one connection.
 ///
 /// ```
-/// use codex_client::ConnectionConfig;
+/// use codex_client::core::ConnectionConfig;
 /// use std::time::Duration;
 ///
 /// let config = ConnectionConfig::default()
@@ -156,7 +156,7 @@ impl ConnectionConfig {
     /// The defaults.
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new();
+    /// let config = codex_client::core::ConnectionConfig::new();
     /// # let _ = config;
     /// ```
     pub fn new() -> Self {
@@ -166,8 +166,8 @@ impl ConnectionConfig {
     /// `clientInfo` of the handshake (default: `codex_client_rs` and this crate's version).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new()
-    ///     .client_info(codex_client::ClientInfo::new("my_app", "1.0.0"));
+    /// let config = codex_client::core::ConnectionConfig::new()
+    ///     .client_info(codex_client::core::ClientInfo::new("my_app", "1.0.0"));
     /// # let _ = config;
     /// ```
     pub fn client_info(mut self, info: ClientInfo) -> Self {
@@ -180,7 +180,7 @@ impl ConnectionConfig {
     /// types the experimental API, and this is what asks the server for it).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().experimental_api(true);
+    /// let config = codex_client::core::ConnectionConfig::new().experimental_api(true);
     /// # let _ = config;
     /// ```
     pub fn experimental_api(mut self, enabled: bool) -> Self {
@@ -192,7 +192,7 @@ impl ConnectionConfig {
     /// (`capabilities.optOutNotificationMethods`; exact names).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().opt_out_notification("item/reasoning/textDelta");
+    /// let config = codex_client::core::ConnectionConfig::new().opt_out_notification("item/reasoning/textDelta");
     /// # let _ = config;
     /// ```
     pub fn opt_out_notification(mut self, method: impl Into<String>) -> Self {
@@ -200,11 +200,11 @@ impl ConnectionConfig {
         self
     }
 
-    /// Whether [`Connection::connect`](crate::Connection::connect) performs the
+    /// Whether [`Connection::connect`](crate::core::Connection::connect) performs the
     /// `initialize`/`initialized` handshake (default `true`; turn off to drive it yourself).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().handshake(false);
+    /// let config = codex_client::core::ConnectionConfig::new().handshake(false);
     /// # let _ = config;
     /// ```
     pub fn handshake(mut self, enabled: bool) -> Self {
@@ -215,7 +215,7 @@ impl ConnectionConfig {
     /// Timeout of the `initialize` request (default 30 s).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().initialize_timeout(std::time::Duration::from_secs(5));
+    /// let config = codex_client::core::ConnectionConfig::new().initialize_timeout(std::time::Duration::from_secs(5));
     /// # let _ = config;
     /// ```
     pub fn initialize_timeout(mut self, timeout: Duration) -> Self {
@@ -224,10 +224,10 @@ impl ConnectionConfig {
     }
 
     /// Default timeout of every request (default 120 s); overridable per call with
-    /// [`RequestOptions`](crate::RequestOptions).
+    /// [`RequestOptions`](crate::core::RequestOptions).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().request_timeout(std::time::Duration::from_secs(10));
+    /// let config = codex_client::core::ConnectionConfig::new().request_timeout(std::time::Duration::from_secs(10));
     /// # let _ = config;
     /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
@@ -239,7 +239,7 @@ impl ConnectionConfig {
     /// server drops requests silently under overload, so unbounded pipelining loses requests.
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().max_in_flight(16);
+    /// let config = codex_client::core::ConnectionConfig::new().max_in_flight(16);
     /// # let _ = config;
     /// ```
     pub fn max_in_flight(mut self, n: usize) -> Self {
@@ -251,7 +251,7 @@ impl ConnectionConfig {
     /// connection with [`Error::LineTooLong`](crate::Error::LineTooLong).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().max_line_bytes(1 << 20);
+    /// let config = codex_client::core::ConnectionConfig::new().max_line_bytes(1 << 20);
     /// # let _ = config;
     /// ```
     pub fn max_line_bytes(mut self, n: usize) -> Self {
@@ -270,7 +270,7 @@ impl ConnectionConfig {
     /// was taken by the writer is removed from the queue and never written.
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().write_queue_limit(1 << 20);
+    /// let config = codex_client::core::ConnectionConfig::new().write_queue_limit(1 << 20);
     /// # let _ = config;
     /// ```
     pub fn write_queue_limit(mut self, max_bytes: usize) -> Self {
@@ -288,7 +288,7 @@ impl ConnectionConfig {
     /// `turn/completed`, which is queued even on a full queue.
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().turn_queue_limits(128, 1 << 20);
+    /// let config = codex_client::core::ConnectionConfig::new().turn_queue_limits(128, 1 << 20);
     /// # let _ = config;
     /// ```
     pub fn turn_queue_limits(mut self, max_events: usize, max_bytes: usize) -> Self {
@@ -300,7 +300,7 @@ impl ConnectionConfig {
     /// the byte bound is kept).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().turn_queue_capacity(128);
+    /// let config = codex_client::core::ConnectionConfig::new().turn_queue_capacity(128);
     /// # let _ = config;
     /// ```
     pub fn turn_queue_capacity(mut self, n: usize) -> Self {
@@ -321,7 +321,7 @@ impl ConnectionConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let config = codex_client::ConnectionConfig::new().slow_consumer_grace(Duration::from_millis(200));
+    /// let config = codex_client::core::ConnectionConfig::new().slow_consumer_grace(Duration::from_millis(200));
     /// # let _ = config;
     /// ```
     pub fn slow_consumer_grace(mut self, grace: Duration) -> Self {
@@ -333,7 +333,7 @@ impl ConnectionConfig {
     /// (defaults: 4096 events, 16 MiB); they work as the [turn queue's](Self::turn_queue_limits).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().subscription_queue_limits(128, 1 << 20);
+    /// let config = codex_client::core::ConnectionConfig::new().subscription_queue_limits(128, 1 << 20);
     /// # let _ = config;
     /// ```
     pub fn subscription_queue_limits(mut self, max_events: usize, max_bytes: usize) -> Self {
@@ -345,7 +345,7 @@ impl ConnectionConfig {
     /// (default 4096; the byte bound is kept).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().subscription_queue_capacity(128);
+    /// let config = codex_client::core::ConnectionConfig::new().subscription_queue_capacity(128);
     /// # let _ = config;
     /// ```
     pub fn subscription_queue_capacity(mut self, n: usize) -> Self {
@@ -360,7 +360,7 @@ impl ConnectionConfig {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let config = codex_client::ConnectionConfig::new().pending_limits(1000, 1 << 20, Duration::from_secs(10));
+    /// let config = codex_client::core::ConnectionConfig::new().pending_limits(1000, 1 << 20, Duration::from_secs(10));
     /// # let _ = config;
     /// ```
     pub fn pending_limits(
@@ -379,7 +379,7 @@ impl ConnectionConfig {
     /// of a completed turn gets its `turn/completed` instead of waiting forever.
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().recent_turns(64);
+    /// let config = codex_client::core::ConnectionConfig::new().recent_turns(64);
     /// # let _ = config;
     /// ```
     pub fn recent_turns(mut self, n: usize) -> Self {
@@ -392,7 +392,7 @@ impl ConnectionConfig {
     /// fail-closed answer is sent (default 600 s).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().server_request_timeout(std::time::Duration::from_secs(60));
+    /// let config = codex_client::core::ConnectionConfig::new().server_request_timeout(std::time::Duration::from_secs(60));
     /// # let _ = config;
     /// ```
     pub fn server_request_timeout(mut self, timeout: Duration) -> Self {
@@ -400,11 +400,11 @@ impl ConnectionConfig {
         self
     }
 
-    /// How long [`Connection::close`](crate::Connection::close) waits at each step (EOF on
+    /// How long [`Connection::close`](crate::core::Connection::close) waits at each step (EOF on
     /// stdin, then SIGTERM, then SIGKILL; default 5 s).
     ///
     /// ```
-    /// let config = codex_client::ConnectionConfig::new().close_timeout(std::time::Duration::from_secs(1));
+    /// let config = codex_client::core::ConnectionConfig::new().close_timeout(std::time::Duration::from_secs(1));
     /// # let _ = config;
     /// ```
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
@@ -417,7 +417,8 @@ impl ConnectionConfig {
     /// [`ServerRequestHandler`](crate::ServerRequestHandler).
     ///
     /// ```
-    /// use codex_client::{ConnectionConfig, ServerRequestHandler};
+    /// use codex_client::ServerRequestHandler;
+    /// use codex_client::core::ConnectionConfig;
     /// struct Mine;
     /// impl ServerRequestHandler for Mine {}
     /// let config = ConnectionConfig::new().handler(Mine);

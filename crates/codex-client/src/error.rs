@@ -42,7 +42,7 @@ pub enum Error {
     Transport(#[source] Arc<std::io::Error>),
 
     /// The connection is closed: the process exited, was killed, closed its stdout, or
-    /// [`Connection::close`](crate::Connection::close) was called. Carries the exit status and
+    /// [`Connection::close`](crate::core::Connection::close) was called. Carries the exit status and
     /// the tail of stderr when there was a process.
     #[error("{0}")]
     Closed(Arc<ClosedInfo>),
@@ -59,7 +59,7 @@ pub enum Error {
 
     /// The request was not sent: the lines already waiting to be written to the app-server
     /// reach the connection's bound
-    /// ([`ConnectionConfig::write_queue_limit`](crate::ConnectionConfig::write_queue_limit)) —
+    /// ([`ConnectionConfig::write_queue_limit`](crate::core::ConnectionConfig::write_queue_limit)) —
     /// the server is not reading its input. Nothing was written, so trying again later is safe.
     #[error(
         "`{method}` was not sent: {queued} bytes already wait to be written to the app-server          (limit {limit}, this request {bytes}); the server is not reading its input"

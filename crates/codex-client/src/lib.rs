@@ -65,6 +65,7 @@ pub mod api;
 pub mod blocking;
 mod config;
 mod connection;
+pub mod core;
 mod error;
 mod event_json;
 mod retry;
@@ -86,11 +87,9 @@ pub use api::{
     GoalHandle, GoalOptions, GoalResult, MAX_GOAL_OBJECTIVE_CHARS, Secret,
 };
 pub use api::{TurnOrigin, WhenBusy};
-pub use config::{ClientInfo, ConnectionConfig};
-pub use connection::{Connection, RequestOptions, ServerInfo};
 pub use error::{ClosedInfo, Error, OVERLOADED_CODE, Result};
 pub use retry::{RetryPolicy, retry_on_overload};
-pub use router::{NotificationStream, RouterStats, SubscribeOptions, TurnEvent, TurnStream};
+pub use router::TurnEvent;
 pub use server_requests::{
     FailClosed, HandlerResult, INVALID_REQUEST_CODE, NO_HANDLER_CODE, PendingServerRequest,
     ServerRequestHandler, UNKNOWN_METHOD_CODE, fail_closed_answer,

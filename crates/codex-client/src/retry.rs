@@ -89,7 +89,7 @@ impl RetryPolicy {
 /// (then the last error is returned). Only the server's overload answer is retried.
 ///
 /// ```no_run
-/// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+/// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
 /// use codex_client::{RetryPolicy, retry_on_overload};
 /// let threads = retry_on_overload(RetryPolicy::new(), || {
 ///     conn.request_raw("thread/list", Some(serde_json::json!({})))

@@ -4,7 +4,7 @@
 //! Two ways to answer, chosen per request by the router:
 //!
 //! 1. **In a turn's own stream.** A turn consumer that subscribed with
-//!    [`SubscribeOptions::server_requests`](crate::SubscribeOptions::server_requests) receives
+//!    [`SubscribeOptions::server_requests`](crate::core::SubscribeOptions::server_requests) receives
 //!    the requests of its turn as [`TurnEvent::ServerRequest`](crate::TurnEvent::ServerRequest),
 //!    a [`PendingServerRequest`] that answers exactly once; dropping it unanswered sends the
 //!    fail-closed answer, and so does the connection's server-request timeout.
@@ -48,7 +48,7 @@ pub const UNKNOWN_METHOD_CODE: i64 = -32601;
 /// JSON-RPC error code (Invalid Request) sent for a server request this client cannot take: its
 /// `id` is not a string or an `i64` (`1.5`, `null`, `{}`, `[1]`, `true`, `u64::MAX`), or another
 /// request with the same id is still open. Such a request never reaches a handler or a stream,
-/// and is counted in [`Connection::malformed_lines`](crate::Connection::malformed_lines).
+/// and is counted in [`Connection::malformed_lines`](crate::core::Connection::malformed_lines).
 ///
 /// ```
 /// assert_eq!(codex_client::INVALID_REQUEST_CODE, -32600);
@@ -158,7 +158,7 @@ fn fail_closed_typed<T: DeserializeOwned>(method: &str) -> HandlerResult<T> {
 ///         Ok(serde_json::from_value(serde_json::json!({ "decision": decision })).unwrap())
 ///     }
 /// }
-/// let config = codex_client::ConnectionConfig::new().handler(AllowEcho);
+/// let config = codex_client::core::ConnectionConfig::new().handler(AllowEcho);
 /// # let _ = config;
 /// ```
 pub trait ServerRequestHandler: Send + Sync + 'static {
@@ -266,7 +266,7 @@ pub trait ServerRequestHandler: Send + Sync + 'static {
 /// The default handler: every request gets its fail-closed answer.
 ///
 /// ```
-/// let config = codex_client::ConnectionConfig::new().handler(codex_client::FailClosed);
+/// let config = codex_client::core::ConnectionConfig::new().handler(codex_client::FailClosed);
 /// # let _ = config;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -497,7 +497,7 @@ impl Drop for Responder {
 /// fail-closed answer ([`fail_closed_answer`]).
 ///
 /// ```no_run
-/// # async fn f(mut turn: codex_client::TurnStream) -> Result<(), codex_client::Error> {
+/// # async fn f(mut turn: codex_client::core::TurnStream) -> Result<(), codex_client::Error> {
 /// use codex_client::TurnEvent;
 /// use futures::StreamExt;
 /// while let Some(event) = turn.next().await {

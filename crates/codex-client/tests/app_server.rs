@@ -5,9 +5,8 @@
 mod common;
 
 use codex_client::protocol::ServerNotification;
-use codex_client::{
-    Connection, ConnectionConfig, Error, RequestOptions, SubscribeOptions, TurnEvent, TurnStream,
-};
+use codex_client::{Error, TurnEvent};
+use codex_client::core::{Connection, ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream};
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -32,7 +31,7 @@ async fn start(
     let sandbox = sandbox(CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
     let launch = sandbox.launch();
     let spawn = common::spawn_config(&launch);
-    let config = config.client_info(codex_client::ClientInfo::new(name, "0.0.0"));
+    let config = config.client_info(codex_client::core::ClientInfo::new(name, "0.0.0"));
     let conn = Connection::spawn(spawn, config)
         .await
         .expect("spawn + initialize");

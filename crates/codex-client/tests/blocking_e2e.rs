@@ -19,7 +19,8 @@ use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, SortDirection, ThreadSortKey, TurnStatus,
 };
-use codex_client::{ClientInfo, ConnectionConfig, HandlerResult, ServerRequestHandler};
+use codex_client::{HandlerResult, ServerRequestHandler};
+use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client_testkit::{
     CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate, TINY_PNG,
     agent_texts, item_of_type, user_texts,

@@ -4,10 +4,8 @@
 mod common;
 
 use codex_client::protocol::ServerNotification;
-use codex_client::{
-    ConnectionConfig, Error, HandlerResult, RequestOptions, ServerRequestHandler, SubscribeOptions,
-    TurnEvent, TurnStream,
-};
+use codex_client::{Error, HandlerResult, ServerRequestHandler, TurnEvent};
+use codex_client::core::{ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream};
 use common::*;
 use futures::StreamExt;
 use serde_json::json;
@@ -41,7 +39,7 @@ fn describe(n: &ServerNotification) -> String {
 }
 
 async fn start_turn_answered_by(
-    conn: &codex_client::Connection,
+    conn: &codex_client::core::Connection,
     peer: &mut codex_client::MemoryPeer,
     thread: &str,
     turn: &str,
@@ -360,7 +358,7 @@ async fn flood_before_a_response(
     deltas: usize,
     complete: bool,
 ) -> (
-    codex_client::Connection,
+    codex_client::core::Connection,
     codex_client::MemoryPeer,
     TurnStream,
     tokio::task::JoinHandle<codex_client::Result<serde_json::Value>>,
@@ -878,10 +876,10 @@ async fn an_ignored_request_in_a_stream_is_answered_at_the_timeout() {
 async fn the_handshake_sends_capabilities_and_reads_the_server_version() {
     let (transport, mut peer) = codex_client::Transport::memory();
     let config = ConnectionConfig::default()
-        .client_info(codex_client::ClientInfo::new("probe", "1.0.0").title("Probe"))
+        .client_info(codex_client::core::ClientInfo::new("probe", "1.0.0").title("Probe"))
         .experimental_api(true)
         .opt_out_notification("item/agentMessage/delta");
-    let connect = tokio::spawn(codex_client::Connection::connect(transport, config));
+    let connect = tokio::spawn(codex_client::core::Connection::connect(transport, config));
     let (id, method, params) = next_request(&mut peer).await;
     assert_eq!(method, "initialize");
     assert_eq!(
@@ -951,7 +949,7 @@ async fn dropping_the_connection_stops_the_peer() {
 // ----- helpers ----------------------------------------------------------------------------------
 
 /// A round trip through the reader: everything sent before is routed once this returns.
-async fn sync(conn: &codex_client::Connection, peer: &mut codex_client::MemoryPeer) {
+async fn sync(conn: &codex_client::core::Connection, peer: &mut codex_client::MemoryPeer) {
     let c = conn.clone();
     let call = tokio::spawn(async move { c.request_raw("sync", None).await });
     loop {
@@ -996,7 +994,7 @@ async fn drain_some(mut stream: TurnStream, n: usize) -> Vec<String> {
 #[allow(dead_code)]
 fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
-    is::<codex_client::Connection>();
+    is::<codex_client::core::Connection>();
     fn send<T: Send>() {}
     send::<TurnStream>();
     let _ = Arc::new(());
@@ -1191,7 +1189,7 @@ async fn a_server_request_with_an_unusable_id_is_answered_invalid_request() {
 
 /// Starts turn `tu` on thread `th` with its server requests in its stream.
 async fn turn_with_requests(
-    conn: &codex_client::Connection,
+    conn: &codex_client::core::Connection,
     peer: &mut codex_client::MemoryPeer,
 ) -> TurnStream {
     let c = conn.clone();

@@ -232,7 +232,7 @@ mod decisions {
     use common::{connect, next_request, respond, respond_error};
 
     async fn checked() -> (Codex, codex_client::MemoryPeer) {
-        let (conn, peer) = connect(codex_client::ConnectionConfig::new()).await;
+        let (conn, peer) = connect(codex_client::core::ConnectionConfig::new()).await;
         (Codex::from_connection(conn).with_login_check(true), peer)
     }
 
@@ -294,7 +294,7 @@ mod decisions {
 
     #[tokio::test]
     async fn from_connection_does_not_check_by_default() {
-        let (conn, mut peer) = connect(codex_client::ConnectionConfig::new()).await;
+        let (conn, mut peer) = connect(codex_client::core::ConnectionConfig::new()).await;
         let codex = Codex::from_connection(conn);
         let call = tokio::spawn(async move { codex.start_thread(ThreadOptions::new()).await });
         let (_, method, _) = next_request(&mut peer).await;

@@ -10,7 +10,8 @@
 
 mod common;
 
-use codex_client::{ConnectionConfig, TurnEvent};
+use codex_client::TurnEvent;
+use codex_client::core::ConnectionConfig;
 use common::*;
 use futures::StreamExt;
 use proptest::prelude::*;

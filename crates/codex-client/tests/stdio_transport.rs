@@ -1,7 +1,8 @@
 //! The stdio transport with stand-in processes (`/bin/sh` scripts), no app-server needed: exit
 //! status and stderr tail on death, bounded line length, missing binaries.
 
-use codex_client::{Connection, ConnectionConfig, Error, SpawnConfig};
+use codex_client::{Error, SpawnConfig};
+use codex_client::core::{Connection, ConnectionConfig};
 use std::time::Duration;
 
 fn sh(script: &str) -> SpawnConfig {
@@ -106,7 +107,7 @@ async fn stderr_is_drained_so_a_chatty_server_never_blocks() {
         .request_raw_with(
             "anything",
             None,
-            codex_client::RequestOptions::new().timeout(Duration::from_secs(20)),
+            codex_client::core::RequestOptions::new().timeout(Duration::from_secs(20)),
         )
         .await
         .unwrap();

@@ -10,7 +10,8 @@
 mod common;
 
 use codex_client::protocol::TurnStatus;
-use codex_client::{Codex, ConnectionConfig, Error, MemoryPeer, Thread, TurnEvent, TurnOptions};
+use codex_client::{Codex, Error, MemoryPeer, Thread, TurnEvent, TurnOptions};
+use codex_client::core::ConnectionConfig;
 use common::*;
 use futures::StreamExt;
 use serde_json::{Value, json};

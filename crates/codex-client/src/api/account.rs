@@ -428,7 +428,8 @@ mod tests {
     //! The login handles against a scripted server (memory transport), and the proof that an
     //! API key never shows in `Debug`, `Display` or tracing output.
     use super::*;
-    use crate::{Connection, ConnectionConfig, MemoryPeer, Transport};
+    use crate::{MemoryPeer, Transport};
+    use crate::core::{Connection, ConnectionConfig};
     use serde_json::{Value, json};
     use std::sync::{Arc, Mutex};
 

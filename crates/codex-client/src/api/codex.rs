@@ -63,7 +63,8 @@ impl CodexConfig {
     /// Both halves, fully specified.
     ///
     /// ```
-    /// use codex_client::{CodexConfig, ConnectionConfig, SpawnConfig};
+    /// use codex_client::{CodexConfig, SpawnConfig};
+    /// use codex_client::core::ConnectionConfig;
     /// let config = CodexConfig::from_parts(SpawnConfig::new(), ConnectionConfig::new());
     /// # let _ = config;
     /// ```
@@ -218,7 +219,7 @@ impl CodexConfig {
     ///
     /// ```
     /// let config = codex_client::CodexConfig::new()
-    ///     .client_info(codex_client::ClientInfo::new("my_app", "1.0.0"));
+    ///     .client_info(codex_client::core::ClientInfo::new("my_app", "1.0.0"));
     /// # let _ = config;
     /// ```
     pub fn client_info(self, info: ClientInfo) -> Self {
@@ -377,7 +378,8 @@ impl Codex {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Codex, Connection, ConnectionConfig, Transport};
+    /// use codex_client::{Codex, Transport};
+    /// use codex_client::core::{Connection, ConnectionConfig};
     /// let (transport, _server) = Transport::memory();
     /// let conn = Connection::connect(transport, ConnectionConfig::new().handshake(false)).await?;
     /// let codex = Codex::from_connection(conn);
@@ -399,7 +401,8 @@ impl Codex {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Codex, Connection, ConnectionConfig, Transport};
+    /// use codex_client::{Codex, Transport};
+    /// use codex_client::core::{Connection, ConnectionConfig};
     /// let (transport, _server) = Transport::memory();
     /// let conn = Connection::connect(transport, ConnectionConfig::new().handshake(false)).await?;
     /// let codex = Codex::from_connection(conn).with_login_check(true);

@@ -15,7 +15,7 @@
 //! | `models` | the model catalog and the provider's capabilities |
 //! | `extras` | review ([`Thread::review`]), command exec ([`CommandExec`]), file system, config, MCP, skills |
 //!
-//! Everything here is built on the connection core ([`Connection`](crate::Connection)): a turn's
+//! Everything here is built on the connection core ([`Connection`](crate::core::Connection)): a turn's
 //! stream *is* the router's per-turn stream, so many turns on one `Codex` from many tasks need
 //! nothing more. The one addition is the turn lifecycle: a per-thread lane (one turn of this
 //! client at a time per thread), `turn/start` sent from a task, and the task that interrupts a

@@ -18,7 +18,7 @@
 use super::input::Input;
 use super::lanes::LaneSlot;
 use super::result::{Collector, TurnResult};
-use crate::RequestOptions;
+use crate::core::RequestOptions;
 use crate::connection::Connection;
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::methods::ThreadRead;

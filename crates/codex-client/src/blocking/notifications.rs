@@ -1,4 +1,4 @@
-//! The blocking [`NotificationStream`]: the async [`crate::NotificationStream`] (global or
+//! The blocking [`NotificationStream`]: the async [`crate::core::NotificationStream`] (global or
 //! per-thread notifications) as an [`Iterator`], with `next_timeout`.
 
 use super::runtime::Shared;

@@ -54,7 +54,8 @@ impl Drop for Handle {
 /// Dropping the last clone without [`close`](Self::close) kills the app-server.
 ///
 /// ```no_run
-/// use codex_client::{Connection, ConnectionConfig, SpawnConfig};
+/// use codex_client::SpawnConfig;
+/// use codex_client::core::{Connection, ConnectionConfig};
 /// use codex_client::protocol::methods;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -86,7 +87,8 @@ impl Connection {
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Connection, ConnectionConfig, SpawnConfig};
+    /// use codex_client::SpawnConfig;
+    /// use codex_client::core::{Connection, ConnectionConfig};
     /// let conn = Connection::spawn(SpawnConfig::new().disable_feature("plugins"), ConnectionConfig::default()).await?;
     /// println!("{:?}", conn.server_info());
     /// # Ok(()) }
@@ -103,7 +105,8 @@ impl Connection {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Connection, ConnectionConfig, Transport};
+    /// use codex_client::Transport;
+    /// use codex_client::core::{Connection, ConnectionConfig};
     /// let (transport, _peer) = Transport::memory();
     /// let conn = Connection::connect(transport, ConnectionConfig::default().handshake(false)).await?;
     /// assert!(conn.stats().is_idle());
@@ -162,7 +165,7 @@ impl Connection {
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Connection, ConnectionConfig};
+    /// use codex_client::core::{Connection, ConnectionConfig};
     /// use codex_client::transport::ConnectOptions;
     /// let options = ConnectOptions::new().bearer_token_file("/etc/codex/ws-token").expect("token");
     /// let conn = Connection::connect_url("ws://127.0.0.1:4500", &options, ConnectionConfig::default()).await?;
@@ -230,7 +233,7 @@ impl Connection {
     /// timeout.
     ///
     /// ```no_run
-    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
     /// use codex_client::protocol::methods::ThreadStart;
     /// let params = serde_json::from_value(serde_json::json!({"cwd": "/tmp"})).unwrap();
     /// let response = conn.request::<ThreadStart>(params).await?;
@@ -260,7 +263,7 @@ impl Connection {
     /// The untyped escape hatch: any method, any params (`None` omits them), the raw result.
     ///
     /// ```no_run
-    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
     /// let loaded = conn.request_raw("thread/loaded/list", Some(serde_json::json!({}))).await?;
     /// # let _ = loaded;
     /// # Ok(()) }
@@ -289,8 +292,8 @@ impl Connection {
     /// stream is one more subscriber of it.
     ///
     /// ```no_run
-    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
-    /// use codex_client::{RequestOptions, SubscribeOptions};
+    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
+    /// use codex_client::core::{RequestOptions, SubscribeOptions};
     /// use codex_client::protocol::methods::TurnStart;
     /// use futures::StreamExt;
     /// let params = serde_json::from_value(serde_json::json!({
@@ -328,7 +331,7 @@ impl Connection {
     /// [`request_turn`](Self::request_turn)).
     ///
     /// ```no_run
-    /// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
     /// let params = serde_json::from_value(serde_json::json!({
     ///     "threadId": "thr_1", "input": [{"type": "text", "text": "hi"}]
     /// })).unwrap();
@@ -352,7 +355,7 @@ impl Connection {
     /// start (buffered ones replayed); later subscribers from now on.
     ///
     /// ```no_run
-    /// # fn f(conn: codex_client::Connection) {
+    /// # fn f(conn: codex_client::core::Connection) {
     /// let stream = conn.subscribe_turn("turn_1");
     /// # }
     /// ```
@@ -370,7 +373,7 @@ impl Connection {
     /// name, events of turns nobody subscribed to, ...).
     ///
     /// ```no_run
-    /// # fn f(conn: codex_client::Connection) {
+    /// # fn f(conn: codex_client::core::Connection) {
     /// let stream = conn.subscribe_thread("thr_1");
     /// # }
     /// ```
@@ -381,7 +384,7 @@ impl Connection {
     /// Subscribes to every notification that no turn or thread stream takes.
     ///
     /// ```no_run
-    /// # fn f(conn: codex_client::Connection) {
+    /// # fn f(conn: codex_client::core::Connection) {
     /// let stream = conn.notifications();
     /// # }
     /// ```
@@ -413,7 +416,7 @@ impl Connection {
     /// while the reader holds off).
     ///
     /// ```no_run
-    /// # fn f(conn: codex_client::Connection) {
+    /// # fn f(conn: codex_client::core::Connection) {
     /// assert_eq!(conn.write_queue_bytes(), 0, "nothing waits to be written");
     /// # }
     /// ```
@@ -427,7 +430,7 @@ impl Connection {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
     /// # let (transport, _peer) = codex_client::Transport::memory();
-    /// # let conn = codex_client::Connection::connect(transport, codex_client::ConnectionConfig::default().handshake(false)).await?;
+    /// # let conn = codex_client::core::Connection::connect(transport, codex_client::core::ConnectionConfig::default().handshake(false)).await?;
     /// let stats = conn.stats();
     /// assert_eq!(stats.waiters, 0);
     /// # Ok(()) }
@@ -448,7 +451,7 @@ impl Connection {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
     /// # let (transport, _peer) = codex_client::Transport::memory();
-    /// # let conn = codex_client::Connection::connect(transport, codex_client::ConnectionConfig::default().handshake(false)).await?;
+    /// # let conn = codex_client::core::Connection::connect(transport, codex_client::core::ConnectionConfig::default().handshake(false)).await?;
     /// assert_eq!(conn.open_server_requests(), 0);
     /// # Ok(()) }
     /// ```
@@ -464,7 +467,7 @@ impl Connection {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
     /// # let (transport, _peer) = codex_client::Transport::memory();
-    /// # let conn = codex_client::Connection::connect(transport, codex_client::ConnectionConfig::default().handshake(false)).await?;
+    /// # let conn = codex_client::core::Connection::connect(transport, codex_client::core::ConnectionConfig::default().handshake(false)).await?;
     /// assert_eq!(conn.malformed_lines(), 0);
     /// # Ok(()) }
     /// ```
@@ -506,7 +509,7 @@ impl Connection {
     /// exit status). Idempotent.
     ///
     /// ```no_run
-    /// # async fn f(conn: codex_client::Connection) {
+    /// # async fn f(conn: codex_client::core::Connection) {
     /// let info = conn.close().await;
     /// println!("{info}");
     /// # }

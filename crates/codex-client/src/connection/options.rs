@@ -7,7 +7,7 @@ use std::time::Duration;
 /// Per-call options of a request.
 ///
 /// ```
-/// let options = codex_client::RequestOptions::new().timeout(std::time::Duration::from_secs(5));
+/// let options = codex_client::core::RequestOptions::new().timeout(std::time::Duration::from_secs(5));
 /// # let _ = options;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,7 +31,7 @@ impl RequestOptions {
 /// What the server said about itself in the `initialize` response.
 ///
 /// ```
-/// let info = codex_client::ServerInfo::from_user_agent("codex_vscode/0.163.0 (Debian 12.0.0; x86_64) xterm");
+/// let info = codex_client::core::ServerInfo::from_user_agent("codex_vscode/0.163.0 (Debian 12.0.0; x86_64) xterm");
 /// assert_eq!(info.server_version.as_deref(), Some("0.163.0"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -67,7 +67,7 @@ impl TurnEvent {
 /// How a stream subscribes.
 ///
 /// ```
-/// let options = codex_client::SubscribeOptions::new().server_requests(true);
+/// let options = codex_client::core::SubscribeOptions::new().server_requests(true);
 /// # let _ = options;
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,7 +95,7 @@ impl SubscribeOptions {
 /// `reader_waits`, `grace_expired`) return to zero.
 ///
 /// ```
-/// let stats = codex_client::RouterStats::default();
+/// let stats = codex_client::core::RouterStats::default();
 /// assert!(stats.is_idle());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -212,7 +212,7 @@ impl Drop for SubStream {
 /// last item when the connection died. Dropping the stream unsubscribes.
 ///
 /// ```no_run
-/// # async fn f(conn: codex_client::Connection, turn_id: &str) -> Result<(), codex_client::Error> {
+/// # async fn f(conn: codex_client::core::Connection, turn_id: &str) -> Result<(), codex_client::Error> {
 /// use futures::StreamExt;
 /// let mut turn = conn.subscribe_turn(turn_id);
 /// while let Some(event) = turn.next().await {
@@ -278,7 +278,7 @@ impl Stream for TurnStream {
 /// A consumer that uses `?` on its items should match `Error::Lagged` first, as below.
 ///
 /// ```no_run
-/// # async fn f(conn: codex_client::Connection) -> Result<(), codex_client::Error> {
+/// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
 /// use futures::StreamExt;
 /// let mut all = conn.notifications();
 /// while let Some(n) = all.next().await {

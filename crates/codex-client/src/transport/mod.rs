@@ -14,7 +14,8 @@
 //! stream has ended, why (exit status, stderr tail) and that can stop the peer.
 //!
 //! ```no_run
-//! use codex_client::{Connection, ConnectionConfig, SpawnConfig, Transport};
+//! use codex_client::{SpawnConfig, Transport};
+//! use codex_client::core::{Connection, ConnectionConfig};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), codex_client::Error> {
@@ -73,7 +74,7 @@ pub trait TransportControl: Send + Sync + 'static {
 }
 
 /// A connection to an app-server, ready to be handed to
-/// [`Connection::connect`](crate::Connection::connect).
+/// [`Connection::connect`](crate::core::Connection::connect).
 ///
 /// ```
 /// use codex_client::Transport;

@@ -175,7 +175,7 @@ impl ConnectOptions {
     }
 
     /// Largest message accepted from the server (default 64 MiB;
-    /// [`Connection::connect_url`](crate::Connection::connect_url) uses the connection's
+    /// [`Connection::connect_url`](crate::core::Connection::connect_url) uses the connection's
     /// `max_line_bytes`). A larger one closes the connection with
     /// [`Error::LineTooLong`].
     ///

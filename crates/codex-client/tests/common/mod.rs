@@ -2,7 +2,8 @@
 //! (shaped like the lines the real 0.163.0 server sends; see the protocol crate's fixtures).
 #![allow(dead_code)]
 
-use codex_client::{Connection, ConnectionConfig, MemoryPeer, Transport};
+use codex_client::{MemoryPeer, Transport};
+use codex_client::core::{Connection, ConnectionConfig};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ pub async fn start_app_server(
     let sandbox =
         sandbox(codex_client_testkit::CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
     let connection =
-        ConnectionConfig::new().client_info(codex_client::ClientInfo::new(name, "0.0.0"));
+        ConnectionConfig::new().client_info(codex_client::core::ClientInfo::new(name, "0.0.0"));
     let config = codex_client::CodexConfig::from_parts(spawn_config(&sandbox.launch()), connection);
     let codex = codex_client::Codex::spawn(edit_config(config))
         .await
