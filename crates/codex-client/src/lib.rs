@@ -24,12 +24,10 @@
 //! | [`blocking`] | the blocking twin: [`blocking::Codex`], [`blocking::Thread`], [`blocking::TurnHandle`] (an iterator), [`blocking::TurnControl`], [`blocking::NotificationStream`] |
 //! | [`transport`] | the [`Transport`] abstraction: stdio child, in-memory pair, your own |
 //! | `spawn` | binary discovery ([`find_codex_binary`]) and the command line ([`SpawnConfig`]) |
-//! | `connection` | [`Connection`]: reader and writer tasks, requests, handshake, close |
-//! | `router` | routing notifications to [`TurnStream`]s / [`NotificationStream`]s, bounded buffers, [`RouterStats`] |
+//! | [`core`] | the connection core: [`core::Connection`], [`core::ConnectionConfig`], [`core::TurnStream`], [`core::NotificationStream`], [`core::RouterStats`] |
 //! | `server_requests` | [`ServerRequestHandler`], [`PendingServerRequest`], the fail-closed answers |
 //! | `error` | [`Error`], [`ClosedInfo`] |
 //! | `retry` | [`retry_on_overload`] |
-//! | `config` | [`ConnectionConfig`], [`ClientInfo`] |
 //!
 //! # Example
 //!

@@ -353,12 +353,6 @@ impl Connection {
 
     /// Subscribes to a turn by id. The first subscriber of a turn gets its events from the
     /// start (buffered ones replayed); later subscribers from now on.
-    ///
-    /// ```no_run
-    /// # fn f(conn: codex_client::core::Connection) {
-    /// let stream = conn.subscribe_turn("turn_1");
-    /// # }
-    /// ```
     pub fn subscribe_turn(&self, turn_id: &str) -> TurnStream {
         self.subscribe_turn_with(turn_id, SubscribeOptions::default())
     }
@@ -371,23 +365,11 @@ impl Connection {
 
     /// Subscribes to the notifications of a thread that no turn stream takes (thread status,
     /// name, events of turns nobody subscribed to, ...).
-    ///
-    /// ```no_run
-    /// # fn f(conn: codex_client::core::Connection) {
-    /// let stream = conn.subscribe_thread("thr_1");
-    /// # }
-    /// ```
     pub fn subscribe_thread(&self, thread_id: &str) -> NotificationStream {
         self.handle.core.router.subscribe_thread(thread_id)
     }
 
     /// Subscribes to every notification that no turn or thread stream takes.
-    ///
-    /// ```no_run
-    /// # fn f(conn: codex_client::core::Connection) {
-    /// let stream = conn.notifications();
-    /// # }
-    /// ```
     pub fn notifications(&self) -> NotificationStream {
         self.handle.core.router.subscribe_global()
     }
@@ -414,27 +396,11 @@ impl Connection {
     /// 128 per line for the queue's own memory (bounded by
     /// [`ConnectionConfig::write_queue_limit`], which answers to server requests may exceed
     /// while the reader holds off).
-    ///
-    /// ```no_run
-    /// # fn f(conn: codex_client::core::Connection) {
-    /// assert_eq!(conn.write_queue_bytes(), 0, "nothing waits to be written");
-    /// # }
-    /// ```
     pub fn write_queue_bytes(&self) -> usize {
         self.handle.core.writes.bytes.load(Ordering::Relaxed)
     }
 
     /// Sizes of the router's tables.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), codex_client::Error> {
-    /// # let (transport, _peer) = codex_client::Transport::memory();
-    /// # let conn = codex_client::core::Connection::connect(transport, codex_client::core::ConnectionConfig::default().handshake(false)).await?;
-    /// let stats = conn.stats();
-    /// assert_eq!(stats.waiters, 0);
-    /// # Ok(()) }
-    /// ```
     pub fn stats(&self) -> RouterStats {
         let core = &self.handle.core;
         RouterStats {
@@ -446,15 +412,6 @@ impl Connection {
     /// How many server requests wait for this client's answer (handlers running, requests held
     /// in turn streams). Exact: one id is one open request (a duplicate of an open id is
     /// refused, not counted).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), codex_client::Error> {
-    /// # let (transport, _peer) = codex_client::Transport::memory();
-    /// # let conn = codex_client::core::Connection::connect(transport, codex_client::core::ConnectionConfig::default().handshake(false)).await?;
-    /// assert_eq!(conn.open_server_requests(), 0);
-    /// # Ok(()) }
-    /// ```
     pub fn open_server_requests(&self) -> usize {
         self.handle.core.open_requests.len()
     }
@@ -462,15 +419,6 @@ impl Connection {
     /// How many lines from the server were malformed: skipped, or, for a server request whose
     /// id is unusable (`1.5`, `null`, `{}`, ...) or still open (a duplicate), answered with
     /// [`INVALID_REQUEST_CODE`](crate::INVALID_REQUEST_CODE).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), codex_client::Error> {
-    /// # let (transport, _peer) = codex_client::Transport::memory();
-    /// # let conn = codex_client::core::Connection::connect(transport, codex_client::core::ConnectionConfig::default().handshake(false)).await?;
-    /// assert_eq!(conn.malformed_lines(), 0);
-    /// # Ok(()) }
-    /// ```
     pub fn malformed_lines(&self) -> u64 {
         self.handle.core.malformed_lines.load(Ordering::Relaxed)
     }
@@ -507,13 +455,6 @@ impl Connection {
     /// EOF), waits up to the close timeout, then SIGTERM, wait, SIGKILL. Every pending request
     /// and open stream ends with [`Error::Closed`]. Returns why the connection ended (with the
     /// exit status). Idempotent.
-    ///
-    /// ```no_run
-    /// # async fn f(conn: codex_client::core::Connection) {
-    /// let info = conn.close().await;
-    /// println!("{info}");
-    /// # }
-    /// ```
     pub async fn close(&self) -> Arc<ClosedInfo> {
         let core = &self.handle.core;
         core.closing.store(true, Ordering::Release);

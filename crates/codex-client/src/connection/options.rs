@@ -6,9 +6,17 @@ use std::time::Duration;
 
 /// Per-call options of a request.
 ///
-/// ```
-/// let options = codex_client::core::RequestOptions::new().timeout(std::time::Duration::from_secs(5));
-/// # let _ = options;
+/// ```no_run
+/// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
+/// use codex_client::core::RequestOptions;
+/// use std::time::Duration;
+/// let quick = RequestOptions::new().timeout(Duration::from_secs(5));
+/// match conn.request_raw_with("model/list", None, quick).await {
+///     Ok(models) => println!("{models}"),
+///     Err(codex_client::Error::Timeout { method, timeout }) => eprintln!("{method}: no answer in {timeout:?}"),
+///     Err(err) => return Err(err),
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestOptions {

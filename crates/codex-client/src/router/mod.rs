@@ -46,6 +46,8 @@ mod queue;
 mod routed;
 mod streams;
 mod table;
+#[cfg(test)]
+mod testing;
 
 pub(crate) use queue::Wakes;
 pub(crate) use routed::{Located, RoutedNotification};

@@ -349,7 +349,7 @@ impl TurnMemory {
 
 #[cfg(test)]
 mod tests {
-    use super::super::queue::testing::{completed, delta_of, queue, sub, take_all};
+    use super::super::testing::{completed, delta_of, queue, sub, take_all};
     use super::super::queue::{OnFull, Take};
     use super::*;
 

@@ -66,9 +66,20 @@ impl TurnEvent {
 
 /// How a stream subscribes.
 ///
-/// ```
-/// let options = codex_client::core::SubscribeOptions::new().server_requests(true);
-/// # let _ = options;
+/// ```no_run
+/// # async fn f(conn: codex_client::core::Connection, turn_id: &str) -> Result<(), codex_client::Error> {
+/// use codex_client::TurnEvent;
+/// use codex_client::core::SubscribeOptions;
+/// use futures::StreamExt;
+/// // This turn's approvals come in its stream, not to the connection's handler.
+/// let mut turn = conn.subscribe_turn_with(turn_id, SubscribeOptions::new().server_requests(true));
+/// while let Some(event) = turn.next().await {
+///     if let TurnEvent::ServerRequest(request) = event? {
+///         println!("declining {}", request.method());
+///         request.decline()?;
+///     }
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SubscribeOptions {
@@ -95,8 +106,18 @@ impl SubscribeOptions {
 /// `reader_waits`, `grace_expired`) return to zero.
 ///
 /// ```
-/// let stats = codex_client::core::RouterStats::default();
-/// assert!(stats.is_idle());
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), codex_client::Error> {
+/// use codex_client::core::{Connection, ConnectionConfig};
+/// let (transport, _server) = codex_client::transport::Transport::memory();
+/// let conn = Connection::connect(transport, ConnectionConfig::default().handshake(false)).await?;
+/// let turn = conn.subscribe_turn("turn_1");
+/// assert_eq!((conn.stats().turn_routes, conn.stats().turn_subscribers), (1, 1));
+/// drop(turn);
+/// let stats = conn.stats();
+/// assert!(stats.is_idle(), "a dropped stream leaves nothing behind: {stats:?}");
+/// assert_eq!(stats.recent_turns, 1, "the abandoned turn is remembered (bounded)");
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
