@@ -7,10 +7,10 @@
 
 #![allow(dead_code)]
 
+use codex_client::core::{Connection, ConnectionConfig, TurnStream};
 use codex_client::protocol::envelope::Incoming;
 use codex_client::protocol::{ServerNotification, ServerRequest};
 use codex_client::{MemoryPeer, Transport, TurnEvent};
-use codex_client::core::{Connection, ConnectionConfig, TurnStream};
 use futures::{FutureExt, StreamExt};
 use std::time::Duration;
 

@@ -9,7 +9,9 @@
 //! Run: `cargo run --example cli_app`
 
 use codex_client::protocol::{ServerNotification, ServerRequest};
-use codex_client::{ApprovalMode, Codex, CodexConfig, Error, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions};
+use codex_client::{
+    ApprovalMode, Codex, CodexConfig, Error, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions,
+};
 use futures::StreamExt;
 use std::io::Write;
 use tokio::sync::mpsc;

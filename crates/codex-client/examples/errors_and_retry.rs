@@ -15,7 +15,10 @@
 //! Run: `cargo run --example errors_and_retry`
 
 use codex_client::protocol::CodexErrorInfo;
-use codex_client::{Codex, CodexConfig, Error, RetryPolicy, ThreadOptions, TurnOptions, TurnResult, retry_on_overload};
+use codex_client::{
+    Codex, CodexConfig, Error, RetryPolicy, ThreadOptions, TurnOptions, TurnResult,
+    retry_on_overload,
+};
 use std::time::Duration;
 
 const PROMPT: &str = "Summarize the Rust ownership rules in three bullets.";

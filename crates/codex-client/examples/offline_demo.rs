@@ -19,9 +19,12 @@
 //! the real thing. The program checks what it shows and exits 0 when everything behaved as
 //! expected, 1 otherwise.
 
-use codex_client::protocol::{ServerNotification, ThreadItem, TurnStatus};
-use codex_client::{ApprovalMode, Codex, CodexConfig, Error, Sandbox, SpawnConfig, Thread, ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult};
 use codex_client::core::{ClientInfo, ConnectionConfig};
+use codex_client::protocol::{ServerNotification, ThreadItem, TurnStatus};
+use codex_client::{
+    ApprovalMode, Codex, CodexConfig, Error, Sandbox, SpawnConfig, Thread, ThreadOptions,
+    TurnEvent, TurnHandle, TurnOptions, TurnResult,
+};
 use codex_client_testkit::{
     AppServerLaunch, CodexSandbox, Matcher, MockModel, MockResponse, StallGate,
 };

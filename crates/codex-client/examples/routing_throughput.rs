@@ -3,8 +3,8 @@
 //! baseline of reading the lines and parsing each into a `serde_json::Value`.
 //! `cargo run --release -p codex-client --example routing_throughput [N]`.
 
-use codex_client::{Transport, TurnEvent};
 use codex_client::core::{Connection, ConnectionConfig};
+use codex_client::{Transport, TurnEvent};
 use futures::StreamExt;
 use serde_json::json;
 use std::time::Instant;

@@ -8,12 +8,14 @@
 
 mod common;
 
+use codex_client::core::ConnectionConfig;
 use codex_client::protocol::{
     Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, ServerNotification,
     ThreadGoalStatus, ThreadItem, TurnStatus,
 };
-use codex_client::{ApprovalMode, CodexConfig, Error, GoalOptions, Sandbox, Thread, ThreadOptions, TurnEvent};
-use codex_client::core::ConnectionConfig;
+use codex_client::{
+    ApprovalMode, CodexConfig, Error, GoalOptions, Sandbox, Thread, ThreadOptions, TurnEvent,
+};
 use codex_client_testkit::{CodexSandbox, MockModel, MockResponse};
 use futures::StreamExt;
 use std::future::Future;

@@ -10,7 +10,10 @@ use codex_client::protocol::{
     CodexErrorInfo, ServerNotification, SortDirection, ThreadItem, ThreadSortKey, TurnStatus,
     UserInput,
 };
-use codex_client::{ApprovalMode, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult};
+use codex_client::{
+    ApprovalMode, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
+    ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+};
 use codex_client_testkit::{MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
 use serde_json::{Value, json};

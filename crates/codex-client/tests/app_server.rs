@@ -4,9 +4,11 @@
 
 mod common;
 
+use codex_client::core::{
+    Connection, ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream,
+};
 use codex_client::protocol::ServerNotification;
 use codex_client::{Error, TurnEvent};
-use codex_client::core::{Connection, ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream};
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
 use serde_json::{Value, json};

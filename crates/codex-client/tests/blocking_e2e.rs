@@ -15,12 +15,12 @@ use codex_client::blocking::{
     ApprovalMode, Codex, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
     ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult, WhenBusy,
 };
+use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, SortDirection, ThreadSortKey, TurnStatus,
 };
 use codex_client::{HandlerResult, ServerRequestHandler};
-use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client_testkit::{
     CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate, TINY_PNG,
     agent_texts, item_of_type, user_texts,

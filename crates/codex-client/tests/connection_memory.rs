@@ -3,9 +3,9 @@
 
 mod common;
 
+use codex_client::core::{ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream};
 use codex_client::protocol::ServerNotification;
 use codex_client::{Error, HandlerResult, ServerRequestHandler, TurnEvent};
-use codex_client::core::{ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream};
 use common::*;
 use futures::StreamExt;
 use serde_json::json;

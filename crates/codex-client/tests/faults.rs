@@ -8,9 +8,9 @@
 
 mod common;
 
+use codex_client::core::{Connection, ConnectionConfig, RequestOptions, TurnStream};
 use codex_client::protocol::ServerNotification;
 use codex_client::{Error, MemoryPeer, RetryPolicy, SpawnConfig, TurnEvent, retry_on_overload};
-use codex_client::core::{Connection, ConnectionConfig, RequestOptions, TurnStream};
 use common::*;
 use futures::StreamExt;
 use serde_json::{Value, json};

@@ -14,12 +14,15 @@
 
 mod common;
 
+use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, TurnStatus,
 };
-use codex_client::{ApprovalMode, HandlerResult, Sandbox, ServerRequestHandler, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult};
-use codex_client::core::{ClientInfo, ConnectionConfig};
+use codex_client::{
+    ApprovalMode, HandlerResult, Sandbox, ServerRequestHandler, Thread, ThreadOptions, TurnEvent,
+    TurnOptions, TurnResult,
+};
 use codex_client_testkit::{ExecCommand, Matcher, MockResponse, StallGate};
 use futures::StreamExt;
 use serde_json::Value;

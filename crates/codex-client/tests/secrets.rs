@@ -11,9 +11,9 @@
 //! logger per process, so every test of this binary shares it, and each checks the whole
 //! process's record for the secret (all tests use the same secret, so a leak anywhere fails).
 
+use codex_client::core::{Connection, ConnectionConfig};
 use codex_client::transport::ConnectOptions;
 use codex_client::{Codex, CodexConfig, SpawnConfig};
-use codex_client::core::{Connection, ConnectionConfig};
 use futures::{SinkExt, StreamExt};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -8,9 +8,11 @@
 
 mod common;
 
-use codex_client::protocol::{ServerNotification, TurnStatus};
-use codex_client::{ApprovalMode, Codex, CodexConfig, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions};
 use codex_client::core::{ClientInfo, ConnectionConfig};
+use codex_client::protocol::{ServerNotification, TurnStatus};
+use codex_client::{
+    ApprovalMode, Codex, CodexConfig, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions,
+};
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse};
 use futures::StreamExt;
 use std::collections::BTreeMap;

@@ -1,8 +1,8 @@
 //! The stdio transport with stand-in processes (`/bin/sh` scripts), no app-server needed: exit
 //! status and stderr tail on death, bounded line length, missing binaries.
 
-use codex_client::{Error, SpawnConfig};
 use codex_client::core::{Connection, ConnectionConfig};
+use codex_client::{Error, SpawnConfig};
 use std::time::Duration;
 
 fn sh(script: &str) -> SpawnConfig {

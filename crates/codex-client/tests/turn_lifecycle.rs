@@ -9,7 +9,10 @@
 mod common;
 
 use codex_client::protocol::{ThreadItem, TurnStatus};
-use codex_client::{ApprovalMode, Error, Sandbox, Thread, ThreadOptions, TurnOptions, TurnOrigin, TurnResult, WhenBusy};
+use codex_client::{
+    ApprovalMode, Error, Sandbox, Thread, ThreadOptions, TurnOptions, TurnOrigin, TurnResult,
+    WhenBusy,
+};
 use codex_client_testkit::{MockResponse, StallGate};
 use futures::StreamExt;
 use std::future::Future;

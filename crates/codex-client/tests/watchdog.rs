@@ -9,9 +9,9 @@
 
 mod common;
 
+use codex_client::core::ConnectionConfig;
 use codex_client::protocol::TurnStatus;
 use codex_client::{Codex, Error, MemoryPeer, Thread, TurnEvent, TurnOptions};
-use codex_client::core::ConnectionConfig;
 use common::*;
 use futures::StreamExt;
 use serde_json::{Value, json};

@@ -6,9 +6,9 @@
 
 use crate::Opts;
 use crate::util::{median, runtime};
+use codex_client::core::ConnectionConfig;
 use codex_client::protocol::{AskForApproval, SandboxMode};
 use codex_client::{Codex, CodexConfig, SpawnConfig, ThreadOptions};
-use codex_client::core::ConnectionConfig;
 use codex_client_testkit::{AppServerLaunch, CodexSandbox, MockModel, RawAppServer};
 use serde_json::{Value, json};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Shared helpers: statistics, the machine, process memory, the SDK on the fake server.
 
-use codex_client::{Codex, CodexConfig, SpawnConfig};
 use codex_client::core::ConnectionConfig;
+use codex_client::{Codex, CodexConfig, SpawnConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

@@ -428,8 +428,8 @@ mod tests {
     //! The login handles against a scripted server (memory transport), and the proof that an
     //! API key never shows in `Debug`, `Display` or tracing output.
     use super::*;
-    use crate::{MemoryPeer, Transport};
     use crate::core::{Connection, ConnectionConfig};
+    use crate::{MemoryPeer, Transport};
     use serde_json::{Value, json};
     use std::sync::{Arc, Mutex};
 

@@ -18,8 +18,8 @@
 use super::input::Input;
 use super::lanes::LaneSlot;
 use super::result::{Collector, TurnResult};
-use crate::core::RequestOptions;
 use crate::connection::Connection;
+use crate::core::RequestOptions;
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::methods::ThreadRead;
 use crate::proto::methods::{TurnInterrupt, TurnSteer};

@@ -16,19 +16,21 @@ pub(crate) use reader::truncated;
 use crate::config::ConnectionConfig;
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::{CODEX_VERSION, ClientMethod};
-use crate::router::{NotificationStream, Router, RouterLimits, RouterStats, SubscribeOptions, TurnStream};
+use crate::router::{
+    NotificationStream, Router, RouterLimits, RouterStats, SubscribeOptions, TurnStream,
+};
 use crate::server_requests::OpenRequests;
 use crate::spawn::SpawnConfig;
 use crate::transport::Transport;
+use reader::run_reader;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use reader::run_reader;
 use state::Core;
-use std::time::Duration;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use waiters::Waiters;
 use write_queue::{WriteQueue, WriterHandle, WriterMsg, run_writer};

@@ -188,7 +188,11 @@ const WAKE_BATCH_BYTES: usize = 64 * 1024;
 /// The reader task: reads and routes every line, waking consumers once per batch, waits for
 /// a full consumer (the grace) or a full write queue before it reads on, and when the inbound
 /// stream ends latches the connection closed with the transport's exit status and stderr tail.
-pub(super) async fn run_reader(core: Arc<Core>, mut incoming: LineStream, done: watch::Sender<bool>) {
+pub(super) async fn run_reader(
+    core: Arc<Core>,
+    mut incoming: LineStream,
+    done: watch::Sender<bool>,
+) {
     // Consumers are woken once per batch of lines (whatever the transport has ready), not once
     // per event: a fast consumer then takes a whole batch per wake-up.
     let mut wakes = Wakes::default();

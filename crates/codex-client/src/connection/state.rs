@@ -4,7 +4,7 @@
 
 use super::options::{RequestOptions, ServerInfo};
 use super::waiters::{Reply, Waiter, WaiterGuard, Waiters};
-use super::write_queue::{WriteQueue, Withdraw, encode_request};
+use super::write_queue::{Withdraw, WriteQueue, encode_request};
 use crate::error::{ClosedInfo, Error, Result};
 use crate::router::{Router, SubscribeOptions};
 use crate::server_requests::{AnswerSink, ErasedHandler, OpenRequests};
@@ -142,5 +142,4 @@ impl Core {
             }
         }
     }
-
 }

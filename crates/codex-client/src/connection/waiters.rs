@@ -120,7 +120,10 @@ mod tests {
         waiters.add(2, b).unwrap();
         assert_eq!(waiters.len(), 2);
         assert_eq!(&*waiters.take(2).expect("waiting").method, "b/two");
-        assert!(waiters.take(2).is_none(), "a second response with the id finds nobody");
+        assert!(
+            waiters.take(2).is_none(),
+            "a second response with the id finds nobody"
+        );
         assert!(waiters.take(7).is_none(), "an unknown id finds nobody");
         assert_eq!(waiters.len(), 1);
     }

@@ -88,7 +88,11 @@ impl WriteQueue {
     }
 
     /// Queues a request's line if it fits; the returned handle lets the caller take it back.
-    pub(super) fn send_request(&self, method: &str, line: String) -> Result<Arc<QueuedRequest>, Error> {
+    pub(super) fn send_request(
+        &self,
+        method: &str,
+        line: String,
+    ) -> Result<Arc<QueuedRequest>, Error> {
         let len = line.len();
         let mut queued = self.bytes.load(Ordering::Relaxed);
         loop {
@@ -371,7 +375,9 @@ mod tests {
     fn a_request_that_does_not_fit_fails_with_the_numbers_and_an_empty_queue_takes_any() {
         let (q, mut rx) = queue(300);
         let big = "x".repeat(1000);
-        let first = q.send_request("a/b", big.clone()).expect("an empty queue takes any line");
+        let first = q
+            .send_request("a/b", big.clone())
+            .expect("an empty queue takes any line");
         assert_eq!(q.bytes.load(Ordering::Relaxed), queued_cost(1000));
         let Err(Error::WriteQueueFull {
             method,
@@ -387,7 +393,11 @@ mod tests {
             ("c/d", 1, queued_cost(1000), 300)
         );
         assert!(matches!(dequeue(&q, &mut rx), Dequeued::Write(line) if line == big));
-        assert_eq!(q.bytes.load(Ordering::Relaxed), 0, "taken by the writer: released");
+        assert_eq!(
+            q.bytes.load(Ordering::Relaxed),
+            0,
+            "taken by the writer: released"
+        );
         drop(first);
     }
 
@@ -399,7 +409,11 @@ mod tests {
             writes: &q,
             request: request.clone(),
         });
-        assert_eq!(q.bytes.load(Ordering::Relaxed), 0, "its bytes are released at once");
+        assert_eq!(
+            q.bytes.load(Ordering::Relaxed),
+            0,
+            "its bytes are released at once"
+        );
         assert!(matches!(dequeue(&q, &mut rx), Dequeued::Skip));
         // Once taken, withdrawing is a no-op (the bytes are not released twice).
         let request = q.send_request("a/b", "line".to_owned()).unwrap();
@@ -415,7 +429,10 @@ mod tests {
             assert!(q.send_line("a".repeat(10)), "an answer is never refused");
         }
         assert!(q.over_limit());
-        assert!(q.send_request("a/b", "r".to_owned()).is_err(), "a request is");
+        assert!(
+            q.send_request("a/b", "r".to_owned()).is_err(),
+            "a request is"
+        );
         let writer = async {
             while q.over_limit() {
                 assert!(matches!(dequeue(&q, &mut rx), Dequeued::Write(_)));
@@ -441,7 +458,10 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), q.wait_for_room())
             .await
             .expect("nothing queued will be written: no waiting for it");
-        assert!(!q.send_line("late".to_owned()), "the writer is gone: refused");
+        assert!(
+            !q.send_line("late".to_owned()),
+            "the writer is gone: refused"
+        );
     }
 
     #[test]

@@ -40,7 +40,6 @@
 //! a notification by the ids in its raw params and copies its line into each subscriber's queue;
 //! the typed decode happens when the consumer takes it ([`routed`]).
 
-
 mod pending;
 mod queue;
 mod routed;
@@ -51,6 +50,6 @@ mod testing;
 
 pub(crate) use queue::Wakes;
 pub(crate) use routed::{Located, RoutedNotification};
-pub use streams::{NotificationStream, RouterStats, SubscribeOptions, TurnEvent, TurnStream};
 pub(crate) use streams::TURN_COMPLETED;
+pub use streams::{NotificationStream, RouterStats, SubscribeOptions, TurnEvent, TurnStream};
 pub(crate) use table::{Router, RouterLimits};

@@ -349,8 +349,8 @@ impl TurnMemory {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{completed, delta_of, queue, sub, take_all};
     use super::super::queue::{OnFull, Take};
+    use super::super::testing::{completed, delta_of, queue, sub, take_all};
     use super::*;
 
     fn limits() -> MemoryLimits {
@@ -399,9 +399,16 @@ mod tests {
         }
         route(&mut memory, delta_of("t2", "other"));
         assert_eq!((memory.pending_turns(), memory.pending_events()), (2, 4));
-        assert_eq!(subscribe(&mut memory, "t1"), (vec!["1".into(), "2".into(), "3".into()], LIVE));
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["1".into(), "2".into(), "3".into()], LIVE)
+        );
         assert_eq!((memory.pending_turns(), memory.pending_events()), (1, 1));
-        assert_eq!(subscribe(&mut memory, "t1"), (vec![], LIVE), "replayed once");
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec![], LIVE),
+            "replayed once"
+        );
     }
 
     #[test]
@@ -424,7 +431,10 @@ mod tests {
         }
         // A routed turn that completed: the same for its late subscribers.
         memory.completed("t2", completed("t2"));
-        assert_eq!(subscribe(&mut memory, "t2"), (vec!["turn/completed".into()], FINISHED));
+        assert_eq!(
+            subscribe(&mut memory, "t2"),
+            (vec!["turn/completed".into()], FINISHED)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -438,14 +448,24 @@ mod tests {
         route(&mut memory, delta_of("t1", "2"));
         tokio::time::advance(Duration::from_millis(1)).await;
         route(&mut memory, delta_of("t2", "a"));
-        assert_eq!(route(&mut memory, delta_of("t2", "b")), 2, "t1's two events dropped");
+        assert_eq!(
+            route(&mut memory, delta_of("t2", "b")),
+            2,
+            "t1's two events dropped"
+        );
         assert_eq!(memory.pending_bytes(), 2 * one);
         assert_eq!(memory.pending_turns(), 1);
         // Later events of the evicted turn are counted, not buffered.
         assert_eq!(route(&mut memory, delta_of("t1", "3")), 0);
         assert_eq!(memory.pending_events(), 2);
-        assert_eq!(subscribe(&mut memory, "t1"), (vec!["lagged 3".into()], LIVE));
-        assert_eq!(subscribe(&mut memory, "t2"), (vec!["a".into(), "b".into()], LIVE));
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["lagged 3".into()], LIVE)
+        );
+        assert_eq!(
+            subscribe(&mut memory, "t2"),
+            (vec!["a".into(), "b".into()], LIVE)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -457,12 +477,19 @@ mod tests {
         route(&mut memory, delta_of("t1", "1"));
         route(&mut memory, completed("t1"));
         tokio::time::advance(Duration::from_millis(1)).await;
-        assert_eq!(route(&mut memory, delta_of("t2", "a")), 1, "the end is not lost");
+        assert_eq!(
+            route(&mut memory, delta_of("t2", "a")),
+            1,
+            "the end is not lost"
+        );
         assert_eq!(
             subscribe(&mut memory, "t1"),
             (vec!["lagged 1".into(), "turn/completed".into()], FINISHED)
         );
-        assert_eq!(subscribe(&mut memory, "t1"), (vec!["turn/completed".into()], FINISHED));
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["turn/completed".into()], FINISHED)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -476,7 +503,10 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(memory.sweep(), 1);
         assert_eq!((memory.pending_turns(), memory.pending_events()), (0, 0));
-        assert_eq!(subscribe(&mut memory, "t1"), (vec!["lagged 1".into()], LIVE));
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["lagged 1".into()], LIVE)
+        );
     }
 
     #[test]
@@ -488,7 +518,10 @@ mod tests {
         assert_eq!(memory.pending_events(), 0);
         assert_eq!(memory.for_turn(Some("t1"), true), ForTurn::Completion);
         route(&mut memory, completed("t1"));
-        assert_eq!(subscribe(&mut memory, "t1"), (vec!["turn/completed".into()], FINISHED));
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec!["turn/completed".into()], FINISHED)
+        );
         assert_eq!(memory.for_turn(None, false), ForTurn::Nothing);
     }
 
@@ -504,6 +537,10 @@ mod tests {
         assert_eq!(memory.recent_turns(), 2);
         assert_eq!(subscribe(&mut memory, "t3").1, FINISHED);
         assert_eq!(subscribe(&mut memory, "t2").1, FINISHED);
-        assert_eq!(subscribe(&mut memory, "t1"), (vec![], LIVE), "forgotten: a live route");
+        assert_eq!(
+            subscribe(&mut memory, "t1"),
+            (vec![], LIVE),
+            "forgotten: a live route"
+        );
     }
 }

@@ -227,7 +227,10 @@ impl SubQueue {
     /// Taking a batch ends a lag (a full queue makes the reader wait again) and lets a waiting
     /// reader go on.
     pub(super) fn take(&self, local: &mut Batch, waker: &Waker) -> Take {
-        debug_assert!(local.items.is_empty(), "the consumer's batch is emptied first");
+        debug_assert!(
+            local.items.is_empty(),
+            "the consumer's batch is emptied first"
+        );
         let mut q = self.lock();
         if !q.batch.items.is_empty() {
             std::mem::swap(&mut q.batch, local);
@@ -395,7 +398,10 @@ mod tests {
         }
         assert!(!wakes.must_wait());
         assert_eq!(take_all(&q).unwrap(), ["a", "lagged 2", "b"]);
-        assert!(matches!(take_all(&q), Err(Take::Pending)), "the batch was taken whole");
+        assert!(
+            matches!(take_all(&q), Err(Take::Pending)),
+            "the batch was taken whole"
+        );
     }
 
     #[test]
@@ -403,16 +409,28 @@ mod tests {
         let q = queue(2, 1 << 20);
         let mut wakes = Wakes::default();
         let events: Vec<_> = ["1", "2", "3", "4", "5"].map(delta).into_iter().collect();
-        assert!(q.push(Offer::Notification(&events[0]), OnFull::Refuse, &mut wakes).is_ok());
-        assert!(q.push(Offer::Notification(&events[1]), OnFull::Refuse, &mut wakes).is_ok());
+        assert!(
+            q.push(Offer::Notification(&events[0]), OnFull::Refuse, &mut wakes)
+                .is_ok()
+        );
+        assert!(
+            q.push(Offer::Notification(&events[1]), OnFull::Refuse, &mut wakes)
+                .is_ok()
+        );
         assert!(matches!(
             q.push(Offer::Notification(&events[2]), OnFull::Refuse, &mut wakes),
             Err(PushError::Full(Offer::Notification(_)))
         ));
         assert!(!wakes.must_wait(), "a refused push asks nobody to wait");
         // Waiting: queued past the bound, the reader asked to wait (once per queue).
-        assert!(q.push(Offer::Notification(&events[3]), OnFull::Wait, &mut wakes).is_ok());
-        assert!(q.push(Offer::Notification(&events[4]), OnFull::Wait, &mut wakes).is_ok());
+        assert!(
+            q.push(Offer::Notification(&events[3]), OnFull::Wait, &mut wakes)
+                .is_ok()
+        );
+        assert!(
+            q.push(Offer::Notification(&events[4]), OnFull::Wait, &mut wakes)
+                .is_ok()
+        );
         assert!(wakes.must_wait());
         assert_eq!(wakes.full.len(), 1);
         assert!(q.push(Offer::Lagged(9), OnFull::Force, &mut wakes).is_ok());
@@ -425,10 +443,17 @@ mod tests {
         let q = queue(100, 2 * one);
         let mut wakes = Wakes::default();
         let (a, b, c) = (delta("a"), delta("b"), delta("c"));
-        assert!(q.push(Offer::Notification(&a), OnFull::Refuse, &mut wakes).is_ok());
-        assert!(q.push(Offer::Notification(&b), OnFull::Refuse, &mut wakes).is_ok());
         assert!(
-            q.push(Offer::Notification(&c), OnFull::Refuse, &mut wakes).is_err(),
+            q.push(Offer::Notification(&a), OnFull::Refuse, &mut wakes)
+                .is_ok()
+        );
+        assert!(
+            q.push(Offer::Notification(&b), OnFull::Refuse, &mut wakes)
+                .is_ok()
+        );
+        assert!(
+            q.push(Offer::Notification(&c), OnFull::Refuse, &mut wakes)
+                .is_err(),
             "two lines fill {} bytes",
             2 * one
         );
@@ -437,10 +462,14 @@ mod tests {
         assert_eq!(take_all(&q).unwrap(), ["a", "b", "lagged 1"]);
         let long = delta(&"y".repeat(4 * one));
         assert!(
-            q.push(Offer::Notification(&long), OnFull::Refuse, &mut wakes).is_ok(),
+            q.push(Offer::Notification(&long), OnFull::Refuse, &mut wakes)
+                .is_ok(),
             "an empty queue takes a line longer than its byte bound"
         );
-        assert!(q.push(Offer::Notification(&a), OnFull::Refuse, &mut wakes).is_err());
+        assert!(
+            q.push(Offer::Notification(&a), OnFull::Refuse, &mut wakes)
+                .is_err()
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -477,8 +506,15 @@ mod tests {
         }
         let start = Instant::now();
         let grace = Duration::from_millis(50);
-        assert!(!q.wait_for_room(start + grace).await, "nobody took anything");
-        assert_eq!(Instant::now() - start, grace, "the reader waited the grace, no more");
+        assert!(
+            !q.wait_for_room(start + grace).await,
+            "nobody took anything"
+        );
+        assert_eq!(
+            Instant::now() - start,
+            grace,
+            "the reader waited the grace, no more"
+        );
         // Lagging: a full queue drops without asking the reader to wait.
         let mut wakes = Wakes::default();
         assert!(s.offer(&events[3], &mut wakes), "dropped");
@@ -521,17 +557,34 @@ mod tests {
         assert!(matches!(q.take(&mut local, &waker), Take::Pending));
         let mut wakes = Wakes::default();
         let (a, b) = (delta("a"), delta("b"));
-        q.push(Offer::Notification(&a), OnFull::Refuse, &mut wakes).ok();
-        q.push(Offer::Notification(&b), OnFull::Refuse, &mut wakes).ok();
-        assert_eq!(counter.0.load(Ordering::SeqCst), 0, "woken by the reader, not the push");
+        q.push(Offer::Notification(&a), OnFull::Refuse, &mut wakes)
+            .ok();
+        q.push(Offer::Notification(&b), OnFull::Refuse, &mut wakes)
+            .ok();
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            0,
+            "woken by the reader, not the push"
+        );
         wakes.wake_all();
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "one wake for the batch");
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1,
+            "one wake for the batch"
+        );
         // Ended with 3 missed and the connection's close: the items, the count, the reason.
         let info = Arc::new(ClosedInfo::new("gone"));
         assert!(matches!(q.take(&mut local, &waker), Take::Batch));
-        assert!(matches!(q.take(&mut describe_and_clear(&mut local), &waker), Take::Pending));
+        assert!(matches!(
+            q.take(describe_and_clear(&mut local), &waker),
+            Take::Pending
+        ));
         q.finish(3, Some(&info));
-        assert_eq!(counter.0.load(Ordering::SeqCst), 2, "the end wakes the consumer");
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            2,
+            "the end wakes the consumer"
+        );
         assert!(matches!(q.take(&mut local, &waker), Take::Missed(3)));
         assert!(matches!(q.take(&mut local, &waker), Take::Closed(i) if Arc::ptr_eq(&i, &info)));
         assert!(matches!(q.take(&mut local, &waker), Take::End));
@@ -549,7 +602,8 @@ mod tests {
         let mut wakes = Wakes::default();
         let events: Vec<_> = ["1", "2", "3"].map(delta).into_iter().collect();
         for e in &events {
-            q.push(Offer::Notification(e), OnFull::Wait, &mut wakes).ok();
+            q.push(Offer::Notification(e), OnFull::Wait, &mut wakes)
+                .ok();
         }
         let deadline = Instant::now() + Duration::from_secs(1);
         let (had_room, left) = tokio::join!(q.wait_for_room(deadline), async {
@@ -557,7 +611,11 @@ mod tests {
             q.release()
         });
         assert!(had_room, "a consumer that went away holds nobody up");
-        assert_eq!(left.items.len(), 3, "what was queued is handed back to be dropped");
+        assert_eq!(
+            left.items.len(),
+            3,
+            "what was queued is handed back to be dropped"
+        );
         assert!(matches!(
             q.push(Offer::Lagged(1), OnFull::Force, &mut wakes),
             Err(PushError::Gone(_))

@@ -338,4 +338,3 @@ impl Stream for NotificationStream {
         })
     }
 }
-

@@ -3,7 +3,7 @@
 //! the rule is in the module documentation of [`crate::router`].
 
 use super::pending::{ForTurn, MemoryLimits, TurnMemory};
-use super::queue::{Batch, OnFull, Offer, PushError, Sub, SubQueue, Wakes};
+use super::queue::{Batch, Offer, OnFull, PushError, Sub, SubQueue, Wakes};
 use super::routed::RoutedNotification;
 use super::streams::{
     NotificationStream, RouterStats, SubStream, SubscribeOptions, TURN_COMPLETED, TurnStream,

@@ -2,8 +2,8 @@
 //! (shaped like the lines the real 0.163.0 server sends; see the protocol crate's fixtures).
 #![allow(dead_code)]
 
-use codex_client::{MemoryPeer, Transport};
 use codex_client::core::{Connection, ConnectionConfig};
+use codex_client::{MemoryPeer, Transport};
 use serde_json::{Value, json};
 use std::time::Duration;
 
