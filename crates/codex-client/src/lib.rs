@@ -125,7 +125,7 @@ pub use transport::{
 
 /// The snippets of the guides under `docs/`, compiled (and, where they are not `no_run`, run) as
 /// doctests so that they stay true. Not part of the API.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tls"))]
 mod guides {
     #[doc = include_str!("../../../docs/remote.md")]
     mod remote {}

@@ -54,3 +54,97 @@ pub(crate) async fn connect(
     .instrument(span)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::{SinkExt, StreamExt};
+    use std::time::Duration;
+
+    async fn refused(url: &str) -> ConnectError {
+        match connect(url, &ConnectOptions::new()).await {
+            Ok(_) => panic!("{url} connected"),
+            Err(err) => err,
+        }
+    }
+
+    #[cfg(not(feature = "websocket"))]
+    #[tokio::test]
+    async fn ws_without_the_websocket_feature_names_the_feature() {
+        let err = refused("ws://127.0.0.1:1").await;
+        assert_eq!(err.kind, ConnectErrorKind::FeatureDisabled("websocket"));
+        let text = err.to_string();
+        assert!(text.contains("`websocket` feature"), "{text}");
+        assert!(text.contains("features = [\"websocket\"]"), "{text}");
+        // A malformed URL is still said to be one, whatever is compiled in.
+        assert_eq!(
+            refused("ws://user:pw@h:1").await.kind,
+            ConnectErrorKind::InvalidUrl
+        );
+    }
+
+    #[cfg(not(feature = "tls"))]
+    #[tokio::test]
+    async fn wss_without_the_tls_feature_names_the_feature() {
+        let err = refused("wss://localhost:1/rpc").await;
+        assert_eq!(err.kind, ConnectErrorKind::FeatureDisabled("tls"));
+        assert!(err.to_string().contains("`tls` feature"), "{err}");
+        // Through the crate's error, as a caller of `Transport::connect` sees it.
+        let err = Transport::connect("wss://localhost:1", &ConnectOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            ConnectError::of(&err).map(|e| e.kind),
+            Some(ConnectErrorKind::FeatureDisabled("tls"))
+        );
+    }
+
+    /// `unix://` needs no feature: the upgrade and a message each way over a socket served by a
+    /// websocket server in the test.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn unix_sockets_carry_messages_in_every_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("control.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let (_, mut ws) = tokio_websockets::ServerBuilder::new()
+                .accept(socket)
+                .await
+                .unwrap();
+            let got = ws.next().await.unwrap().unwrap();
+            let text = got.as_text().unwrap().to_owned();
+            ws.send(tokio_websockets::Message::text(format!("echo {text}")))
+                .await
+                .unwrap();
+            text
+        });
+        let url = format!("unix://{}", path.display());
+        let mut transport = connect(&url, &ConnectOptions::new().keepalive(None))
+            .await
+            .unwrap();
+        transport
+            .outgoing
+            .send("{\"id\":1}".to_owned())
+            .await
+            .unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(10), transport.incoming.next())
+            .await
+            .expect("an answer within 10 s")
+            .expect("a line")
+            .unwrap();
+        assert_eq!(answer, "echo {\"id\":1}");
+        assert_eq!(server.await.unwrap(), "{\"id\":1}");
+    }
+
+    #[tokio::test]
+    async fn other_schemes_are_invalid_urls() {
+        let err = refused("http://127.0.0.1:1").await;
+        assert_eq!(err.kind, ConnectErrorKind::InvalidUrl);
+        assert!(
+            err.to_string().contains("ws://, wss:// or unix://"),
+            "{err}"
+        );
+    }
+}
