@@ -7,6 +7,8 @@ use std::sync::Arc;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::ServerName;
 
+/// The client configuration: the roots `options` ask for (none at all is an error, not a
+/// connection that trusts nothing), safe protocol versions, ALPN `http/1.1` for the upgrade.
 fn config(options: &ConnectOptions, shown: &str) -> Result<rustls::ClientConfig, ConnectError> {
     let tls_error = |detail: String| ConnectError::new(ConnectErrorKind::Tls, shown, detail);
     let mut roots = rustls::RootCertStore::empty();
@@ -40,6 +42,7 @@ fn config(options: &ConnectOptions, shown: &str) -> Result<rustls::ClientConfig,
     Ok(config)
 }
 
+/// The TLS handshake over `tcp` for the server name `host`.
 pub(super) async fn connect(
     tcp: tokio::net::TcpStream,
     host: &str,
