@@ -12,6 +12,13 @@ use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
 
+/// What the main clippy, doc, build and test steps enable: every optional part users may turn
+/// on (`websocket`, `tls`, `blocking`), so that no target is skipped for a missing feature.
+const FULL: [&str; 2] = ["--features", "codex-client/full"];
+
+/// The optional parts of `codex-client`; the feature-matrix step builds every subset of them.
+const OPTIONAL_FEATURES: [&str; 4] = ["websocket", "tls", "blocking", "experimental"];
+
 /// The packages (and the feature) of the `--features experimental` build and tests.
 const EXPERIMENTAL_PACKAGES: [&str; 6] = [
     "-p",
@@ -35,17 +42,15 @@ pub fn run(workspace: &Path) -> Result<()> {
             .args(["fmt", "--all", "--", "--check"]),
     )?;
     run_step(
-        "cargo clippy (all targets, warnings are errors)",
-        cargo().current_dir(workspace).args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        "cargo clippy --features full (all targets, warnings are errors)",
+        cargo()
+            .current_dir(workspace)
+            .args(["clippy", "--workspace", "--all-targets", "--locked"])
+            .args(FULL)
+            .args(["--", "-D", "warnings"]),
     )?;
+
+    feature_matrix(workspace)?;
 
     run_step(
         "cargo clippy --features experimental (the experimental API typed; warnings are errors)",
@@ -62,11 +67,12 @@ pub fn run(workspace: &Path) -> Result<()> {
     schema::run(workspace, true)?;
 
     run_step(
-        "cargo doc (warnings are errors)",
+        "cargo doc --features full (warnings are errors)",
         cargo()
             .current_dir(workspace)
             .env("RUSTDOCFLAGS", "-D warnings")
-            .args(["doc", "--workspace", "--no-deps", "--locked"]),
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .args(FULL),
     )?;
 
     msrv_check(workspace)?;
@@ -76,7 +82,8 @@ pub fn run(workspace: &Path) -> Result<()> {
         "build the test binaries",
         cargo()
             .current_dir(workspace)
-            .args(["test", "--workspace", "--locked", "--no-run"]),
+            .args(["test", "--workspace", "--locked", "--no-run"])
+            .args(FULL),
     )?;
 
     // The getting-started runtime recipe, as a user runs it (needs PyPI or pip's cache, so
@@ -89,7 +96,8 @@ pub fn run(workspace: &Path) -> Result<()> {
         .current_dir(workspace)
         .env("CODEX_BIN", &bin)
         .env("CODEX_CLIENT_REQUIRE_APP_SERVER", "1")
-        .args(["test", "--workspace", "--locked", "--offline"]);
+        .args(["test", "--workspace", "--locked", "--offline"])
+        .args(FULL);
     let mut tests = match loopback_only_wrapper() {
         Some(wrapper) => {
             println!(
@@ -107,8 +115,29 @@ pub fn run(workspace: &Path) -> Result<()> {
         }
     };
     run_step(
-        "cargo test (the real app-server tests are required)",
+        "cargo test --features full (the real app-server tests are required)",
         &mut tests,
+    )?;
+    // The transports' unit tests once more without any feature: a `ws://` or `wss://` URL whose
+    // transport is not compiled in is refused naming the feature, `unix://` works regardless.
+    let mut bare = cargo();
+    bare.current_dir(workspace)
+        .args([
+            "test",
+            "-p",
+            "codex-client",
+            "--lib",
+            "--locked",
+            "--offline",
+        ])
+        .args(["--", "transport::"]);
+    let mut bare = match loopback_only_wrapper() {
+        Some(wrapper) => wrap(&wrapper, &bare),
+        None => bare,
+    };
+    run_step(
+        "cargo test -p codex-client --lib transport (no optional feature)",
+        &mut bare,
     )?;
     // The same crates again with the experimental API typed (the feature changes types).
     let mut experimental = cargo();
@@ -133,6 +162,47 @@ pub fn run(workspace: &Path) -> Result<()> {
     crate::bench::run(workspace, &["--quick".to_owned()])?; // smoke test: works, loses nothing
     println!("\nxtask test: all checks passed");
     Ok(())
+}
+
+/// Builds `codex-client` (all targets; a target whose `required-features` are off is skipped by
+/// cargo) with every subset of [`OPTIONAL_FEATURES`], none skipped, so that no combination a
+/// user may choose fails to compile.
+fn feature_matrix(workspace: &Path) -> Result<()> {
+    println!(
+        "\n==> feature matrix: cargo check -p codex-client --all-targets, {} combinations",
+        1 << OPTIONAL_FEATURES.len()
+    );
+    let started = std::time::Instant::now();
+    for combo in feature_combinations(&OPTIONAL_FEATURES) {
+        let features = combo.join(",");
+        let mut check = cargo();
+        check
+            .current_dir(workspace)
+            .args(["check", "-p", "codex-client", "--all-targets", "--locked"])
+            .args(["--no-default-features", "--features", &features]);
+        let shown = if features.is_empty() {
+            "(none)"
+        } else {
+            features.as_str()
+        };
+        run_step(&format!("cargo check, features: {shown}"), &mut check)?;
+    }
+    println!("    feature matrix: {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Every subset of `features`, the empty one first, each in the order of `features`.
+fn feature_combinations<'a>(features: &[&'a str]) -> Vec<Vec<&'a str>> {
+    (0..1u32 << features.len())
+        .map(|mask| {
+            features
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, f)| *f)
+                .collect()
+        })
+        .collect()
 }
 
 /// Checks the workspace with the declared MSRV toolchain (`rust-version` of the root manifest)
@@ -171,7 +241,8 @@ fn msrv_check(workspace: &Path) -> Result<()> {
     check
         .current_dir(workspace)
         .args(["run", &toolchain, "cargo", "check"])
-        .args(["--workspace", "--all-targets", "--locked"]);
+        .args(["--workspace", "--all-targets", "--locked"])
+        .args(FULL);
     // The outer cargo's choices must not leak into the MSRV toolchain's build.
     for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN"] {
         check.env_remove(var);
@@ -252,7 +323,20 @@ fn wrap(wrapper: &[String], cmd: &Command) -> Command {
 
 #[cfg(test)]
 mod tests {
-    use super::msrv_toolchain;
+    use super::{OPTIONAL_FEATURES, feature_combinations, msrv_toolchain};
+
+    #[test]
+    fn the_feature_matrix_has_every_subset_once() {
+        let combos = feature_combinations(&OPTIONAL_FEATURES);
+        assert_eq!(combos.len(), 16);
+        assert_eq!(combos[0], Vec::<&str>::new());
+        assert!(combos.contains(&vec!["websocket", "tls", "blocking", "experimental"]));
+        assert!(combos.contains(&vec!["tls", "experimental"]));
+        let mut unique = combos.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), combos.len());
+    }
 
     const HERE: &str = "stable-x86_64-unknown-linux-gnu (active, default)\n\
                         nightly-x86_64-unknown-linux-gnu\n\

@@ -3,7 +3,7 @@
 //! `codex_client::blocking::` in the imports and dropping the `.await`s.
 //!
 //! Needs `codex` installed and logged in (`codex login`); the binary is found through
-//! `CODEX_BIN`, then `PATH`. Run: `cargo run --example blocking`.
+//! `CODEX_BIN`, then `PATH`. Run: `cargo run --features blocking --example blocking`.
 
 use codex_client::blocking::{Codex, CodexConfig, ThreadOptions};
 use codex_client::protocol::ServerNotification;

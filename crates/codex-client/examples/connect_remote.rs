@@ -2,9 +2,9 @@
 //!
 //! ```sh
 //! # start a server (see docs/remote.md), then:
-//! cargo run -p codex-client --example connect_remote -- ws://127.0.0.1:4500 "Say hello"
-//! CODEX_WS_TOKEN_FILE=/etc/codex/ws-token cargo run -p codex-client --example connect_remote -- wss://codex.internal/ "Say hello"
-//! cargo run -p codex-client --example connect_remote -- unix:// "Say hello"      # $CODEX_HOME's control socket
+//! cargo run -p codex-client --features tls --example connect_remote -- ws://127.0.0.1:4500 "Say hello"
+//! CODEX_WS_TOKEN_FILE=/etc/codex/ws-token cargo run -p codex-client --features tls --example connect_remote -- wss://codex.internal/ "Say hello"
+//! cargo run -p codex-client --features tls --example connect_remote -- unix:// "Say hello"      # $CODEX_HOME's control socket
 //! ```
 //!
 //! The URL comes from the first argument or `CODEX_URL`; the bearer token, if the server wants

@@ -7,7 +7,7 @@
 //!   [`TurnHandle`] → [`TurnResult`]. Start, resume, fork, list, read, archive and name threads;
 //!   run a turn to its result or stream it; steer and interrupt; answer approvals in the turn's
 //!   stream or with a client-wide handler (fail-closed by default).
-//! - **The blocking facade** ([`blocking`]): the same API for synchronous programs, with the
+//! - **The blocking facade** (`blocking`, feature `blocking`): the same API for synchronous programs, with the
 //!   same names and arguments (switch by changing an import), iterators where async has
 //!   streams, usable from many OS threads at once; no tokio knowledge required.
 //! - **The connection core**: start `codex app-server` (or take any [`Transport`]), perform the
@@ -21,13 +21,30 @@
 //! | module | owns |
 //! |---|---|
 //! | [`api`] | [`Codex`], [`CodexConfig`], [`Thread`], [`TurnHandle`], [`TurnControl`], [`TurnResult`], [`Input`], [`ThreadOptions`], [`TurnOptions`], [`ApprovalMode`], [`Sandbox`] |
-//! | [`blocking`] | the blocking twin: [`blocking::Codex`], [`blocking::Thread`], [`blocking::TurnHandle`] (an iterator), [`blocking::TurnControl`], [`blocking::NotificationStream`] |
+//! | `blocking` (feature `blocking`) | the blocking twin: `blocking::Codex`, `blocking::Thread`, `blocking::TurnHandle` (an iterator), `blocking::TurnControl`, `blocking::NotificationStream` |
 //! | [`transport`] | the [`Transport`] abstraction: stdio child, in-memory pair, your own |
 //! | `spawn` | binary discovery ([`find_codex_binary`]) and the command line ([`SpawnConfig`]) |
 //! | [`core`] | the connection core: [`core::Connection`], [`core::ConnectionConfig`], [`core::TurnStream`], [`core::NotificationStream`], [`core::RouterStats`] |
 //! | `server_requests` | [`ServerRequestHandler`], [`PendingServerRequest`], the fail-closed answers |
 //! | `error` | [`Error`], [`ClosedInfo`] |
 //! | `retry` | [`retry_on_overload`] |
+//!
+//! # Features
+//!
+//! Nothing optional is on by default; stdio, `unix://` and the in-memory transport are always
+//! there.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `websocket` | `ws://` in [`Transport::connect`] / [`Connection::connect_url`]: a running `codex app-server --listen ws://...` |
+//! | `tls` | `wss://` (implies `websocket`): rustls on `ring`, the system's root certificates, [`ConnectOptions::add_root_certificates_pem`](transport::ConnectOptions) |
+//! | `blocking` | the `blocking` module: the same API for synchronous programs |
+//! | `full` | `websocket` + `tls` + `blocking` |
+//! | `experimental` | the experimental app-server API, typed (changes the protocol types; not in `full`) |
+//!
+//! A URL whose transport is not compiled in fails with
+//! [`ConnectErrorKind::FeatureDisabled`](transport::ConnectErrorKind::FeatureDisabled), naming
+//! the feature to enable.
 //!
 //! # Example
 //!
@@ -58,8 +75,10 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
+#[cfg(feature = "blocking")]
 pub mod blocking;
 mod config;
 mod connection;
@@ -102,7 +121,7 @@ pub use transport::{
 
 /// The snippets of the guides under `docs/`, compiled (and, where they are not `no_run`, run) as
 /// doctests so that they stay true. Not part of the API.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tls"))]
 mod guides {
     #[doc = include_str!("../../../docs/remote.md")]
     mod remote {}

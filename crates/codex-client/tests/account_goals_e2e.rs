@@ -463,9 +463,11 @@ async fn file_system_and_config_calls() {
 
 // ----- the blocking twin -------------------------------------------------------------------------
 
+#[cfg(feature = "blocking")]
 #[test]
 fn blocking_goal_and_streamed_exec() {
-    use codex_client::blocking;
+    use codex_client::{CodexConfig, ConnectionConfig, blocking};
+    use codex_client_testkit::MockModel;
     let Some(binary) = codex_client_testkit::require_codex_binary("blocking_goal") else {
         return;
     };

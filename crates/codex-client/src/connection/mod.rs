@@ -159,8 +159,8 @@ impl Connection {
         Ok(conn)
     }
 
-    /// Connects to a running app-server by URL (`ws://`, `wss://`, `unix://PATH`, `unix://`;
-    /// see [`Transport::connect`]) and performs the handshake. Messages larger than the
+    /// Connects to a running app-server by URL (`unix://PATH`, `unix://`, and with their
+    /// features `ws://`, `wss://`; see [`Transport::connect`]) and performs the handshake. Messages larger than the
     /// config's `max_line_bytes` end the connection, as on stdio. A lost connection ends every
     /// pending call and stream with [`Error::Closed`]; reconnecting is a new call.
     ///
@@ -180,7 +180,9 @@ impl Connection {
         config: ConnectionConfig,
     ) -> Result<Self> {
         let options = options.clone().max_message_bytes(config.max_line_bytes);
-        let transport = Transport::connect(url, &options).await?;
+        let transport = crate::transport::connect(url, &options)
+            .await
+            .map_err(crate::transport::ConnectError::into_error)?;
         Self::connect(transport, config).await
     }
 

@@ -4,8 +4,9 @@
 //! |---|---|---|
 //! | stdio | [`Transport::spawn`] | a spawned `codex app-server` child: stdin/stdout carry newline-delimited JSON, stderr is drained into a ring buffer and `tracing` |
 //! | in-memory | [`Transport::memory`] | a connected pair for tests: the test holds the server end ([`MemoryPeer`]) |
-//! | websocket | [`Transport::connect`] with `ws://HOST:PORT` or `wss://HOST[:PORT][/PATH]` | a running `codex app-server --listen ws://...` (or a TLS proxy in front of one): one JSON-RPC message per text frame, optional bearer token ([`ConnectOptions`]) |
-//! | unix socket | [`Transport::connect`] with `unix://PATH` or `unix://` | the app-server's control socket (`--listen unix://`): the same websocket protocol over a unix stream; `unix://` is [`default_control_socket`] |
+//! | unix socket | [`Transport::connect`] with `unix://PATH` or `unix://` | the app-server's control socket (`--listen unix://`): the websocket protocol over a unix stream; `unix://` is [`default_control_socket`] |
+//! | websocket (feature `websocket`) | [`Transport::connect`] with `ws://HOST:PORT[/PATH]` | a running `codex app-server --listen ws://...`: one JSON-RPC message per text frame, optional bearer token ([`ConnectOptions`]) |
+//! | websocket over TLS (feature `tls`) | [`Transport::connect`] with `wss://HOST[:PORT][/PATH]` | a TLS proxy in front of one, system roots plus your own CA |
 //! | your own | [`Transport::new`] | any stream of inbound lines + sink of outbound lines + a [`TransportControl`] (a websocket or unix-socket transport plugs in here, without touching the router) |
 //!
 //! A transport is three things: an inbound stream of lines (each one JSON message, without the
@@ -24,14 +25,24 @@
 //! # Ok(()) }
 //! ```
 
+mod connect;
+mod connect_error;
+mod endpoint;
 mod memory;
+mod options;
 mod stdio;
+#[cfg(feature = "websocket")]
+mod tcp;
+#[cfg(feature = "tls")]
+mod tls;
 mod unix;
 mod websocket;
 
+pub(crate) use connect::connect;
+pub use connect_error::{ConnectError, ConnectErrorKind};
 pub use memory::MemoryPeer;
+pub use options::ConnectOptions;
 pub use unix::default_control_socket;
-pub use websocket::{ConnectError, ConnectErrorKind, ConnectOptions};
 
 use crate::error::{ClosedInfo, Error};
 use futures::future::BoxFuture;
@@ -157,9 +168,10 @@ impl Transport {
         stdio::spawn(config, max_line_bytes)
     }
 
-    /// Connects to a running app-server: `ws://HOST:PORT[/PATH]`, `wss://HOST[:PORT][/PATH]`,
-    /// `unix://PATH`, or `unix://` (the default control socket under `CODEX_HOME`). Fails with
-    /// [`Error::Transport`] wrapping a [`ConnectError`] that says what failed (bad URL, refused,
+    /// Connects to a running app-server: `unix://PATH`, `unix://` (the default control socket
+    /// under `CODEX_HOME`), `ws://HOST:PORT[/PATH]` (feature `websocket`) or
+    /// `wss://HOST[:PORT][/PATH]` (feature `tls`). Fails with [`Error::Transport`] wrapping a
+    /// [`ConnectError`] that says what failed (bad URL, a scheme whose feature is off, refused,
     /// timeout, TLS, the HTTP status of the upgrade such as 401, a token that would travel in
     /// clear text).
     ///
@@ -171,7 +183,9 @@ impl Transport {
     /// # drop(transport); Ok(()) }
     /// ```
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Transport, Error> {
-        websocket::connect(url, options).await
+        connect(url, options)
+            .await
+            .map_err(ConnectError::into_error)
     }
 
     /// The peer's process id, when it is a process.

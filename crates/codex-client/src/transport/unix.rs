@@ -3,7 +3,8 @@
 //! On 0.163.0 the socket does **not** carry JSON lines: it speaks the websocket protocol, with a
 //! normal HTTP/1.1 upgrade (`GET / HTTP/1.1`, `Host: localhost`, ...) and masked text frames,
 //! exactly like `ws://` (raw frames without the upgrade, or plain JSON lines, get the connection
-//! closed). So this module only opens the socket; [`super::websocket`] does the rest.
+//! closed). So this module only opens the socket; the `websocket` module does the rest, which is
+//! why the websocket protocol is compiled with or without the `websocket` feature.
 //!
 //! `unix://` with no path means the default control socket,
 //! `$CODEX_HOME/app-server-control/app-server-control.sock` (`CODEX_HOME` defaults to
@@ -12,8 +13,8 @@
 //! through the symlink works. There is no authentication beyond file permissions (socket `0600`,
 //! directory `0700`), so a bearer token, if configured, is sent but not required.
 
-use super::Transport;
-use super::websocket::{ConnectError, ConnectErrorKind, ConnectOptions, upgrade};
+use super::{ConnectError, ConnectErrorKind, ConnectOptions, Transport};
+#[cfg(unix)]
 use http::Uri;
 use std::path::{Path, PathBuf};
 
@@ -63,7 +64,7 @@ pub(super) async fn connect(
     })?;
     // The host is a formality on a unix socket; the server routes any path.
     let uri = Uri::from_static("ws://localhost/");
-    upgrade(stream, uri, options, shown).await
+    super::websocket::upgrade(stream, uri, options, shown).await
 }
 
 #[cfg(not(unix))]
