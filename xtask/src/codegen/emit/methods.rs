@@ -1,0 +1,156 @@
+//! `methods.rs`: one marker per client request method, implementing `ClientMethod`.
+
+use super::{HEADER, link, raw_doc_lines};
+use crate::codegen::load::Params;
+use crate::codegen::model::Model;
+use crate::codegen::names::pascal;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Client methods whose params schema is `null`: their response types, by method (the schema
+/// does not name response types; these follow `codex-rs/app-server-protocol`'s `common.rs`).
+const NO_PARAMS_RESPONSES: &[(&str, &str)] = &[
+    ("account/gatewayOAuth/read", "GatewayOAuthReadResponse"),
+    ("account/gatewayOAuth/login", "GatewayOAuthLoginResponse"),
+    ("account/gatewayOAuth/cancel", "GatewayOAuthCancelResponse"),
+    ("account/logout", "LogoutAccountResponse"),
+    (
+        "account/workspaceMessages/read",
+        "GetWorkspaceMessagesResponse",
+    ),
+    ("config/mcpServer/reload", "McpServerRefreshResponse"),
+    (
+        "windowsSandbox/readiness",
+        "WindowsSandboxReadinessResponse",
+    ),
+    (
+        "externalAgentConfig/import/readHistories",
+        "ExternalAgentConfigImportHistoriesReadResponse",
+    ),
+    ("configRequirements/read", "ConfigRequirementsReadResponse"),
+    // Experimental bundle only.
+    ("memory/reset", "MemoryResetResponse"),
+    ("rollout/compress", "RolloutCompressResponse"),
+    (
+        "remoteControl/status/read",
+        "RemoteControlStatusReadResponse",
+    ),
+];
+
+/// Params types whose response type is not `<Stem>Response`.
+const RESPONSE_EXCEPTIONS: &[(&str, &str)] = &[
+    ("ConfigValueWriteParams", "ConfigWriteResponse"),
+    ("ConfigBatchWriteParams", "ConfigWriteResponse"),
+];
+
+pub struct ClientMethodInfo {
+    pub method: String,
+    pub marker: String,
+    pub params: Option<String>,
+    pub response: String,
+    pub doc: Option<String>,
+}
+
+pub fn client_methods(model: &Model) -> Result<Vec<ClientMethodInfo>> {
+    let mut out = Vec::new();
+    let mut markers = BTreeSet::new();
+    for m in &model.input.client_requests {
+        let (params, response) = match &m.params {
+            Params::None => {
+                let r = NO_PARAMS_RESPONSES
+                    .iter()
+                    .find(|(meth, _)| *meth == m.method)
+                    .map(|(_, r)| r.to_string())
+                    .with_context(|| {
+                        format!(
+                            "client method `{}` has no params and no known response type: add it to NO_PARAMS_RESPONSES in xtask/src/codegen/emit.rs",
+                            m.method
+                        )
+                    })?;
+                (None, r)
+            }
+            Params::Type(p) | Params::Optional(p) => {
+                let r = RESPONSE_EXCEPTIONS
+                    .iter()
+                    .find(|(pp, _)| pp == p)
+                    .map(|(_, r)| r.to_string())
+                    .unwrap_or_else(|| {
+                        format!("{}Response", p.strip_suffix("Params").unwrap_or(p))
+                    });
+                (Some(p.clone()), r)
+            }
+        };
+        for t in params.iter().chain(std::iter::once(&response)) {
+            if !model.types.contains_key(t) {
+                bail!(
+                    "client method `{}`: type `{t}` is not in the schema",
+                    m.method
+                );
+            }
+        }
+        let marker = pascal(&m.method);
+        if !markers.insert(marker.clone()) {
+            bail!("two client methods map to the marker `{marker}`");
+        }
+        out.push(ClientMethodInfo {
+            method: m.method.clone(),
+            marker,
+            params,
+            response,
+            doc: m.doc.clone(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn methods_rs(methods: &[ClientMethodInfo]) -> String {
+    let mut s = String::new();
+    s.push_str(HEADER);
+    s.push_str("\n//! One marker type per client request method of the pinned schema, each implementing\n//! [`ClientMethod`](crate::ClientMethod) with the method name and its params and response types.\n\n");
+    for m in methods {
+        let params = m
+            .params
+            .as_deref()
+            .map(link)
+            .unwrap_or_else(|| "none ([`NoParams`](crate::NoParams))".into());
+        let mut doc = format!(
+            "`{}`: params {params}, response {}.",
+            m.method,
+            link(&m.response)
+        );
+        if let Some(d) = &m.doc {
+            doc.push_str("\n\n");
+            doc.push_str(&crate::codegen::docs::markdown(d).join("\n"));
+            s.push_str(&raw_doc_lines(&doc));
+        } else {
+            s.push_str(&raw_doc_lines(&doc));
+        }
+        let _ = writeln!(
+            s,
+            "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]\npub struct {};\n",
+            m.marker
+        );
+        let _ = writeln!(
+            s,
+            "impl crate::ClientMethod for {} {{\n    const METHOD: &'static str = \"{}\";\n    type Params = {};\n    type Response = crate::types::{};\n}}\n",
+            m.marker,
+            m.method,
+            m.params
+                .as_deref()
+                .map(|p| format!("crate::types::{p}"))
+                .unwrap_or_else(|| "crate::NoParams".into()),
+            m.response
+        );
+    }
+    let _ = writeln!(
+        s,
+        "/// The {} client request methods of the pinned schema, in schema order.\npub const ALL: &[&str] = &[",
+        methods.len()
+    );
+    for m in methods {
+        let _ = writeln!(s, "    \"{}\",", m.method);
+    }
+    s.push_str("];\n");
+    s
+}
