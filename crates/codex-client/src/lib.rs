@@ -70,7 +70,7 @@ mod event_json;
 mod retry;
 mod routed;
 mod router;
-mod server_requests;
+pub mod server_requests;
 mod spawn;
 pub mod transport;
 

@@ -1,6 +1,10 @@
 //! Rust source text for the model, unformatted (`codegen/mod.rs` runs rustfmt): one module per
 //! kind of generated file, and `all`, which puts a bundle's files together.
 
+#[macro_use]
+mod template;
+
+mod handler;
 mod methods;
 mod notifications;
 mod routed;
@@ -81,8 +85,14 @@ fn bundle(model: &Model) -> Result<Bundle> {
     }
     let mut files = BTreeMap::new();
     files.insert("methods", methods::methods_rs(&methods));
-    files.insert("notifications", notifications::notifications_rs(&notifications)?);
-    files.insert("server_methods", server_methods::server_methods_rs(&server_requests));
+    files.insert(
+        "notifications",
+        notifications::notifications_rs(&notifications)?,
+    );
+    files.insert(
+        "server_methods",
+        server_methods::server_methods_rs(&server_requests),
+    );
     let names = types::reachable(model, &roots);
     files.insert("union_tests", super::samples::union_tests_rs(model, &names));
     Ok(Bundle { names, files })
@@ -107,4 +117,16 @@ pub fn all(stable: &Model, experimental: &Model) -> Result<BTreeMap<String, Stri
     );
     files.insert("mod.rs".to_string(), mod_rs(&split));
     Ok(files)
+}
+
+/// The generated files of `crates/codex-client/src/server_requests/`, unformatted: the
+/// handler trait, its dispatch and the fail-closed table of both bundles' server requests.
+pub fn client_files(stable: &Model, experimental: &Model) -> Result<BTreeMap<String, String>> {
+    let a = routed::routed(stable, &stable.input.server_requests, true)?;
+    let b = routed::routed(experimental, &experimental.input.server_requests, true)?;
+    let requests = handler::merge((stable, &a), (experimental, &b))?;
+    Ok(BTreeMap::from([(
+        "generated.rs".to_string(),
+        handler::generated_rs(&requests)?,
+    )]))
 }

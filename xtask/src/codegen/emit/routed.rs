@@ -118,7 +118,11 @@ pub(super) fn str_expr(var: &str, f: &Field) -> String {
 }
 
 /// A string field every variant's payload has: its identifier.
-pub(super) fn shared_str_field(model: &Model, variants: &[TaggedVariant], wire: &str) -> Option<String> {
+pub(super) fn shared_str_field(
+    model: &Model,
+    variants: &[TaggedVariant],
+    wire: &str,
+) -> Option<String> {
     let mut ident = None;
     for v in variants {
         let fields = model.struct_fields(v.payload.as_deref()?)?;

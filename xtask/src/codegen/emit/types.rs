@@ -1,8 +1,8 @@
 //! `types.rs`: every reachable schema type as Rust (structs, aliases, string enums,
 //! externally tagged unions; the other unions are in `unions.rs`), both bundles merged.
 
-use super::unions::{tagged_src, untagged_src};
 use super::HEADER;
+use super::unions::{tagged_src, untagged_src};
 use crate::codegen::docs::doc_lines;
 use crate::codegen::model::{Field, Mode, Model, Shape, Ty, TypeDef, refs};
 use anyhow::Result;

@@ -4,7 +4,9 @@
 use super::routed::{shared_str_field, str_expr};
 use super::types::{fields_src, rust_ty, variant_doc};
 use crate::codegen::docs::doc_lines;
-use crate::codegen::model::{Field, Mode, Model, Shape, TaggedVariant, Ty, UntaggedPayload, UntaggedVariant};
+use crate::codegen::model::{
+    Field, Mode, Model, Shape, TaggedVariant, Ty, UntaggedPayload, UntaggedVariant,
+};
 use crate::codegen::names::bare;
 use anyhow::{Context, Result};
 use std::fmt::Write;
@@ -12,7 +14,12 @@ use std::fmt::Write;
 /// An untagged union: serialized as its variant, decoded by what distinguishes the variants
 /// (`support::untagged`: required fields, discriminating string values, fewest unknown fields),
 /// trying them in declaration order only when nothing does.
-pub(super) fn untagged_src(model: &Model, name: &str, variants: &[UntaggedVariant], s: &mut String) {
+pub(super) fn untagged_src(
+    model: &Model,
+    name: &str,
+    variants: &[UntaggedVariant],
+    s: &mut String,
+) {
     s.push_str("#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n");
     let _ = writeln!(s, "pub enum {name} {{");
     for v in variants {
