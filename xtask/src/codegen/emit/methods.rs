@@ -6,7 +6,6 @@ use crate::codegen::model::Model;
 use crate::codegen::names::pascal;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 /// Client methods whose params schema is `null`: their response types, by method (the schema
 /// does not name response types; these follow `codex-rs/app-server-protocol`'s `common.rs`).
@@ -104,10 +103,34 @@ pub fn client_methods(model: &Model) -> Result<Vec<ClientMethodInfo>> {
     Ok(out)
 }
 
+const FILE_DOC: &str = r#"
+//! One marker type per client request method of the pinned schema, each implementing
+//! [`ClientMethod`](crate::ClientMethod) with the method name and its params and response types.
+
+"#;
+
+const MARKER: &str = r#"
+$doc
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct $marker;
+
+impl crate::ClientMethod for $marker {
+    const METHOD: &'static str = "$method";
+    type Params = $params;
+    type Response = crate::types::$response;
+}
+
+"#;
+
+const ALL: &str = r#"
+/// The $count client request methods of the pinned schema, in schema order.
+pub const ALL: &[&str] = &[
+$methods
+];
+"#;
+
 pub fn methods_rs(methods: &[ClientMethodInfo]) -> String {
-    let mut s = String::new();
-    s.push_str(HEADER);
-    s.push_str("\n//! One marker type per client request method of the pinned schema, each implementing\n//! [`ClientMethod`](crate::ClientMethod) with the method name and its params and response types.\n\n");
+    let mut s = format!("{HEADER}\n{}", fill!(FILE_DOC));
     for m in methods {
         let params = m
             .params
@@ -122,35 +145,28 @@ pub fn methods_rs(methods: &[ClientMethodInfo]) -> String {
         if let Some(d) = &m.doc {
             doc.push_str("\n\n");
             doc.push_str(&crate::codegen::docs::markdown(d).join("\n"));
-            s.push_str(&raw_doc_lines(&doc));
-        } else {
-            s.push_str(&raw_doc_lines(&doc));
         }
-        let _ = writeln!(
-            s,
-            "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]\npub struct {};\n",
-            m.marker
-        );
-        let _ = writeln!(
-            s,
-            "impl crate::ClientMethod for {} {{\n    const METHOD: &'static str = \"{}\";\n    type Params = {};\n    type Response = crate::types::{};\n}}\n",
-            m.marker,
-            m.method,
-            m.params
+        s.push_str(&fill!(
+            MARKER,
+            doc = raw_doc_lines(&doc).trim_end(),
+            marker = m.marker,
+            method = m.method,
+            params = m
+                .params
                 .as_deref()
                 .map(|p| format!("crate::types::{p}"))
                 .unwrap_or_else(|| "crate::NoParams".into()),
-            m.response
-        );
+            response = m.response,
+        ));
     }
-    let _ = writeln!(
-        s,
-        "/// The {} client request methods of the pinned schema, in schema order.\npub const ALL: &[&str] = &[",
-        methods.len()
-    );
-    for m in methods {
-        let _ = writeln!(s, "    \"{}\",", m.method);
-    }
-    s.push_str("];\n");
+    let list: Vec<String> = methods
+        .iter()
+        .map(|m| format!("    \"{}\",", m.method))
+        .collect();
+    s.push_str(&fill!(
+        ALL,
+        count = methods.len(),
+        methods = list.join("\n")
+    ));
     s
 }

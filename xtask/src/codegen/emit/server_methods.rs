@@ -3,33 +3,54 @@
 
 use super::routed::{EnumSpec, RoutedMethod, routed_enum_src};
 use super::{HEADER, link};
-use std::fmt::Write;
+
+const FILE_DOC: &str = r#"
+//! Requests the server sends to the client: one marker type per method implementing
+//! [`ServerRequestMethod`](crate::ServerRequestMethod), and [`ServerRequest`], every such request
+//! decoded by method, with the thread and turn it belongs to.
+
+"#;
+
+const MARKER: &str = r#"
+/// `$method`: params $params_link, answered with $response_link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct $marker;
+
+impl crate::ServerRequestMethod for $marker {
+    const METHOD: &'static str = "$method";
+    type Params = crate::types::$params;
+    type Response = crate::types::$response;
+}
+
+"#;
+
+const ALL: &str = r#"
+/// The $count server request methods of the pinned schema, in schema order.
+pub const ALL: &[&str] = METHODS;
+
+"#;
+
+const ENUM_DOC: &str = "A request from the server, decoded by its `method`.
+
+Build one with [`ServerRequest::decode`] from the `method` and `params` of an
+[`Incoming::Request`](crate::envelope::Incoming::Request); answer it with the matching
+marker's [`ServerRequestMethod::Response`](crate::ServerRequestMethod::Response).";
 
 pub fn server_methods_rs(methods: &[RoutedMethod]) -> String {
-    let mut s = String::new();
-    s.push_str(HEADER);
-    s.push_str("\n//! Requests the server sends to the client: one marker type per method implementing\n//! [`ServerRequestMethod`](crate::ServerRequestMethod), and [`ServerRequest`], every such request\n//! decoded by method, with the thread and turn it belongs to.\n\n");
+    let mut s = format!("{HEADER}\n{}", fill!(FILE_DOC));
     for m in methods {
         let response = m.response.as_deref().unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "/// `{}`: params {}, answered with {}.\n#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]\npub struct {};\n",
-            m.method,
-            link(&m.params),
-            link(response),
-            m.variant
-        );
-        let _ = writeln!(
-            s,
-            "impl crate::ServerRequestMethod for {} {{\n    const METHOD: &'static str = \"{}\";\n    type Params = crate::types::{};\n    type Response = crate::types::{response};\n}}\n",
-            m.variant, m.method, m.params
-        );
+        s.push_str(&fill!(
+            MARKER,
+            method = m.method,
+            params_link = link(&m.params),
+            response_link = link(response),
+            marker = m.variant,
+            params = m.params,
+            response = response,
+        ));
     }
-    let _ = writeln!(
-        s,
-        "/// The {} server request methods of the pinned schema, in schema order.\npub const ALL: &[&str] = METHODS;\n",
-        methods.len()
-    );
+    s.push_str(&fill!(ALL, count = methods.len()));
     routed_enum_src(
         &EnumSpec {
             name: "ServerRequest",
@@ -41,7 +62,7 @@ pub fn server_methods_rs(methods: &[RoutedMethod]) -> String {
                 "crate::support::unknown_thread_id(params)",
                 "crate::support::unknown_turn_id(params)",
             ],
-            doc: "A request from the server, decoded by its `method`.\n\nBuild one with [`ServerRequest::decode`] from the `method` and `params` of an\n[`Incoming::Request`](crate::envelope::Incoming::Request); answer it with the matching\nmarker's [`ServerRequestMethod::Response`](crate::ServerRequestMethod::Response).",
+            doc: ENUM_DOC,
         },
         methods,
         &mut s,
