@@ -10,7 +10,7 @@
 //! | [`methods`] | one marker per client method implementing [`ClientMethod`] (`methods::ALL`: all 105) |
 //! | [`ServerNotification`] | every server notification, decoded by method, with [`thread_id`](ServerNotification::thread_id) / [`turn_id`](ServerNotification::turn_id) from the schema |
 //! | [`RawRoute`] | a notification's thread and turn ids read straight from its raw params by [`ServerNotification::route_raw`], without decoding them (for routing on a reader thread) |
-//! | [`ServerRequest`], [`server_requests`] | requests the server sends (approvals, user input, ...), their markers implementing [`ServerRequestMethod`] |
+//! | [`ServerRequest`], [`server_methods`] | requests the server sends (approvals, user input, ...), their markers implementing [`ServerRequestMethod`] |
 //!
 //! Forward compatible by construction: unknown methods decode to `Unknown { method, params }`,
 //! unknown fields are ignored, unknown enum values and union tags are kept verbatim in
@@ -57,8 +57,8 @@ mod support;
 
 pub use error::DecodeError;
 pub use generated::notifications::ServerNotification;
-pub use generated::server_requests::ServerRequest;
-pub use generated::{methods, notifications, server_requests, types};
+pub use generated::server_methods::ServerRequest;
+pub use generated::{methods, notifications, server_methods, types};
 pub use method::{ClientMethod, NoParams, ServerRequestMethod};
 pub use routing::RawRoute;
 #[doc(no_inline)]

@@ -1,6 +1,6 @@
 //! The typed description of a method: [`ClientMethod`] for requests the client sends (one
 //! generated marker per method in [`methods`](crate::methods)), [`ServerRequestMethod`] for
-//! requests the server sends (markers in [`server_requests`](crate::server_requests)).
+//! requests the server sends (markers in [`server_methods`](crate::server_methods)).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub trait ClientMethod {
 ///
 /// ```
 /// use codex_client_protocol::ServerRequestMethod;
-/// use codex_client_protocol::server_requests::ItemCommandExecutionRequestApproval as M;
+/// use codex_client_protocol::server_methods::ItemCommandExecutionRequestApproval as M;
 /// use codex_client_protocol::{CommandExecutionApprovalDecision, CommandExecutionRequestApprovalResponse};
 ///
 /// assert_eq!(M::METHOD, "item/commandExecution/requestApproval");

@@ -6,7 +6,7 @@
 
 use codex_client_protocol::envelope::Incoming;
 use codex_client_protocol::{
-    ServerNotification, ServerRequest, methods, notifications, server_requests,
+    ServerNotification, ServerRequest, methods, notifications, server_methods,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -196,7 +196,7 @@ fn recorded_traffic_decodes_and_routes() {
                         "{at_line}: unknown method {method}"
                     );
                     let raw: Value = serde_json::from_str(params.unwrap().get()).unwrap();
-                    let (t, u) = routing_of(server_requests::ROUTING, &method);
+                    let (t, u) = routing_of(server_methods::ROUTING, &method);
                     assert_eq!(r.thread_id(), t.and_then(|p| at(&raw, p)), "{at_line}");
                     assert_eq!(r.turn_id(), u.and_then(|p| at(&raw, p)), "{at_line}");
                     *seen.entry("request").or_default() += 1;
@@ -259,7 +259,7 @@ fn schema_routing(file: &Value) -> BTreeMap<String, (bool, bool)> {
 fn routing_tables_match_the_schema() {
     for (file, table, count) in [
         ("ServerNotification.json", notifications::ROUTING, 85),
-        ("ServerRequest.json", server_requests::ROUTING, 10),
+        ("ServerRequest.json", server_methods::ROUTING, 10),
     ] {
         let expected = schema_routing(&schema(file));
         assert_eq!(expected.len(), count, "{file}");
@@ -279,8 +279,8 @@ fn routing_tables_match_the_schema() {
     // protocol.md §3.1: 64 notifications carry a thread id, 31 a turn id; 8 and 6 of the requests.
     assert_eq!(count(notifications::ROUTING, true), 64);
     assert_eq!(count(notifications::ROUTING, false), 31);
-    assert_eq!(count(server_requests::ROUTING, true), 8);
-    assert_eq!(count(server_requests::ROUTING, false), 6);
+    assert_eq!(count(server_methods::ROUTING, true), 8);
+    assert_eq!(count(server_methods::ROUTING, false), 6);
     assert_eq!(
         routing_of(notifications::ROUTING, "turn/started"),
         (Some("params.threadId"), Some("params.turn.id"))
@@ -294,7 +294,7 @@ fn routing_tables_match_the_schema() {
         (Some("params.threadId"), Some("params.turnId"))
     );
     assert_eq!(
-        routing_of(server_requests::ROUTING, "applyPatchApproval"),
+        routing_of(server_methods::ROUTING, "applyPatchApproval"),
         (Some("params.conversationId"), None)
     );
 }
@@ -307,7 +307,7 @@ fn routing_tables_match_the_schema() {
 fn method_counts_match_the_pinned_schema() {
     assert_eq!(methods::ALL.len(), 105);
     assert_eq!(notifications::METHODS.len(), 85);
-    assert_eq!(server_requests::ALL.len(), 10);
+    assert_eq!(server_methods::ALL.len(), 10);
     let client = schema("ClientRequest.json");
     let names: Vec<&str> = client["oneOf"]
         .as_array()
@@ -316,7 +316,7 @@ fn method_counts_match_the_pinned_schema() {
         .map(|v| v["properties"]["method"]["enum"][0].as_str().unwrap())
         .collect();
     assert_eq!(names, methods::ALL);
-    for all in [methods::ALL, notifications::METHODS, server_requests::ALL] {
+    for all in [methods::ALL, notifications::METHODS, server_methods::ALL] {
         let mut sorted = all.to_vec();
         sorted.sort_unstable();
         sorted.dedup();

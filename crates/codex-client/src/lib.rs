@@ -87,7 +87,7 @@ mod error;
 mod event_json;
 mod retry;
 mod router;
-mod server_requests;
+pub mod server_requests;
 mod spawn;
 pub mod transport;
 

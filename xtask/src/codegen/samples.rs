@@ -79,6 +79,12 @@ fn object_sample(model: &Model, fields: &[Field], depth: usize) -> Value {
     Value::Object(obj)
 }
 
+/// A sample value of the named type (a struct: every field it names; a union: its first
+/// variant), `None` for a name the schema does not define.
+pub fn of(model: &Model, name: &str) -> Option<Value> {
+    named_sample(model, name, 0, 0)
+}
+
 /// One union's test: `(variant pattern, sample)` for each variant.
 fn cases(model: &Model, name: &str) -> Vec<(String, Value)> {
     let Some(def) = model.types.get(name) else {

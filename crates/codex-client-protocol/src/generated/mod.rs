@@ -9,8 +9,8 @@
 #[cfg_attr(feature = "experimental", path = "methods_experimental.rs")]
 pub mod methods;
 pub mod notifications;
-#[cfg_attr(feature = "experimental", path = "server_requests_experimental.rs")]
-pub mod server_requests;
+#[cfg_attr(feature = "experimental", path = "server_methods_experimental.rs")]
+pub mod server_methods;
 pub mod types;
 #[cfg(test)]
 #[cfg_attr(feature = "experimental", path = "union_tests_experimental.rs")]
