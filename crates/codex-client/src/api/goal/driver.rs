@@ -89,6 +89,8 @@ pub(super) struct Driver {
     /// The limit was reached: pause the goal and interrupt any further turn (done in `next`,
     /// which may await; `observe` may not).
     stop_for_limit: bool,
+    /// The goal was paused for the limit (once; a turn started past it is only interrupted).
+    limit_paused: bool,
 }
 
 impl Driver {
@@ -118,6 +120,7 @@ impl Driver {
             done: false,
             max_turns,
             stop_for_limit: false,
+            limit_paused: false,
         }
     }
 
@@ -205,6 +208,12 @@ impl Driver {
             p.current = current;
             p.done = done;
         });
+        self.refresh_snapshot();
+    }
+
+    /// What [`GoalHandle::snapshot`] returns: rebuilt at each turn boundary and completed item
+    /// (not per delta: merging copies the items).
+    fn refresh_snapshot(&self) {
         let snapshot = self.merged();
         lock(&self.shared).snapshot = Some(snapshot);
     }
@@ -308,6 +317,9 @@ impl Driver {
                     return None;
                 }
                 current.collector.observe(&n);
+                if matches!(other, ServerNotification::ItemCompleted(_)) {
+                    self.refresh_snapshot();
+                }
                 pass
             }
         }
@@ -415,8 +427,14 @@ impl Driver {
         let params = ThreadGoalGetParams {
             thread_id: self.thread_id.clone(),
         };
+        let open = self.current.as_ref().map(|c| c.id.clone());
         let goal = self.conn.request::<ThreadGoalGet>(params).await?.goal;
-        while let Some(Some(event)) = self.events.next().now_or_never() {
+        // Take what is already delivered, up to the open turn's `turn/completed`: what follows
+        // it (a continuation, with its own idle) goes through `next` like any other event.
+        while self.current.as_ref().map(|c| &c.id) == open.as_ref() {
+            let Some(Some(event)) = self.events.next().now_or_never() else {
+                break;
+            };
             self.accept(event);
             if self.done {
                 return Ok(());
@@ -425,7 +443,10 @@ impl Driver {
         let active = goal
             .as_ref()
             .is_some_and(|g| g.status == ThreadGoalStatus::Active);
-        if !active && self.current.is_some() {
+        if !active
+            && self.current.is_some()
+            && self.current.as_ref().map(|c| &c.id) == open.as_ref()
+        {
             tracing::debug!(
                 "goal no longer active and the open turn's events went elsewhere; ending the goal"
             );
@@ -454,11 +475,32 @@ impl Driver {
                 self.queued.push_back(Ok(TurnEvent::Lagged(k)));
             }
             Err(err) => {
+                // The stream failed (the connection closed): the logical turn ends with that
+                // error, for the stream's consumer now and for `run` afterwards.
+                self.fail(&err);
                 self.queued.push_back(Err(err));
-                self.done = true;
-                self.publish();
             }
         }
+    }
+
+    /// → *Done* by an error: the result is that error (a closed connection's
+    /// [`Error::Closed`] with its exit status and stderr tail), unless the logical turn had
+    /// already ended.
+    fn fail(&mut self, err: &Error) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let stored = match err {
+            Error::Closed(info) => Error::Closed(info.clone()),
+            other => Error::Protocol(format!("the goal's events ended with an error: {other}")),
+        };
+        lock(&self.shared).result = Some(Err(stored));
+        // What the open turn produced stays in the snapshot.
+        if let Some(open) = self.current.take() {
+            self.finished.push(open.collector);
+        }
+        self.publish();
     }
 
     /// The goal ran its [`GoalOptions::max_turns`](super::GoalOptions::max_turns): pause it,
@@ -466,12 +508,17 @@ impl Driver {
     /// the goal's events say).
     async fn stop_for_limit(&mut self) {
         self.stop_for_limit = false;
-        let turns = lock(&self.shared).turn_ids.len();
-        tracing::warn!(thread_id = %self.thread_id, turns, max_turns = ?self.max_turns,
-            "the goal reached its turn limit (GoalOptions::max_turns); pausing it");
-        lock(&self.shared).turn_limit_reached = true;
-        if let Err(err) = set_status(&self.conn, &self.thread_id, ThreadGoalStatus::Paused).await {
-            tracing::warn!(error = %err, "could not pause the goal at its turn limit");
+        if !self.limit_paused {
+            self.limit_paused = true;
+            let turns = lock(&self.shared).turn_ids.len();
+            tracing::warn!(thread_id = %self.thread_id, turns, max_turns = ?self.max_turns,
+                "the goal reached its turn limit (GoalOptions::max_turns); pausing it");
+            lock(&self.shared).turn_limit_reached = true;
+            if let Err(err) =
+                set_status(&self.conn, &self.thread_id, ThreadGoalStatus::Paused).await
+            {
+                tracing::warn!(error = %err, "could not pause the goal at its turn limit");
+            }
         }
         if let Some(current) = &self.current
             && self
@@ -501,11 +548,11 @@ impl Driver {
                 return None;
             }
             let Some(event) = self.events.next().await else {
-                self.done = true;
-                self.publish();
-                return Some(Err(Error::Protocol(
+                let err = Error::Protocol(
                     "the thread's notification stream ended during a goal".to_owned(),
-                )));
+                );
+                self.fail(&err);
+                return Some(Err(err));
             };
             let idle_with_open_turn = matches!(
                 event.as_deref(),
