@@ -9,11 +9,11 @@
 
 use codex_client::protocol::ModelListParams;
 use codex_client::protocol::methods::ModelList;
-use codex_client::{Codex, CodexConfig, Error, ThreadOptions, TurnOptions};
+use codex_client::{Codex, Error, ThreadOptions, TurnOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
 
     let models = codex
         .request::<ModelList>(ModelListParams {

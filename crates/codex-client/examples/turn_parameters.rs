@@ -6,12 +6,12 @@
 //! Run: `cargo run --example turn_parameters`
 
 use codex_client::protocol::{Personality, ReasoningSummary};
-use codex_client::{ApprovalMode, Codex, CodexConfig, Sandbox, ThreadOptions, TurnOptions};
+use codex_client::{ApprovalMode, Codex, Sandbox, ThreadOptions, TurnOptions};
 use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let thread = codex
         .start_thread(
             ThreadOptions::new()

@@ -79,7 +79,7 @@ pub use codex_client_protocol as protocol;
 pub(crate) use codex_client_protocol as proto;
 
 pub use api::{
-    ApprovalMode, Codex, CodexConfig, Input, InputItem, ListThreads, Sandbox, Thread,
+    ApprovalMode, Codex, CodexBuilder, Input, InputItem, ListThreads, Sandbox, Thread,
     ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
 };
 pub use api::{

@@ -3,7 +3,7 @@
 //!
 //! Discovery order (the first hit wins):
 //!
-//! 1. the explicit path in [`SpawnConfig::program`] / [`CodexConfig::codex_bin`](crate::CodexConfig::codex_bin);
+//! 1. the explicit path in [`SpawnConfig::program`];
 //! 2. the `CODEX_BIN` environment variable;
 //! 3. the pinned runtime package `openai-codex-cli-bin` pip-installed in the **active
 //!    virtualenv** (`$VIRTUAL_ENV/lib/python3.*/site-packages/codex_cli_bin/bin/codex`): the
@@ -196,8 +196,8 @@ impl SpawnConfig {
     /// A launch given as plain data — program, arguments (starting with `app-server`), whether to
     /// clear the inherited environment, the variables to set, the working directory — such as the
     /// fields of the test kit's `AppServerLaunch` (the bridge from `codex-client-testkit`, which
-    /// does not depend on this crate). `CodexConfig::from(spawn_config)` makes a whole
-    /// [`CodexConfig`](crate::CodexConfig) of it.
+    /// does not depend on this crate), for
+    /// [`CodexBuilder::spawn`](crate::CodexBuilder::spawn).
     ///
     /// ```
     /// use codex_client::SpawnConfig;

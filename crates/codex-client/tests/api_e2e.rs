@@ -11,8 +11,8 @@ use codex_client::protocol::{
     UserInput,
 };
 use codex_client::{
-    ApprovalMode, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
-    ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    ApprovalMode, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent,
+    TurnOptions, TurnResult,
 };
 use codex_client_testkit::{MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
@@ -25,11 +25,14 @@ const TURN_TIMEOUT: Duration = Duration::from_secs(60);
 use common::AppServerEnv as Env;
 
 async fn start(name: &str) -> Option<Env> {
-    start_with(name, |c| c).await
+    start_with(name, |l| l).await
 }
 
-async fn start_with(name: &str, config: impl FnOnce(CodexConfig) -> CodexConfig) -> Option<Env> {
-    common::start_app_server(name, |s| s, config).await
+async fn start_with(
+    name: &str,
+    launch: impl FnOnce(common::Launch) -> common::Launch,
+) -> Option<Env> {
+    common::start_app_server(name, |s| s, launch).await
 }
 
 impl Env {
@@ -136,7 +139,7 @@ async fn run_returns_the_final_response_items_usage_and_times() {
     let Some(env) = start("api_run").await else {
         return;
     };
-    let info = env.codex.metadata().expect("initialized");
+    let info = env.codex.server_info().expect("initialized");
     assert!(info.version_matches(), "{info:?}");
     assert!(info.codex_home.is_some(), "{info:?}");
 

@@ -33,7 +33,15 @@ use common::AppServerEnv as Env;
 
 async fn start(name: &str, connection: ConnectionConfig) -> Option<Env> {
     let connection = connection.client_info(ClientInfo::new(name, "0.0.0"));
-    common::start_app_server(name, |s| s, |c| c.with_connection(|_| connection)).await
+    common::start_app_server(
+        name,
+        |s| s,
+        |l| common::Launch {
+            builder: l.builder.connection(connection),
+            ..l
+        },
+    )
+    .await
 }
 
 async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {

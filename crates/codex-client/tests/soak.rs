@@ -10,8 +10,8 @@ mod common;
 
 use codex_client::protocol::{ServerNotification, TurnStatus};
 use codex_client::{
-    ApprovalMode, ClientInfo, Codex, CodexConfig, ConnectionConfig, Sandbox, Thread, ThreadOptions,
-    TurnEvent, TurnOptions,
+    ApprovalMode, ClientInfo, Codex, ConnectionConfig, Sandbox, Thread, ThreadOptions, TurnEvent,
+    TurnOptions,
 };
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse};
 use futures::StreamExt;
@@ -270,7 +270,9 @@ async fn soak_real_app_server() {
     let launch = sandbox.launch();
     let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new("soak", "0.0.0"));
-    let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
+    let codex = Codex::builder()
+        .connection(connection)
+        .spawn(spawn)
         .await
         .expect("spawn + initialize");
     let server_pid = codex.connection().pid().expect("a child");

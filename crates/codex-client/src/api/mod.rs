@@ -2,7 +2,8 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`CodexConfig`], [`ThreadPage`] |
+//! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`ThreadPage`] |
+//! | `builder` | [`CodexBuilder`]: the connection's settings and the login check, then spawn / connect / transport |
 //! | `thread` | [`Thread`]: the server's answer kept as a snapshot, turns, read / name / compact / archive / fork |
 //! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes; interrupts its turn when dropped unfinished, unless detached), [`TurnControl`] (steer, interrupt), [`TurnOrigin`] |
 //! | `lanes` | one turn at a time per thread for this client: the busy check, the per-thread FIFO queue ([`WhenBusy`]) |
@@ -24,6 +25,7 @@
 //! the one stream ([`TurnHandle`]) maps to an iterator.
 
 mod account;
+mod builder;
 mod codex;
 mod extras;
 mod goal;
@@ -39,7 +41,8 @@ mod thread;
 mod turn;
 
 pub use account::{ChatgptLogin, DeviceCodeLogin, Secret};
-pub use codex::{Codex, CodexConfig, ThreadPage};
+pub use builder::CodexBuilder;
+pub use codex::{Codex, ThreadPage};
 pub use extras::{CommandExec, ExecOutput};
 pub use goal::{
     DEFAULT_GOAL_MAX_TURNS, GoalControl, GoalHandle, GoalOptions, GoalResult,

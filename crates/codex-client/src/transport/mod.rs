@@ -158,7 +158,7 @@ impl Transport {
 
     /// Connects to a running app-server: `ws://HOST:PORT[/PATH]`, `wss://HOST[:PORT][/PATH]`,
     /// `unix://PATH`, or `unix://` (the default control socket under `CODEX_HOME`). Fails with
-    /// [`Error::Transport`] wrapping a [`ConnectError`] that says what failed (bad URL, refused,
+    /// [`Error::Connect`] with a [`ConnectError`] that says what failed (bad URL, refused,
     /// timeout, TLS, the HTTP status of the upgrade such as 401, a token that would travel in
     /// clear text).
     ///

@@ -273,17 +273,19 @@ pub enum ConnectErrorKind {
 
 /// Why [`Transport::connect`] failed: the endpoint (never the token) and what happened.
 ///
-/// It reaches the caller as [`Error::Transport`], an `io::Error` wrapping this value; get it
-/// back with [`ConnectError::of`].
+/// It reaches the caller as [`Error::Connect`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use codex_client::transport::{ConnectError, ConnectErrorKind, ConnectOptions};
+/// use codex_client::Error;
+/// use codex_client::transport::{ConnectErrorKind, ConnectOptions};
 /// let err = codex_client::Transport::connect("http://example.com", &ConnectOptions::new())
 ///     .await
 ///     .unwrap_err();
-/// assert_eq!(ConnectError::of(&err).unwrap().kind, ConnectErrorKind::InvalidUrl);
+/// let Error::Connect(err) = err else { panic!("a connect error: {err}") };
+/// assert_eq!(err.kind, ConnectErrorKind::InvalidUrl);
+/// assert_eq!(err.endpoint, "http://example.com");
 /// # }
 /// ```
 #[derive(Debug, Clone)]
@@ -310,33 +312,8 @@ impl ConnectError {
         }
     }
 
-    /// The connect error inside `error`, if it is one.
-    ///
-    /// ```
-    /// assert!(codex_client::transport::ConnectError::of(&codex_client::Error::Lagged(1)).is_none());
-    /// ```
-    pub fn of(error: &Error) -> Option<&ConnectError> {
-        match error {
-            Error::Transport(io) => io.get_ref()?.downcast_ref::<ConnectError>(),
-            _ => None,
-        }
-    }
-
     fn into_error(self) -> Error {
-        use std::io::ErrorKind as K;
-        let kind = match self.kind {
-            ConnectErrorKind::InvalidUrl => K::InvalidInput,
-            ConnectErrorKind::InsecureToken => K::PermissionDenied,
-            ConnectErrorKind::Resolve => K::NotFound,
-            ConnectErrorKind::Refused => K::ConnectionRefused,
-            ConnectErrorKind::Timeout => K::TimedOut,
-            ConnectErrorKind::Http(401 | 403) => K::PermissionDenied,
-            ConnectErrorKind::Tls
-            | ConnectErrorKind::Http(_)
-            | ConnectErrorKind::Handshake
-            | ConnectErrorKind::Io => K::Other,
-        };
-        Error::Transport(Arc::new(std::io::Error::new(kind, self)))
+        Error::Connect(self)
     }
 }
 
@@ -1222,15 +1199,17 @@ mod tests {
     }
 
     #[test]
-    fn connect_errors_round_trip_through_the_crate_error() {
+    fn connect_errors_reach_the_caller_as_error_connect() {
         let err = ConnectError::new(
             ConnectErrorKind::Http(401),
             "ws://127.0.0.1:1",
             "Unauthorized",
         )
         .into_error();
-        let back = ConnectError::of(&err).unwrap();
-        assert_eq!(back.kind, ConnectErrorKind::Http(401));
         assert!(err.to_string().contains("refused the credentials"), "{err}");
+        let Error::Connect(back) = err else {
+            panic!("Error::Connect, got {err}")
+        };
+        assert_eq!(back.kind, ConnectErrorKind::Http(401));
     }
 }
