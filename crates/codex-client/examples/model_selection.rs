@@ -9,7 +9,7 @@
 
 use codex_client::protocol::ModelListParams;
 use codex_client::protocol::methods::ModelList;
-use codex_client::{Codex, Error, ThreadOptions, TurnOptions};
+use codex_client::{Codex, Error, ThreadOptions, TurnSettings};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -57,7 +57,7 @@ async fn main() -> Result<(), Error> {
         let result = thread
             .run_with(
                 "Name another one.",
-                TurnOptions::new()
+                TurnSettings::new()
                     .model(&other.id)
                     .effort(other.default_reasoning_effort.as_str()),
             )

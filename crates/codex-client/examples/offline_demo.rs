@@ -22,7 +22,7 @@
 use codex_client::protocol::{ServerNotification, ThreadItem, TurnStatus};
 use codex_client::{
     ApprovalMode, ClientInfo, Codex, ConnectionConfig, Error, Sandbox, SpawnConfig, Thread,
-    ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult,
+    ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{
     AppServerLaunch, CodexSandbox, Matcher, MockModel, MockResponse, StallGate,
@@ -328,8 +328,11 @@ async fn approval_in_stream(env: &Env) -> Result<Vec<(bool, String)>, Error> {
     // For this turn: ask before any command that is not known to be safe, let commands write in
     // the working directory, and hand the approval requests to this stream.
     let options = TurnOptions::new()
-        .approval_mode(ApprovalMode::Untrusted)
-        .sandbox(Sandbox::WorkspaceWrite)
+        .settings(
+            TurnSettings::new()
+                .approval_mode(ApprovalMode::Untrusted)
+                .sandbox(Sandbox::WorkspaceWrite),
+        )
         .approvals_in_stream();
     let prompt = "Write a greeting into greeting.txt.";
     println!("  you   > {prompt}");

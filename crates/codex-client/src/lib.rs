@@ -81,6 +81,7 @@ pub(crate) use codex_client_protocol as proto;
 pub use api::{
     ApprovalMode, Codex, CodexBuilder, Input, InputItem, ListThreads, Sandbox, Thread,
     ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
+    TurnSettings,
 };
 pub use api::{
     ChatgptLogin, CommandExec, DEFAULT_GOAL_MAX_TURNS, DeviceCodeLogin, ExecOutput, GoalControl,

@@ -12,7 +12,7 @@ use codex_client::protocol::{
 };
 use codex_client::{
     ApprovalMode, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent,
-    TurnOptions, TurnResult,
+    TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
@@ -550,8 +550,11 @@ async fn an_approval_accepted_in_the_turn_stream_runs_the_command() {
     );
     let thread = env.thread().await;
     let options = TurnOptions::new()
-        .approval_mode(ApprovalMode::Untrusted)
-        .sandbox(Sandbox::WorkspaceWrite)
+        .settings(
+            TurnSettings::new()
+                .approval_mode(ApprovalMode::Untrusted)
+                .sandbox(Sandbox::WorkspaceWrite),
+        )
         .approvals_in_stream();
     let mut turn = thread
         .turn_with("Create the marker file", options)
@@ -628,7 +631,7 @@ async fn the_output_schema_is_sent_to_the_model() {
     });
     let result = within(
         "turn",
-        thread.run_with("2 + 2?", TurnOptions::new().output_schema(schema.clone())),
+        thread.run_with("2 + 2?", TurnSettings::new().output_schema(schema.clone())),
     )
     .await
     .unwrap();
@@ -748,7 +751,7 @@ async fn compact_asks_the_model_to_summarize_the_thread() {
     let err = thread
         .run_with(
             "x",
-            TurnOptions::new()
+            TurnSettings::new()
                 .approval_mode(ApprovalMode::DangerouslyBypass)
                 .sandbox(Sandbox::ReadOnly),
         )

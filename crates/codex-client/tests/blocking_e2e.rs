@@ -13,7 +13,7 @@ mod common;
 
 use codex_client::blocking::{
     ApprovalMode, Codex, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions,
-    TurnEvent, TurnHandle, TurnOptions, TurnResult, WhenBusy,
+    TurnEvent, TurnHandle, TurnOptions, TurnResult, TurnSettings, WhenBusy,
 };
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
@@ -573,8 +573,11 @@ fn an_approval_accepted_in_the_iterator_runs_the_command() {
     );
     let thread = env.thread();
     let options = TurnOptions::new()
-        .approval_mode(ApprovalMode::Untrusted)
-        .sandbox(Sandbox::WorkspaceWrite)
+        .settings(
+            TurnSettings::new()
+                .approval_mode(ApprovalMode::Untrusted)
+                .sandbox(Sandbox::WorkspaceWrite),
+        )
         .approvals_in_stream();
     let mut turn = thread.turn_with("Create the marker file", options).unwrap();
     let mut approvals = 0;
@@ -659,7 +662,7 @@ fn the_output_schema_is_sent_to_the_model() {
         "required": ["answer_value_x"],
         "additionalProperties": false
     });
-    let options = TurnOptions::new().output_schema(schema.clone());
+    let options = TurnSettings::new().output_schema(schema.clone());
     let t = thread.clone();
     let result = within("turn", move || t.run_with("2 + 2?", options)).unwrap();
     let answer: Value = serde_json::from_str(result.final_response().unwrap()).unwrap();

@@ -20,7 +20,7 @@ use codex_client::protocol::{
 };
 use codex_client::{
     ApprovalMode, ClientInfo, ConnectionConfig, HandlerResult, Sandbox, ServerRequestHandler,
-    Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    Thread, ThreadOptions, TurnEvent, TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{ExecCommand, Matcher, MockResponse, StallGate};
 use futures::StreamExt;
@@ -104,9 +104,11 @@ async fn audit(env: &Env, thread: &Thread, marker: &str, escalated: bool, failur
     } else {
         ApprovalMode::Untrusted
     };
-    let mut options = TurnOptions::new()
-        .approval_mode(mode)
-        .sandbox(Sandbox::WorkspaceWrite);
+    let mut options = TurnOptions::new().settings(
+        TurnSettings::new()
+            .approval_mode(mode)
+            .sandbox(Sandbox::WorkspaceWrite),
+    );
     if !matches!(failure, Failure::Handler) {
         options = options.approvals_in_stream();
     }

@@ -11,7 +11,7 @@ mod common;
 use codex_client::protocol::{ServerNotification, TurnStatus};
 use codex_client::{
     ApprovalMode, ClientInfo, Codex, ConnectionConfig, Sandbox, Thread, ThreadOptions, TurnEvent,
-    TurnOptions,
+    TurnOptions, TurnSettings,
 };
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse};
 use futures::StreamExt;
@@ -124,7 +124,7 @@ async fn one_turn(thread: &Thread, n: u64, kind: u32, rng: &mut fastrand::Rng) -
         _ => {
             let accept = rng.bool();
             let options = TurnOptions::new()
-                .approval_mode(ApprovalMode::Untrusted)
+                .settings(TurnSettings::new().approval_mode(ApprovalMode::Untrusted))
                 .approvals_in_stream();
             let mut turn = thread
                 .turn_with(format!("APPROVE turn {n}"), options)

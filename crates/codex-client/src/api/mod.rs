@@ -49,7 +49,7 @@ pub use goal::{
     MAX_GOAL_OBJECTIVE_CHARS,
 };
 pub use input::{Input, InputItem};
-pub use options::{ListThreads, ThreadOptions, TurnOptions, WhenBusy};
+pub use options::{ListThreads, ThreadOptions, TurnOptions, TurnSettings, WhenBusy};
 pub use presets::{ApprovalMode, Sandbox};
 pub use result::{TurnFailure, TurnResult};
 pub use thread::Thread;

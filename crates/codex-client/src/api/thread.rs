@@ -284,14 +284,15 @@ impl Thread {
         self.run_with(input, TurnOptions::default()).await
     }
 
-    /// [`run`](Self::run) with turn options.
+    /// [`run`](Self::run) with options: a [`TurnOptions`] (the client's behaviour, carrying the
+    /// turn's wire settings), or a bare [`TurnSettings`](crate::TurnSettings).
     ///
     /// ```no_run
     /// # async fn f(thread: codex_client::Thread) -> Result<(), codex_client::Error> {
-    /// use codex_client::TurnOptions;
+    /// use codex_client::TurnSettings;
     /// let schema = serde_json::json!({"type": "object", "properties": {"n": {"type": "integer"}},
     ///     "required": ["n"], "additionalProperties": false});
-    /// let result = thread.run_with("2 + 2?", TurnOptions::new().output_schema(schema)).await?;
+    /// let result = thread.run_with("2 + 2?", TurnSettings::new().output_schema(schema)).await?;
     /// let answer: serde_json::Value = serde_json::from_str(result.final_response().unwrap_or("{}")).unwrap();
     /// # let _ = answer;
     /// # Ok(()) }
@@ -299,8 +300,9 @@ impl Thread {
     pub async fn run_with(
         &self,
         input: impl Into<Input>,
-        options: TurnOptions,
+        options: impl Into<TurnOptions>,
     ) -> Result<TurnResult> {
+        let options = options.into();
         let span = tracing::info_span!(
             "codex.run",
             thread_id = %self.id(),
@@ -333,14 +335,17 @@ impl Thread {
         self.turn_with(input, TurnOptions::default()).await
     }
 
-    /// [`turn`](Self::turn) with turn options (model, effort, output schema, sandbox,
-    /// approvals in the stream, ...).
+    /// [`turn`](Self::turn) with options: a [`TurnOptions`] (approvals in the stream, timeouts,
+    /// retries, [`WhenBusy`], ... and the turn's [`TurnSettings`](crate::TurnSettings)), or a
+    /// bare `TurnSettings` (model, effort, output schema, sandbox, ...).
     ///
     /// ```no_run
     /// # async fn f(thread: codex_client::Thread) -> Result<(), codex_client::Error> {
-    /// use codex_client::{ApprovalMode, TurnEvent, TurnOptions};
+    /// use codex_client::{ApprovalMode, TurnEvent, TurnOptions, TurnSettings};
     /// use futures::StreamExt;
-    /// let options = TurnOptions::new().approval_mode(ApprovalMode::OnRequest).approvals_in_stream();
+    /// let options = TurnOptions::new()
+    ///     .settings(TurnSettings::new().approval_mode(ApprovalMode::OnRequest))
+    ///     .approvals_in_stream();
     /// let mut turn = thread.turn_with("Run the tests", options).await?;
     /// while let Some(event) = turn.next().await {
     ///     if let TurnEvent::ServerRequest(request) = event? {
@@ -352,10 +357,11 @@ impl Thread {
     pub async fn turn_with(
         &self,
         input: impl Into<Input>,
-        options: TurnOptions,
+        options: impl Into<TurnOptions>,
     ) -> Result<TurnHandle> {
         let input = input.into();
-        let params = options.to_params(self.id(), input.to_wire())?;
+        let options = options.into();
+        let params = options.settings.to_params(self.id(), input.to_wire())?;
         let start = async {
             // A closed connection is the answer, whatever the thread's lane says (the turn that
             // holds it may still be winding down after the same close).

@@ -108,7 +108,7 @@ pub use turn::{TurnControl, TurnHandle};
 
 pub use crate::api::{
     ApprovalMode, Input, InputItem, ListThreads, Sandbox, ThreadOptions, ThreadPage, TurnFailure,
-    TurnOptions, TurnResult,
+    TurnOptions, TurnResult, TurnSettings,
 };
 pub use crate::api::{ExecOutput, GoalOptions, GoalResult, Secret};
 pub use crate::api::{TurnOrigin, WhenBusy};
