@@ -78,7 +78,7 @@ impl TurnControl {
     }
 
     /// Interrupts the turn (`turn/interrupt`). The turn's stream then ends with `turn/completed`
-    /// status `interrupted`; items in flight stay open (see [`TurnResult::open_items`]). On a
+    /// status `interrupted`; items in flight stay open (see [`TurnResult::open_items`](crate::TurnResult::open_items)). On a
     /// turn that has already finished the server answers `Error::Rpc` -32600 "no active turn
     /// to interrupt" (like [`steer`](Self::steer)'s "no active turn to steer"): harmless, the
     /// turn is over.
@@ -98,7 +98,8 @@ impl TurnControl {
     }
 }
 
-/// How a [`TurnHandle`] came to follow its turn ([`TurnHandle::origin`]).
+/// How a [`TurnHandle`](super::TurnHandle) came to follow its turn
+/// ([`TurnHandle::origin`](super::TurnHandle::origin)).
 ///
 /// ```no_run
 /// # async fn f(thread: codex_client::Thread) -> Result<(), codex_client::Error> {

@@ -36,7 +36,7 @@ use crate::router::{TurnEvent, TurnStream};
 use futures::StreamExt;
 use std::time::Duration;
 
-/// A running turn, as a [`Stream`] of its events: `Ok(TurnEvent::Notification(..))` (deltas,
+/// A running turn, as a [`Stream`](futures::Stream) of its events: `Ok(TurnEvent::Notification(..))` (deltas,
 /// items, usage, ... ending with `turn/completed`), `Ok(TurnEvent::ServerRequest(..))` when the
 /// turn was started with [`approvals_in_stream`](crate::TurnOptions::approvals_in_stream),
 /// `Ok(TurnEvent::Lagged(n))` if this consumer fell behind (the stream goes on), or a last
