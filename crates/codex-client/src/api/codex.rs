@@ -376,3 +376,66 @@ impl Codex {
         thread::unarchive(self, thread_id).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConnectionConfig;
+    use crate::proto::ListMcpServerStatusParams;
+    use crate::proto::methods::McpServerStatusList;
+    use crate::transport::Transport;
+    use std::time::Duration;
+
+    /// A refused `ThreadOptions` setting sends nothing: the first line the server sees is the
+    /// request made after the refusals.
+    #[tokio::test]
+    async fn a_setting_the_call_has_no_field_for_is_refused_before_anything_is_sent() {
+        let (transport, mut peer) = Transport::memory();
+        let codex = Codex::builder()
+            .connection(
+                // A request sent by mistake would fail the test in 2 s, not hang it.
+                ConnectionConfig::new()
+                    .handshake(false)
+                    .request_timeout(Duration::from_secs(2)),
+            )
+            .skip_login_check()
+            .transport(transport)
+            .await
+            .unwrap();
+        let refused = [
+            codex
+                .resume_thread("thr_1", ThreadOptions::new().ephemeral(true))
+                .await,
+            codex
+                .resume_thread("thr_1", ThreadOptions::new().service_name("bot"))
+                .await,
+            codex
+                .fork_thread(
+                    "thr_1",
+                    ThreadOptions::new().personality(crate::proto::Personality::Pragmatic),
+                )
+                .await,
+            codex
+                .fork_thread("thr_1", ThreadOptions::new().service_name("bot"))
+                .await,
+        ];
+        for result in refused {
+            let err = result.expect_err("refused");
+            assert!(matches!(err, Error::InvalidOptions(_)), "{err}");
+        }
+        let marker = tokio::spawn({
+            let codex = codex.clone();
+            async move {
+                codex
+                    .request::<McpServerStatusList>(ListMcpServerStatusParams::default())
+                    .await
+            }
+        });
+        let first = tokio::time::timeout(Duration::from_secs(5), peer.recv_json())
+            .await
+            .expect("a request in time")
+            .expect("connected");
+        assert_eq!(first["method"], "mcpServerStatus/list", "{first}");
+        marker.abort();
+    }
+}
