@@ -294,7 +294,7 @@ impl Thread {
     ///     "required": ["n"], "additionalProperties": false});
     /// let result = thread.run_with("2 + 2?", TurnSettings::new().output_schema(schema)).await?;
     /// let answer: serde_json::Value = serde_json::from_str(result.final_response().unwrap_or("{}")).unwrap();
-    /// # let _ = answer;
+    /// println!("2 + 2 = {}", answer["n"]);
     /// # Ok(()) }
     /// ```
     pub async fn run_with(
@@ -327,7 +327,9 @@ impl Thread {
     /// use futures::StreamExt;
     /// let mut turn = thread.turn("Explain lib.rs").await?;
     /// while let Some(event) = turn.next().await {
-    ///     let _ = event?;
+    ///     if let Some(n) = event?.notification() {
+    ///         println!("{}", n.method());
+    ///     }
     /// }
     /// # Ok(()) }
     /// ```

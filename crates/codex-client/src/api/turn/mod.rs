@@ -239,7 +239,13 @@ impl TurnHandle {
     /// A steer / interrupt remote for this turn, for other tasks.
     ///
     /// ```no_run
-    /// # fn f(turn: codex_client::TurnHandle) { let control = turn.control(); let _ = control; }
+    /// # async fn f(turn: codex_client::TurnHandle) -> Result<(), codex_client::Error> {
+    /// let control = turn.control();
+    /// let stop = tokio::spawn(async move { control.interrupt().await });
+    /// let result = turn.run().await?;
+    /// stop.await.expect("task")?;
+    /// println!("{:?}", result.status);
+    /// # Ok(()) }
     /// ```
     pub fn control(&self) -> TurnControl {
         self.control.clone()
