@@ -38,6 +38,7 @@ mod presets;
 mod queue;
 mod result;
 mod thread;
+mod thread_turns;
 mod turn;
 
 pub use account::{ChatgptLogin, DeviceCodeLogin, Secret};
