@@ -57,8 +57,8 @@ pub enum Error {
     /// }
     /// # }
     /// ```
-    #[error("{0}")]
-    Connect(#[source] crate::transport::ConnectError),
+    #[error(transparent)]
+    Connect(crate::transport::ConnectError),
 
     /// The connection is closed: the process exited, was killed, closed its stdout, or
     /// [`Connection::close`](crate::Connection::close) was called. Carries the exit status and
