@@ -4,12 +4,12 @@
 //! |---|---|
 //! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`ThreadPage`] |
 //! | `builder` | [`CodexBuilder`]: the connection's settings and the login check, then spawn / connect / transport |
-//! | `thread` | [`Thread`]: the server's answer kept as a snapshot, turns, read / name / compact / archive / fork |
+//! | `thread`, `thread_turns` | [`Thread`]: the server's answer kept as a snapshot, read / name / compact / archive / fork; its turns (`run`, `turn`, the busy check) |
 //! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes; interrupts its turn when dropped unfinished, unless detached), [`TurnControl`] (steer, interrupt), [`TurnOrigin`] |
 //! | `lanes` | one turn at a time per thread for this client: the busy check, the per-thread FIFO queue ([`WhenBusy`]) |
 //! | `result` | [`TurnResult`], [`TurnFailure`], the final-response rule |
 //! | `input` | [`Input`], [`InputItem`] |
-//! | `options` | [`ThreadOptions`], [`TurnOptions`], [`ListThreads`] |
+//! | `options` | the wire's [`ThreadOptions`], [`TurnSettings`]; the client's [`TurnOptions`] (carrying a `TurnSettings`); [`ListThreads`] |
 //! | `presets` | [`ApprovalMode`], [`Sandbox`] |
 //! | `account` | login (API key as a [`Secret`], [`ChatgptLogin`], [`DeviceCodeLogin`]), account, logout, rate limits, usage |
 //! | `goal` | [`GoalHandle`] (a goal as one logical turn), [`GoalControl`], [`GoalResult`], [`GoalOptions`], the goal calls on [`Thread`] |
