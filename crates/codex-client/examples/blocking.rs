@@ -5,14 +5,14 @@
 //! Needs `codex` installed and logged in (`codex login`); the binary is found through
 //! `CODEX_BIN`, then `PATH`. Run: `cargo run --features blocking --example blocking`.
 
-use codex_client::blocking::{Codex, CodexConfig, ThreadOptions};
+use codex_client::blocking::{Codex, ThreadOptions};
 use codex_client::protocol::ServerNotification;
 use std::io::Write;
 use std::time::Duration;
 
 fn main() -> Result<(), codex_client::Error> {
     // No runtime to set up: the client owns one in the background.
-    let codex = Codex::spawn(CodexConfig::new())?;
+    let codex = Codex::start()?;
     let thread = codex.start_thread(ThreadOptions::new())?;
 
     // Iterate a turn's events as they arrive; `next_timeout` would bound each wait.

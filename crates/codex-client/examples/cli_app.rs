@@ -10,7 +10,7 @@
 
 use codex_client::protocol::{ServerNotification, ServerRequest};
 use codex_client::{
-    ApprovalMode, Codex, CodexConfig, Error, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions,
+    ApprovalMode, Codex, Error, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions,
 };
 use futures::StreamExt;
 use std::io::Write;
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut lines = stdin_lines();
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let options = ThreadOptions::new()
         .sandbox(Sandbox::WorkspaceWrite)
         .approval_mode(ApprovalMode::OnRequest);

@@ -4,12 +4,12 @@
 //! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example concurrent_turns`
 
-use codex_client::{Codex, CodexConfig, Error, ThreadOptions};
+use codex_client::{Codex, Error, ThreadOptions};
 use std::time::Instant;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let questions = [
         "What is the capital of France? One word.",
         "What is 17 * 23? Just the number.",

@@ -11,8 +11,8 @@
 //! one, from `CODEX_WS_TOKEN` or the file named by `CODEX_WS_TOKEN_FILE`; a custom CA for
 //! `wss://` from the PEM file named by `CODEX_WS_CA_FILE`.
 
-use codex_client::transport::{ConnectError, ConnectOptions};
-use codex_client::{Codex, CodexConfig, ThreadOptions};
+use codex_client::transport::ConnectOptions;
+use codex_client::{Codex, Error, ThreadOptions};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,17 +38,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         options = options.add_root_certificates_pem(&std::fs::read(path)?)?;
     }
 
-    let codex = match Codex::connect(&url, &options, CodexConfig::new()).await {
+    let codex = match Codex::builder().connect(&url, options).await {
         Ok(codex) => codex,
         Err(err) => {
             // What failed (refused, TLS, HTTP 401 from the upgrade, ...) is in the error.
-            if let Some(connect) = ConnectError::of(&err) {
+            if let Error::Connect(connect) = &err {
                 eprintln!("{:?}: {}", connect.kind, connect.detail);
             }
             return Err(err.into());
         }
     };
-    println!("connected: {:?}", codex.metadata().map(|m| &m.user_agent));
+    println!(
+        "connected: {:?}",
+        codex.server_info().map(|m| &m.user_agent)
+    );
     let thread = codex.start_thread(ThreadOptions::new()).await?;
     println!("thread {}", thread.id());
     let result = thread.run(prompt.as_str()).await?;

@@ -16,8 +16,8 @@
 
 use codex_client::protocol::CodexErrorInfo;
 use codex_client::{
-    Codex, CodexConfig, Error, RetryPolicy, ThreadOptions, TurnOptions, TurnResult,
-    retry_on_overload,
+    Codex, ConnectionConfig, Error, RetryPolicy, SpawnConfig, ThreadOptions, TurnOptions,
+    TurnResult, retry_on_overload,
 };
 use std::time::Duration;
 
@@ -26,10 +26,13 @@ const PROMPT: &str = "Summarize the Rust ownership rules in three bullets.";
 #[tokio::main]
 async fn main() {
     // A missing binary is an error that lists where it looked and how to install one.
-    let config = CodexConfig::new()
-        // Every request (not a whole turn) gets an answer within this, or `Error::Timeout`.
-        .request_timeout(Duration::from_secs(60));
-    let codex = match Codex::spawn(config).await {
+    // Every request (not a whole turn) gets an answer within this, or `Error::Timeout`.
+    let connection = ConnectionConfig::new().request_timeout(Duration::from_secs(60));
+    let codex = match Codex::builder()
+        .connection(connection)
+        .spawn(SpawnConfig::new())
+        .await
+    {
         Ok(codex) => codex,
         Err(err) => {
             eprintln!("could not start codex: {err}");

@@ -1,4 +1,4 @@
-//! Which `codex` would the SDK run? Prints the binary `Codex::spawn` would start (and the
+//! Which `codex` would the SDK run? Prints the binary `Codex::start` would start (and the
 //! runtime package's helper directory it puts on the app-server's `PATH`), or the
 //! `BinaryNotFound` message: every place searched and the commands that install the pinned
 //! runtime. Starts nothing.

@@ -7,7 +7,7 @@
 //! `PATH`. Run: `cargo run --example goals -- "Write a haiku about Rust, then mark the goal complete"`.
 
 use codex_client::protocol::ServerNotification;
-use codex_client::{Codex, CodexConfig, GoalOptions, ThreadOptions, TurnEvent};
+use codex_client::{Codex, GoalOptions, ThreadOptions, TurnEvent};
 use futures::StreamExt;
 use std::io::Write;
 
@@ -16,7 +16,7 @@ async fn main() -> Result<(), codex_client::Error> {
     let objective = std::env::args().nth(1).unwrap_or_else(|| {
         "Write a haiku about Rust's borrow checker, then mark the goal complete.".to_owned()
     });
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     // A goal needs a persisted (non-ephemeral), idle thread.
     let thread = codex.start_thread(ThreadOptions::new()).await?;
 

@@ -5,7 +5,7 @@
 //! Run: `cargo run --example image_and_text -- path/to/picture.png` (set `IMAGE_URL` to send an
 //! image by address instead of the built-in `data:` URL).
 
-use codex_client::{Codex, CodexConfig, Input, InputItem, ThreadOptions};
+use codex_client::{Codex, Input, InputItem, ThreadOptions};
 
 /// A 1×1 PNG as a `data:` URL, so the example sends an image without naming any host.
 const TINY_PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
@@ -14,7 +14,7 @@ const TINY_PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCA
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let local = std::env::args().nth(1);
     let image_url = std::env::var("IMAGE_URL").unwrap_or_else(|_| TINY_PNG.to_owned());
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let thread = codex.start_thread(ThreadOptions::new()).await?;
 
     // Build the input item by item...

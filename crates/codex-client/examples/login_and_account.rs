@@ -7,12 +7,12 @@
 //! try the browser flow (it is cancelled after two minutes), or with `LOGOUT=1` to log out.
 
 use codex_client::protocol::Account;
-use codex_client::{Codex, CodexConfig, Secret};
+use codex_client::{Codex, Secret};
 use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), codex_client::Error> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
 
     let before = codex.account(false).await?;
     println!(

@@ -9,11 +9,11 @@
 
 use codex_client::protocol::ModelListParams;
 use codex_client::protocol::methods::ModelList;
-use codex_client::{Codex, CodexConfig, Error, ThreadOptions, TurnOptions};
+use codex_client::{Codex, Error, ThreadOptions, TurnSettings};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
 
     let models = codex
         .request::<ModelList>(ModelListParams {
@@ -57,7 +57,7 @@ async fn main() -> Result<(), Error> {
         let result = thread
             .run_with(
                 "Name another one.",
-                TurnOptions::new()
+                TurnSettings::new()
                     .model(&other.id)
                     .effort(other.default_reasoning_effort.as_str()),
             )

@@ -22,8 +22,8 @@
 use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::protocol::{ServerNotification, ThreadItem, TurnStatus};
 use codex_client::{
-    ApprovalMode, Codex, CodexConfig, Error, Sandbox, SpawnConfig, Thread, ThreadOptions,
-    TurnEvent, TurnHandle, TurnOptions, TurnResult,
+    ApprovalMode, Codex, Error, Sandbox, SpawnConfig, Thread, ThreadOptions, TurnEvent,
+    TurnHandle, TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{
     AppServerLaunch, CodexSandbox, Matcher, MockModel, MockResponse, StallGate,
@@ -130,7 +130,10 @@ async fn run(demo: &mut Demo) -> Result<(), Box<dyn std::error::Error>> {
     // Anything the scenes below did not script gets this answer (and is easy to spot).
     mock.set_default(MockResponse::message("(an unscripted answer)"));
     let sandbox = CodexSandbox::new(&binary, mock.base_url())?;
-    let codex = Codex::spawn(config_for(&sandbox)).await?;
+    let codex = Codex::builder()
+        .connection(ConnectionConfig::new().client_info(ClientInfo::new("offline_demo", "1.0.0")))
+        .spawn(spawn_for(&sandbox))
+        .await?;
     let env = Env {
         codex,
         sandbox,
@@ -138,7 +141,7 @@ async fn run(demo: &mut Demo) -> Result<(), Box<dyn std::error::Error>> {
     };
 
     println!("  codex binary   {}", binary.display());
-    if let Some(info) = env.codex.metadata() {
+    if let Some(info) = env.codex.server_info() {
         println!(
             "  app-server     version {} (pinned: {})",
             info.server_version.as_deref().unwrap_or("?"),
@@ -207,7 +210,7 @@ async fn run(demo: &mut Demo) -> Result<(), Box<dyn std::error::Error>> {
 
 /// How the SDK starts the app-server here: the test kit's offline command line (mock model
 /// provider, throwaway CODEX_HOME, features that would reach the internet disabled).
-fn config_for(sandbox: &CodexSandbox) -> CodexConfig {
+fn spawn_for(sandbox: &CodexSandbox) -> SpawnConfig {
     // The bridge from the kit's plain launch data (the kit does not depend on the SDK).
     let AppServerLaunch {
         program,
@@ -216,9 +219,7 @@ fn config_for(sandbox: &CodexSandbox) -> CodexConfig {
         env,
         cwd,
     } = sandbox.launch();
-    let spawn = SpawnConfig::from_launch(program, args, env_clear, env, cwd);
-    let connection = ConnectionConfig::new().client_info(ClientInfo::new("offline_demo", "1.0.0"));
-    CodexConfig::from_parts(spawn, connection)
+    SpawnConfig::from_launch(program, args, env_clear, env, cwd)
 }
 
 /// Runs one scene with a deadline; its checks are recorded in `demo`.
@@ -328,8 +329,11 @@ async fn approval_in_stream(env: &Env) -> Result<Vec<(bool, String)>, Error> {
     // For this turn: ask before any command that is not known to be safe, let commands write in
     // the working directory, and hand the approval requests to this stream.
     let options = TurnOptions::new()
-        .approval_mode(ApprovalMode::Untrusted)
-        .sandbox(Sandbox::WorkspaceWrite)
+        .settings(
+            TurnSettings::new()
+                .approval_mode(ApprovalMode::Untrusted)
+                .sandbox(Sandbox::WorkspaceWrite),
+        )
         .approvals_in_stream();
     let prompt = "Write a greeting into greeting.txt.";
     println!("  you   > {prompt}");

@@ -7,14 +7,14 @@
 //! `Error::NotLoggedIn` saying what to do. Run: `cargo run --example quickstart`.
 
 use codex_client::protocol::ServerNotification;
-use codex_client::{Codex, CodexConfig, ThreadOptions};
+use codex_client::{Codex, ThreadOptions};
 use futures::StreamExt;
 use std::io::Write;
 
 #[tokio::main]
 async fn main() -> Result<(), codex_client::Error> {
     // Starts `codex app-server` and performs the handshake.
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let thread = codex.start_thread(ThreadOptions::new()).await?;
 
     // Run a turn to its end.

@@ -7,7 +7,7 @@
 //! connection), or `cargo run --example resume_thread -- <thread-id>` to resume one of yours.
 
 use codex_client::protocol::ThreadItem;
-use codex_client::{Codex, CodexConfig, Error, ThreadOptions};
+use codex_client::{Codex, Error, ThreadOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
         Some(id) => id,
         None => {
             // A first session: one turn, then the app-server goes away.
-            let codex = Codex::spawn(CodexConfig::new()).await?;
+            let codex = Codex::start().await?;
             let thread = codex.start_thread(ThreadOptions::new()).await?;
             let result = thread
                 .run("Remember the number 42. Reply with just 'OK'.")
@@ -28,7 +28,7 @@ async fn main() -> Result<(), Error> {
     };
 
     // A later session: a new app-server, the same thread.
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let thread = codex
         .resume_thread(&thread_id, ThreadOptions::new())
         .await?;

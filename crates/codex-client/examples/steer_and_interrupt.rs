@@ -6,14 +6,14 @@
 //! Run: `cargo run --example steer_and_interrupt`
 
 use codex_client::protocol::ServerNotification;
-use codex_client::{Codex, CodexConfig, Error, ThreadOptions};
+use codex_client::{Codex, Error, ThreadOptions};
 use futures::StreamExt;
 use std::io::Write;
 use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let thread = codex.start_thread(ThreadOptions::new()).await?;
 
     // Steer: change course while the turn runs.

@@ -5,7 +5,7 @@
 //! Run: `cargo run --example stream_turn -- "What does this repository do?"`
 
 use codex_client::protocol::{ServerNotification, ThreadItem};
-use codex_client::{Codex, CodexConfig, Error, Sandbox, ThreadOptions, TurnEvent};
+use codex_client::{Codex, Error, Sandbox, ThreadOptions, TurnEvent};
 use futures::StreamExt;
 use std::io::Write;
 
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let prompt = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "List the files in the current directory and describe them.".into());
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     // Read-only: the agent may look around but not change anything.
     let thread = codex
         .start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly))

@@ -4,11 +4,11 @@
 //! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example thread_lifecycle`
 
-use codex_client::{Codex, CodexConfig, Error, ListThreads, ThreadOptions};
+use codex_client::{Codex, Error, ListThreads, ThreadOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
 
     let mut thread = codex.start_thread(ThreadOptions::new()).await?;
     thread.run("Say 'ready' and nothing else.").await?;

@@ -6,12 +6,12 @@
 //! Run: `cargo run --example turn_parameters`
 
 use codex_client::protocol::{Personality, ReasoningSummary};
-use codex_client::{ApprovalMode, Codex, CodexConfig, Sandbox, ThreadOptions, TurnOptions};
+use codex_client::{ApprovalMode, Codex, Sandbox, ThreadOptions, TurnSettings};
 use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let codex = Codex::spawn(CodexConfig::new()).await?;
+    let codex = Codex::start().await?;
     let thread = codex
         .start_thread(
             ThreadOptions::new()
@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "required": ["language", "year"],
         "additionalProperties": false
     });
-    let options = TurnOptions::new()
+    let options = TurnSettings::new()
         .effort("low")
         .summary(ReasoningSummary::Concise)
         .personality(Personality::Pragmatic)
@@ -59,7 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = thread
         .run_with(
             "In one sentence: what is a borrow checker?",
-            TurnOptions::new().effort("medium"),
+            TurnSettings::new().effort("medium"),
         )
         .await?;
     println!("{}", result.final_response().unwrap_or("-"));

@@ -26,11 +26,6 @@ pub struct ClientInfo {
 
 impl ClientInfo {
     /// Name and version.
-    ///
-    /// ```
-    /// let info = codex_client::core::ClientInfo::new("x", "0.1.0");
-    /// assert!(info.title.is_none());
-    /// ```
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -40,11 +35,6 @@ impl ClientInfo {
     }
 
     /// Adds a human-readable title.
-    ///
-    /// ```
-    /// let info = codex_client::core::ClientInfo::new("x", "0.1.0").title("X");
-    /// assert_eq!(info.title.as_deref(), Some("X"));
-    /// ```
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
         self
@@ -73,18 +63,26 @@ impl QueueBounds {
     }
 }
 
-/// Settings of one connection.
+/// Settings of one connection: the handshake, timeouts, bounds, the client-wide answerer of
+/// server requests. What every way in uses: give it to
+/// [`CodexBuilder::connection`](crate::CodexBuilder::connection) or to
+/// [`Connection::connect`](crate::core::Connection::connect).
 ///
-/// ```
-/// use codex_client::core::ConnectionConfig;
+/// ```no_run
+/// use codex_client::core::{ClientInfo, ConnectionConfig};
+/// use codex_client::{Codex, FailClosed, SpawnConfig};
 /// use std::time::Duration;
 ///
-/// let config = ConnectionConfig::default()
+/// # async fn f() -> Result<(), codex_client::Error> {
+/// let config = ConnectionConfig::new()
+///     .client_info(ClientInfo::new("my_app", "1.0.0").title("My App"))
 ///     .request_timeout(Duration::from_secs(30))
-///     .experimental_api(true)
-///     .opt_out_notification("item/agentMessage/delta")
-///     .turn_queue_capacity(256);
-/// # let _ = config;
+///     .server_request_timeout(Duration::from_secs(120))
+///     .opt_out_notification("item/reasoning/textDelta")
+///     .turn_queue_capacity(256)
+///     .handler(FailClosed); // or your ServerRequestHandler
+/// let codex = Codex::builder().connection(config).spawn(SpawnConfig::new()).await?;
+/// # drop(codex); Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct ConnectionConfig {
@@ -154,22 +152,11 @@ impl Default for ConnectionConfig {
 
 impl ConnectionConfig {
     /// The defaults.
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new();
-    /// # let _ = config;
-    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// `clientInfo` of the handshake (default: `codex_client_rs` and this crate's version).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new()
-    ///     .client_info(codex_client::core::ClientInfo::new("my_app", "1.0.0"));
-    /// # let _ = config;
-    /// ```
     pub fn client_info(mut self, info: ClientInfo) -> Self {
         self.client_info = info;
         self
@@ -178,11 +165,6 @@ impl ConnectionConfig {
     /// Opts into experimental methods, fields and notifications (`capabilities.experimentalApi`;
     /// default `false`, or `true` when the crate's `experimental` feature is on: the feature
     /// types the experimental API, and this is what asks the server for it).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().experimental_api(true);
-    /// # let _ = config;
-    /// ```
     pub fn experimental_api(mut self, enabled: bool) -> Self {
         self.experimental_api = enabled;
         self
@@ -190,11 +172,6 @@ impl ConnectionConfig {
 
     /// Asks the server not to send this notification method on this connection
     /// (`capabilities.optOutNotificationMethods`; exact names).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().opt_out_notification("item/reasoning/textDelta");
-    /// # let _ = config;
-    /// ```
     pub fn opt_out_notification(mut self, method: impl Into<String>) -> Self {
         self.opt_out_notifications.push(method.into());
         self
@@ -202,22 +179,12 @@ impl ConnectionConfig {
 
     /// Whether [`Connection::connect`](crate::core::Connection::connect) performs the
     /// `initialize`/`initialized` handshake (default `true`; turn off to drive it yourself).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().handshake(false);
-    /// # let _ = config;
-    /// ```
     pub fn handshake(mut self, enabled: bool) -> Self {
         self.initialize = enabled;
         self
     }
 
     /// Timeout of the `initialize` request (default 30 s).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().initialize_timeout(std::time::Duration::from_secs(5));
-    /// # let _ = config;
-    /// ```
     pub fn initialize_timeout(mut self, timeout: Duration) -> Self {
         self.initialize_timeout = timeout;
         self
@@ -225,11 +192,6 @@ impl ConnectionConfig {
 
     /// Default timeout of every request (default 120 s); overridable per call with
     /// [`RequestOptions`](crate::core::RequestOptions).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().request_timeout(std::time::Duration::from_secs(10));
-    /// # let _ = config;
-    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -237,11 +199,6 @@ impl ConnectionConfig {
 
     /// At most this many requests in flight at once (default 64); more wait for a slot. The
     /// server drops requests silently under overload, so unbounded pipelining loses requests.
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().max_in_flight(16);
-    /// # let _ = config;
-    /// ```
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.max_in_flight = n.max(1);
         self
@@ -249,11 +206,6 @@ impl ConnectionConfig {
 
     /// The longest line accepted from the server (default 64 MiB); a longer one closes the
     /// connection with [`Error::LineTooLong`](crate::Error::LineTooLong).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().max_line_bytes(1 << 20);
-    /// # let _ = config;
-    /// ```
     pub fn max_line_bytes(mut self, n: usize) -> Self {
         self.max_line_bytes = n.max(1024);
         self
@@ -268,11 +220,6 @@ impl ConnectionConfig {
     /// so a server that stops reading its input stalls on its own output instead of making the
     /// client's memory grow. A request whose caller times out or is cancelled before its line
     /// was taken by the writer is removed from the queue and never written.
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().write_queue_limit(1 << 20);
-    /// # let _ = config;
-    /// ```
     pub fn write_queue_limit(mut self, max_bytes: usize) -> Self {
         self.write_queue_limit = max_bytes.max(1);
         self
@@ -286,11 +233,6 @@ impl ConnectionConfig {
     /// (lines are bounded by [`max_line_bytes`](Self::max_line_bytes)). A stream takes its
     /// queue in batches, so it may hold up to twice these bounds, plus a turn's
     /// `turn/completed`, which is queued even on a full queue.
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().turn_queue_limits(128, 1 << 20);
-    /// # let _ = config;
-    /// ```
     pub fn turn_queue_limits(mut self, max_events: usize, max_bytes: usize) -> Self {
         self.turn_queue = QueueBounds::new(max_events, max_bytes);
         self
@@ -298,11 +240,6 @@ impl ConnectionConfig {
 
     /// The event bound of [`turn_queue_limits`](Self::turn_queue_limits) alone (default 1024;
     /// the byte bound is kept).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().turn_queue_capacity(128);
-    /// # let _ = config;
-    /// ```
     pub fn turn_queue_capacity(mut self, n: usize) -> Self {
         self.turn_queue = QueueBounds::new(n, self.turn_queue.bytes);
         self
@@ -318,12 +255,6 @@ impl ConnectionConfig {
     /// loses nothing, at the cost of holding up the other streams for that long; a stalled
     /// consumer costs the others one grace period, then none. `Duration::ZERO` never waits: a
     /// full queue drops at once.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let config = codex_client::core::ConnectionConfig::new().slow_consumer_grace(Duration::from_millis(200));
-    /// # let _ = config;
-    /// ```
     pub fn slow_consumer_grace(mut self, grace: Duration) -> Self {
         self.slow_consumer_grace = grace;
         self
@@ -331,11 +262,6 @@ impl ConnectionConfig {
 
     /// Bounds of each thread or global notification stream's queue, in events and in bytes
     /// (defaults: 4096 events, 16 MiB); they work as the [turn queue's](Self::turn_queue_limits).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().subscription_queue_limits(128, 1 << 20);
-    /// # let _ = config;
-    /// ```
     pub fn subscription_queue_limits(mut self, max_events: usize, max_bytes: usize) -> Self {
         self.subscription_queue = QueueBounds::new(max_events, max_bytes);
         self
@@ -343,11 +269,6 @@ impl ConnectionConfig {
 
     /// The event bound of [`subscription_queue_limits`](Self::subscription_queue_limits) alone
     /// (default 4096; the byte bound is kept).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().subscription_queue_capacity(128);
-    /// # let _ = config;
-    /// ```
     pub fn subscription_queue_capacity(mut self, n: usize) -> Self {
         self.subscription_queue = QueueBounds::new(n, self.subscription_queue.bytes);
         self
@@ -357,12 +278,6 @@ impl ConnectionConfig {
     /// events, 16 MiB, 60 s). Beyond them the oldest turn's buffered events are dropped and
     /// counted, and a later subscriber of that turn gets [`Error::Lagged`](crate::Error::Lagged)
     /// first.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let config = codex_client::core::ConnectionConfig::new().pending_limits(1000, 1 << 20, Duration::from_secs(10));
-    /// # let _ = config;
-    /// ```
     pub fn pending_limits(
         mut self,
         max_events: usize,
@@ -377,11 +292,6 @@ impl ConnectionConfig {
 
     /// How many finished turns the router remembers (default 1024), so that a late subscriber
     /// of a completed turn gets its `turn/completed` instead of waiting forever.
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().recent_turns(64);
-    /// # let _ = config;
-    /// ```
     pub fn recent_turns(mut self, n: usize) -> Self {
         self.recent_turns = n;
         self
@@ -390,11 +300,6 @@ impl ConnectionConfig {
     /// Time a server-request handler (or a stream consumer holding a
     /// [`PendingServerRequest`](crate::PendingServerRequest)) has to answer before the
     /// fail-closed answer is sent (default 600 s).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().server_request_timeout(std::time::Duration::from_secs(60));
-    /// # let _ = config;
-    /// ```
     pub fn server_request_timeout(mut self, timeout: Duration) -> Self {
         self.server_request_timeout = timeout;
         self
@@ -402,11 +307,6 @@ impl ConnectionConfig {
 
     /// How long [`Connection::close`](crate::core::Connection::close) waits at each step (EOF on
     /// stdin, then SIGTERM, then SIGKILL; default 5 s).
-    ///
-    /// ```
-    /// let config = codex_client::core::ConnectionConfig::new().close_timeout(std::time::Duration::from_secs(1));
-    /// # let _ = config;
-    /// ```
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
         self
@@ -415,15 +315,6 @@ impl ConnectionConfig {
     /// The handler of server requests (approvals, user input, ...). The default answers every
     /// request fail-closed (decline / empty grant / error); see
     /// [`ServerRequestHandler`](crate::ServerRequestHandler).
-    ///
-    /// ```
-    /// use codex_client::ServerRequestHandler;
-    /// use codex_client::core::ConnectionConfig;
-    /// struct Mine;
-    /// impl ServerRequestHandler for Mine {}
-    /// let config = ConnectionConfig::new().handler(Mine);
-    /// # let _ = config;
-    /// ```
     pub fn handler(mut self, handler: impl ServerRequestHandler) -> Self {
         self.handler = Arc::new(handler);
         self

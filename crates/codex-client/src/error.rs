@@ -41,6 +41,25 @@ pub enum Error {
     #[error("transport error: {0}")]
     Transport(#[source] Arc<std::io::Error>),
 
+    /// Connecting to a running app-server failed (`ws://`, `wss://`, `unix://`): the
+    /// [`ConnectError`](crate::transport::ConnectError) says what failed (bad URL, refused,
+    /// timeout, TLS, the HTTP status of the upgrade, a token that would travel in clear text) and
+    /// where (never the token). Match on it for the kind:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use codex_client::transport::{ConnectErrorKind, ConnectOptions};
+    /// use codex_client::{Codex, Error};
+    /// match Codex::builder().connect("http://example.com", ConnectOptions::new()).await {
+    ///     Err(Error::Connect(err)) => assert_eq!(err.kind, ConnectErrorKind::InvalidUrl),
+    ///     other => panic!("expected a connect error, got {:?}", other.map(drop)),
+    /// }
+    /// # }
+    /// ```
+    #[error(transparent)]
+    Connect(crate::transport::ConnectError),
+
     /// The connection is closed: the process exited, was killed, closed its stdout, or
     /// [`Connection::close`](crate::core::Connection::close) was called. Carries the exit status and
     /// the tail of stderr when there was a process.
@@ -158,7 +177,7 @@ pub enum Error {
          Install the pinned runtime {version} into a virtualenv and point CODEX_BIN at it:\n  \
          python3 -m venv ~/.codex-runtime && ~/.codex-runtime/bin/pip install openai-codex-cli-bin=={version}\n  \
          export CODEX_BIN=\"$(~/.codex-runtime/bin/python -c 'import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())')\"\n\
-         (or activate that virtualenv, or put a `codex` {version} on PATH, or set CodexConfig::codex_bin)",
+         (or activate that virtualenv, or put a `codex` {version} on PATH, or set SpawnConfig::program)",
         searched.join("; ")
     )]
     BinaryNotFound {
@@ -215,13 +234,13 @@ pub enum Error {
     /// answered `account: null, requiresOpenaiAuth: true`), so no turn could succeed: the server
     /// would retry the model forever. Returned by `start_thread` / `resume_thread` /
     /// `fork_thread` before anything is started; see
-    /// [`CodexConfig::login_check`](crate::CodexConfig::login_check).
+    /// [`CodexBuilder::skip_login_check`](crate::CodexBuilder::skip_login_check).
     #[error(
         "not logged in: the app-server{} has no account and its model provider needs OpenAI auth, \
          so no turn can succeed. Log in with `codex login` (ChatGPT) or \
          `printenv OPENAI_API_KEY | codex login --with-api-key`, with the same CODEX_HOME, or call \
          Codex::login_api_key / Codex::login_chatgpt before starting a thread. (A custom model \
-         provider that needs no OpenAI auth is not affected; CodexConfig::login_check(false) \
+         provider that needs no OpenAI auth is not affected; Codex::builder().skip_login_check() \
          turns this check off.)",
         codex_home.as_ref().map(|h| format!(" (CODEX_HOME {})", h.display())).unwrap_or_default()
     )]

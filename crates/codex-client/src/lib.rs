@@ -1,69 +1,28 @@
-//! Rust client for the Codex `app-server` (JSON-RPC over stdio): threads, turns, streamed
-//! events, approvals — for many turns at once over one connection.
+//! Rust client for the Codex `app-server` (JSON-RPC v2 over stdio, a websocket or a unix
+//! socket): start, resume and fork threads, run turns to their result or stream their events,
+//! steer and interrupt them, answer approvals — for many turns at once over one connection,
+//! with bounded memory, no lost events, and an error (never a hang) when the server dies.
 //!
-//! Two layers:
-//!
-//! - **The high-level API** ([`api`], re-exported here): [`Codex`] → [`Thread`] →
-//!   [`TurnHandle`] → [`TurnResult`]. Start, resume, fork, list, read, archive and name threads;
-//!   run a turn to its result or stream it; steer and interrupt; answer approvals in the turn's
-//!   stream or with a client-wide handler (fail-closed by default).
-//! - **The blocking facade** (`blocking`, feature `blocking`): the same API for synchronous programs, with the
-//!   same names and arguments (switch by changing an import), iterators where async has
-//!   streams, usable from many OS threads at once; no tokio knowledge required.
-//! - **The connection core**: start `codex app-server` (or take any [`Transport`]), perform the
-//!   handshake, send typed requests for every method of the pinned protocol and match their
-//!   responses, route the server's notifications to per-turn, per-thread and global streams
-//!   without losing or hoarding any, answer the server's requests fail-closed unless you say
-//!   otherwise, and end everything promptly with the exit status and stderr tail when the
-//!   app-server dies. [`Codex::connection`] and [`Codex::request`] reach it for what the
-//!   high-level API does not wrap.
-//!
-//! | module | owns |
-//! |---|---|
-//! | [`api`] | [`Codex`], [`CodexConfig`], [`Thread`], [`TurnHandle`], [`TurnControl`], [`TurnResult`], [`Input`], [`ThreadOptions`], [`TurnOptions`], [`ApprovalMode`], [`Sandbox`] |
-//! | `blocking` (feature `blocking`) | the blocking twin: `blocking::Codex`, `blocking::Thread`, `blocking::TurnHandle` (an iterator), `blocking::TurnControl`, `blocking::NotificationStream` |
-//! | [`transport`] | the [`Transport`] abstraction: stdio child, in-memory pair, your own |
-//! | `spawn` | binary discovery ([`find_codex_binary`]) and the command line ([`SpawnConfig`]) |
-//! | [`core`] | the connection core: [`core::Connection`], [`core::ConnectionConfig`], [`core::TurnStream`], [`core::NotificationStream`], [`core::RouterStats`] |
-//! | `server_requests` | [`ServerRequestHandler`], [`PendingServerRequest`], the fail-closed answers |
-//! | `error` | [`Error`], [`ClosedInfo`] |
-//! | `retry` | [`retry_on_overload`] |
-//!
-//! # Features
-//!
-//! Nothing optional is on by default; stdio, `unix://` and the in-memory transport are always
-//! there.
-//!
-//! | feature | what it adds |
-//! |---|---|
-//! | `websocket` | `ws://` in [`Transport::connect`] / [`Connection::connect_url`]: a running `codex app-server --listen ws://...` |
-//! | `tls` | `wss://` (implies `websocket`): rustls on `ring`, the system's root certificates, [`ConnectOptions::add_root_certificates_pem`](transport::ConnectOptions) |
-//! | `blocking` | the `blocking` module: the same API for synchronous programs |
-//! | `full` | `websocket` + `tls` + `blocking` |
-//! | `experimental` | the experimental app-server API, typed (changes the protocol types; not in `full`) |
-//!
-//! A URL whose transport is not compiled in fails with
-//! [`ConnectErrorKind::FeatureDisabled`](transport::ConnectErrorKind::FeatureDisabled), naming
-//! the feature to enable.
-//!
-//! # Example
+//! # Quickstart
 //!
 //! ```no_run
-//! use codex_client::{Codex, CodexConfig, ThreadOptions, TurnEvent};
+//! use codex_client::{Codex, ThreadOptions, TurnEvent, TurnSettings};
 //! use codex_client::protocol::ServerNotification;
 //! use futures::StreamExt;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), codex_client::Error> {
-//! let codex = Codex::spawn(CodexConfig::new()).await?;
+//! // Spawns `codex app-server` (found through CODEX_BIN, the active virtualenv's runtime or
+//! // PATH) and performs the handshake. `Codex::builder()` for anything but the defaults.
+//! let codex = Codex::start().await?;
 //! let thread = codex.start_thread(ThreadOptions::new()).await?;
 //!
 //! // Run a turn to its result.
 //! let result = thread.run("Say hello in one sentence.").await?;
 //! println!("{}", result.final_response().unwrap_or_default());
 //!
-//! // Or stream it.
-//! let mut turn = thread.turn("Now in French.").await?;
+//! // Or stream one, with settings for this turn.
+//! let mut turn = thread.turn_with("Now in French.", TurnSettings::new().effort("low")).await?;
 //! while let Some(event) = turn.next().await {
 //!     if let TurnEvent::Notification(n) = event? {
 //!         if let ServerNotification::ItemAgentMessageDelta(delta) = &*n {
@@ -74,6 +33,42 @@
 //! codex.close().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # Where things are
+//!
+//! - Here, at the root: the high-level API — [`Codex`] and [`CodexBuilder`] (spawn with a
+//!   [`SpawnConfig`], connect to an endpoint, or any transport), [`Thread`], [`TurnHandle`] /
+//!   [`TurnControl`] / [`TurnResult`] / [`TurnEvent`], [`Input`], the options
+//!   ([`ThreadOptions`] and [`TurnSettings`] for the wire, [`TurnOptions`] for the client), the
+//!   presets ([`ApprovalMode`], [`Sandbox`]), [`Error`] and [`retry_on_overload`].
+//! - [`api`]: everything of the high-level API, the group handles and their types included.
+//! - [`core`]: the connection core ([`core::Connection`], [`core::ConnectionConfig`], the
+//!   router's streams): what the high-level API is built on, reached through
+//!   [`Codex::connection`] and [`Codex::request`] for every method of the pinned protocol.
+//! - [`server_requests`]: answering the server's requests (approvals, elicitations), fail-closed
+//!   unless you say otherwise.
+//! - [`transport`]: stdio, unix socket, websocket (features), the in-memory pair for tests, your
+//!   own.
+//! - `blocking` (feature `blocking`): the same API for synchronous programs.
+//! - [`protocol`]: the wire types, generated from the pinned schema.
+//!
+//! # Features
+//!
+//! Nothing optional is on by default; stdio, `unix://` and the in-memory transport are always
+//! there.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `websocket` | `ws://` in [`Transport::connect`] / [`core::Connection::connect_url`]: a running `codex app-server --listen ws://...` |
+//! | `tls` | `wss://` (implies `websocket`): rustls on `ring`, the system's root certificates, [`ConnectOptions::add_root_certificates_pem`](transport::ConnectOptions) |
+//! | `blocking` | the `blocking` module: the same API for synchronous programs |
+//! | `full` | `websocket` + `tls` + `blocking` |
+//! | `experimental` | the experimental app-server API, typed (changes the protocol types; not in `full`) |
+//!
+//! A URL whose transport is not compiled in fails with
+//! [`ConnectErrorKind::FeatureDisabled`](transport::ConnectErrorKind::FeatureDisabled), naming
+//! the feature to enable.
+//!
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -95,9 +90,11 @@ pub mod transport;
 pub use codex_client_protocol as protocol;
 pub(crate) use codex_client_protocol as proto;
 
+// The high-level API.
 pub use api::{
-    ApprovalMode, Codex, CodexConfig, Input, InputItem, ListThreads, Sandbox, Thread,
+    ApprovalMode, Codex, CodexBuilder, Input, InputItem, ListThreads, Sandbox, Thread,
     ThreadOptions, ThreadPage, TurnControl, TurnFailure, TurnHandle, TurnOptions, TurnResult,
+    TurnSettings,
 };
 pub use api::{
     ChatgptLogin, CommandExec, DEFAULT_GOAL_MAX_TURNS, DeviceCodeLogin, ExecOutput, GoalControl,
@@ -115,9 +112,7 @@ pub use spawn::{
     CODEX_BIN_ENV, RUNTIME_PACKAGE, SpawnConfig, VIRTUAL_ENV_ENV, find_codex_binary,
     pip_runtime_binary, runtime_path_dir,
 };
-pub use transport::{
-    ConnectError, ConnectErrorKind, ConnectOptions, MemoryPeer, Transport, TransportControl,
-};
+pub use transport::{MemoryPeer, Transport, TransportControl};
 
 /// The snippets of the guides under `docs/`, compiled (and, where they are not `no_run`, run) as
 /// doctests so that they stay true. Not part of the API.
@@ -125,4 +120,8 @@ pub use transport::{
 mod guides {
     #[doc = include_str!("../../../docs/remote.md")]
     mod remote {}
+    #[doc = include_str!("../../../README.md")]
+    mod readme {}
+    #[doc = include_str!("../../../docs/getting-started.md")]
+    mod getting_started {}
 }

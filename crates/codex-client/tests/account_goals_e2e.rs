@@ -15,7 +15,7 @@ use codex_client::protocol::{
     TurnStatus,
 };
 use codex_client::{
-    ApprovalMode, CodexConfig, Error, GoalOptions, Sandbox, Thread, ThreadOptions,
+    ApprovalMode, Error, GoalOptions, Sandbox, Thread, ThreadOptions, TurnEvent,
 };
 use codex_client_testkit::{CodexSandbox, MockModel, MockResponse};
 use futures::StreamExt;
@@ -31,7 +31,7 @@ async fn start(name: &str) -> Option<Env> {
 }
 
 async fn start_with(name: &str, edit: impl FnOnce(CodexSandbox) -> CodexSandbox) -> Option<Env> {
-    common::start_app_server(name, edit, |c| c).await
+    common::start_app_server(name, edit, |l| l).await
 }
 
 impl Env {
@@ -283,7 +283,9 @@ fn blocking_goal_and_streamed_exec() {
     let sandbox = CodexSandbox::new(binary, mock.base_url()).expect("sandbox");
     let launch = sandbox.launch();
     let spawn = common::spawn_config(&launch);
-    let codex = blocking::Codex::spawn(CodexConfig::from_parts(spawn, ConnectionConfig::new()))
+    let codex = blocking::Codex::builder()
+        .connection(ConnectionConfig::new())
+        .spawn(spawn)
         .expect("spawn");
     let thread = codex
         .start_thread(ThreadOptions::new().cwd(sandbox.workdir()))

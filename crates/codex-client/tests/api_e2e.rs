@@ -11,8 +11,8 @@ use codex_client::protocol::{
     UserInput,
 };
 use codex_client::{
-    ApprovalMode, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
-    ThreadOptions, TurnEvent, TurnOptions, TurnResult,
+    ApprovalMode, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent,
+    TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate};
 use futures::StreamExt;
@@ -25,11 +25,14 @@ const TURN_TIMEOUT: Duration = Duration::from_secs(60);
 use common::AppServerEnv as Env;
 
 async fn start(name: &str) -> Option<Env> {
-    start_with(name, |c| c).await
+    start_with(name, |l| l).await
 }
 
-async fn start_with(name: &str, config: impl FnOnce(CodexConfig) -> CodexConfig) -> Option<Env> {
-    common::start_app_server(name, |s| s, config).await
+async fn start_with(
+    name: &str,
+    launch: impl FnOnce(common::Launch) -> common::Launch,
+) -> Option<Env> {
+    common::start_app_server(name, |s| s, launch).await
 }
 
 impl Env {
@@ -136,7 +139,7 @@ async fn run_returns_the_final_response_items_usage_and_times() {
     let Some(env) = start("api_run").await else {
         return;
     };
-    let info = env.codex.metadata().expect("initialized");
+    let info = env.codex.server_info().expect("initialized");
     assert!(info.version_matches(), "{info:?}");
     assert!(info.codex_home.is_some(), "{info:?}");
 
@@ -547,8 +550,11 @@ async fn an_approval_accepted_in_the_turn_stream_runs_the_command() {
     );
     let thread = env.thread().await;
     let options = TurnOptions::new()
-        .approval_mode(ApprovalMode::Untrusted)
-        .sandbox(Sandbox::WorkspaceWrite)
+        .settings(
+            TurnSettings::new()
+                .approval_mode(ApprovalMode::Untrusted)
+                .sandbox(Sandbox::WorkspaceWrite),
+        )
         .approvals_in_stream();
     let mut turn = thread
         .turn_with("Create the marker file", options)
@@ -625,7 +631,7 @@ async fn the_output_schema_is_sent_to_the_model() {
     });
     let result = within(
         "turn",
-        thread.run_with("2 + 2?", TurnOptions::new().output_schema(schema.clone())),
+        thread.run_with("2 + 2?", TurnSettings::new().output_schema(schema.clone())),
     )
     .await
     .unwrap();
@@ -745,7 +751,7 @@ async fn compact_asks_the_model_to_summarize_the_thread() {
     let err = thread
         .run_with(
             "x",
-            TurnOptions::new()
+            TurnSettings::new()
                 .approval_mode(ApprovalMode::DangerouslyBypass)
                 .sandbox(Sandbox::ReadOnly),
         )

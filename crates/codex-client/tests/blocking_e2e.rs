@@ -12,15 +12,16 @@
 mod common;
 
 use codex_client::blocking::{
-    ApprovalMode, Codex, CodexConfig, Error, Input, InputItem, ListThreads, Sandbox, Thread,
-    ThreadOptions, TurnEvent, TurnHandle, TurnOptions, TurnResult, WhenBusy,
+    ApprovalMode, Codex, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions,
+    TurnEvent, TurnHandle, TurnOptions, TurnResult, TurnSettings, WhenBusy,
 };
 use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, SortDirection, ThreadSortKey, TurnStatus,
 };
-use codex_client::{HandlerResult, ServerRequestHandler};
+use codex_client::core::{ClientInfo, ConnectionConfig};
+use codex_client::{HandlerResult, ServerRequestHandler, SpawnConfig};
 use codex_client_testkit::{
     CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate, TINY_PNG,
     agent_texts, item_of_type, user_texts,
@@ -45,7 +46,7 @@ fn start(name: &str) -> Option<Env> {
     start_with(name, |c| c)
 }
 
-fn start_with(name: &str, edit: impl FnOnce(CodexConfig) -> CodexConfig) -> Option<Env> {
+fn start_with(name: &str, edit: impl FnOnce(ConnectionConfig) -> ConnectionConfig) -> Option<Env> {
     let binary = codex_client_testkit::require_codex_binary(name)?;
     let mock_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -59,9 +60,11 @@ fn start_with(name: &str, edit: impl FnOnce(CodexConfig) -> CodexConfig) -> Opti
     let launch = sandbox.launch();
     let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new(name, "0.0.0"));
-    let config = edit(CodexConfig::from_parts(spawn, connection));
     // No tokio anywhere near the client: a plain call on the test's thread.
-    let codex = Codex::spawn(config).expect("spawn + initialize");
+    let codex = Codex::builder()
+        .connection(edit(connection))
+        .spawn(spawn)
+        .expect("spawn + initialize");
     Some(Env {
         codex,
         sandbox,
@@ -211,7 +214,7 @@ fn run_returns_the_final_response_items_usage_and_times() {
     let Some(env) = start("blocking_run") else {
         return;
     };
-    let info = env.codex.metadata().expect("initialized");
+    let info = env.codex.server_info().expect("initialized");
     assert!(info.version_matches(), "{info:?}");
 
     env.mock.push(MockResponse::deltas(["Hello ", "world"]));
@@ -570,8 +573,11 @@ fn an_approval_accepted_in_the_iterator_runs_the_command() {
     );
     let thread = env.thread();
     let options = TurnOptions::new()
-        .approval_mode(ApprovalMode::Untrusted)
-        .sandbox(Sandbox::WorkspaceWrite)
+        .settings(
+            TurnSettings::new()
+                .approval_mode(ApprovalMode::Untrusted)
+                .sandbox(Sandbox::WorkspaceWrite),
+        )
         .approvals_in_stream();
     let mut turn = thread.turn_with("Create the marker file", options).unwrap();
     let mut approvals = 0;
@@ -656,7 +662,7 @@ fn the_output_schema_is_sent_to_the_model() {
         "required": ["answer_value_x"],
         "additionalProperties": false
     });
-    let options = TurnOptions::new().output_schema(schema.clone());
+    let options = TurnSettings::new().output_schema(schema.clone());
     let t = thread.clone();
     let result = within("turn", move || t.run_with("2 + 2?", options)).unwrap();
     let answer: Value = serde_json::from_str(result.final_response().unwrap()).unwrap();
@@ -912,7 +918,9 @@ async fn spawning_inside_a_current_thread_runtime_panics_without_aborting() {
     // The runtime the client builds is dropped while unwinding inside this async context: that
     // must not turn into a double panic (abort).
     let outcome = std::panic::catch_unwind(|| {
-        Codex::spawn(CodexConfig::new().codex_bin("/nonexistent/codex")).map(drop)
+        Codex::builder()
+            .spawn(SpawnConfig::new().program("/nonexistent/codex"))
+            .map(drop)
     });
     let message =
         panic_message(&*outcome.expect_err("a blocking call inside an async context panics"));

@@ -14,7 +14,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_threads_turn_queue_adds_lists_reorders_updates_and_deletes() {
-    let Some(env) = common::start_app_server("experimental_queue", |s| s, |c| c).await else {
+    let Some(env) = common::start_app_server("experimental_queue", |s| s, |l| l).await else {
         return;
     };
     let options = ThreadOptions::new()

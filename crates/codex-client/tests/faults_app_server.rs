@@ -21,7 +21,7 @@ use codex_client::protocol::{
 };
 use codex_client::{
     ApprovalMode, HandlerResult, Sandbox, ServerRequestHandler, Thread, ThreadOptions, TurnEvent,
-    TurnOptions, TurnResult,
+    TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{ExecCommand, Matcher, MockResponse, StallGate};
 use futures::StreamExt;
@@ -34,7 +34,15 @@ use common::AppServerEnv as Env;
 
 async fn start(name: &str, connection: ConnectionConfig) -> Option<Env> {
     let connection = connection.client_info(ClientInfo::new(name, "0.0.0"));
-    common::start_app_server(name, |s| s, |c| c.with_connection(|_| connection)).await
+    common::start_app_server(
+        name,
+        |s| s,
+        |l| common::Launch {
+            builder: l.builder.connection(connection),
+            ..l
+        },
+    )
+    .await
 }
 
 async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
@@ -97,9 +105,11 @@ async fn audit(env: &Env, thread: &Thread, marker: &str, escalated: bool, failur
     } else {
         ApprovalMode::Untrusted
     };
-    let mut options = TurnOptions::new()
-        .approval_mode(mode)
-        .sandbox(Sandbox::WorkspaceWrite);
+    let mut options = TurnOptions::new().settings(
+        TurnSettings::new()
+            .approval_mode(mode)
+            .sandbox(Sandbox::WorkspaceWrite),
+    );
     if !matches!(failure, Failure::Handler) {
         options = options.approvals_in_stream();
     }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use codex_client::{Codex, CodexConfig, Error, SpawnConfig, ThreadOptions};
+use codex_client::{Codex, CodexBuilder, Error, SpawnConfig, ThreadOptions};
 use codex_client_testkit::{CodexSandbox, require_codex_binary};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// A logged-out `CODEX_HOME` with the default (OpenAI) model provider: the test kit's offline
 /// launch without its `-c model_provider="mock"`. Nothing is contacted: the features that reach
 /// out stay disabled and the check comes before any turn.
-fn logged_out_default_provider(sandbox: &CodexSandbox) -> CodexConfig {
+fn logged_out_default_provider(sandbox: &CodexSandbox) -> SpawnConfig {
     let launch = sandbox.launch();
     let mut args = Vec::new();
     let mut iter = launch.args.into_iter().peekable();
@@ -32,13 +32,13 @@ fn logged_out_default_provider(sandbox: &CodexSandbox) -> CodexConfig {
         }
         args.push(arg);
     }
-    CodexConfig::from(SpawnConfig::from_launch(
+    SpawnConfig::from_launch(
         launch.program,
         args,
         launch.env_clear,
         launch.env,
         launch.cwd,
-    ))
+    )
 }
 
 async fn logged_out(name: &str) -> Option<(Codex, CodexSandbox)> {
@@ -47,7 +47,7 @@ async fn logged_out(name: &str) -> Option<(Codex, CodexSandbox)> {
     let codex = common::within(
         TIMEOUT,
         "spawn",
-        Codex::spawn(logged_out_default_provider(&sandbox)),
+        Codex::builder().spawn(logged_out_default_provider(&sandbox)),
     )
     .await
     .expect("spawn + initialize");
@@ -86,7 +86,7 @@ async fn not_logged_in_with_the_default_provider_fails_fast_saying_what_to_do() 
         other => panic!("expected NotLoggedIn, got {other}"),
     }
     let text = err.to_string();
-    for hint in ["codex login", "login_api_key", "login_check(false)"] {
+    for hint in ["codex login", "login_api_key", "skip_login_check()"] {
         assert!(text.contains(hint), "{hint} in {text}");
     }
     // `main() -> Result<(), Error>` prints Debug: it must carry the same advice.
@@ -108,20 +108,19 @@ async fn not_logged_in_with_the_default_provider_fails_fast_saying_what_to_do() 
     codex.close().await;
 }
 
-/// A logged-out app-server with the default provider (`edit` adjusts the config), after
-/// `prepare`: `start_thread` must succeed.
+/// A logged-out app-server with the default provider (`edit` adjusts the builder and the
+/// process), after `prepare`: `start_thread` must succeed.
 async fn a_thread_starts(
     name: &str,
-    edit: impl FnOnce(CodexConfig) -> CodexConfig,
+    edit: impl FnOnce(CodexBuilder, SpawnConfig) -> (CodexBuilder, SpawnConfig),
     prepare: impl AsyncFnOnce(&Codex),
 ) {
     let Some(binary) = require_codex_binary(name) else {
         return;
     };
     let sandbox = CodexSandbox::new(binary, "http://127.0.0.1:9/v1").expect("sandbox");
-    let codex = Codex::spawn(edit(logged_out_default_provider(&sandbox)))
-        .await
-        .expect("spawn");
+    let (builder, spawn) = edit(Codex::builder(), logged_out_default_provider(&sandbox));
+    let codex = builder.spawn(spawn).await.expect("spawn");
     prepare(&codex).await;
     let thread = common::within(
         TIMEOUT,
@@ -136,14 +135,19 @@ async fn a_thread_starts(
 
 #[tokio::test]
 async fn the_opt_out_lets_a_logged_out_thread_start() {
-    a_thread_starts("login_check_off", |c| c.login_check(false), async |_| {}).await;
+    a_thread_starts(
+        "login_check_off",
+        |b, s| (b.skip_login_check(), s),
+        async |_| {},
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn logging_in_through_the_api_after_spawn_passes_the_check() {
     a_thread_starts(
         "login_then_thread",
-        |c| c,
+        |b, s| (b, s),
         async |codex: &Codex| {
             codex
                 .login_api_key("sk-test-not-a-real-key")
@@ -190,8 +194,15 @@ async fn a_command_run_by_the_app_server_finds_the_runtimes_rg() {
     };
     // A PATH without the helper directory (the test kit's launch has it first already): the SDK
     // must put it back in front.
-    let Some(env) =
-        common::start_app_server("runtime_rg", |s| s, |c| c.env("PATH", "/usr/bin:/bin")).await
+    let Some(env) = common::start_app_server(
+        "runtime_rg",
+        |s| s,
+        |l| common::Launch {
+            spawn: l.spawn.env("PATH", "/usr/bin:/bin"),
+            ..l
+        },
+    )
+    .await
     else {
         return;
     };
@@ -232,8 +243,13 @@ mod decisions {
     use common::{connect, next_request, respond, respond_error};
 
     async fn checked() -> (Codex, codex_client::MemoryPeer) {
-        let (conn, peer) = connect(codex_client::core::ConnectionConfig::new()).await;
-        (Codex::from_connection(conn).with_login_check(true), peer)
+        let (transport, peer) = codex_client::Transport::memory();
+        let codex = Codex::builder()
+            .connection(codex_client::core::ConnectionConfig::new().handshake(false))
+            .transport(transport)
+            .await
+            .expect("connect");
+        (codex, peer)
     }
 
     #[tokio::test]
@@ -323,8 +339,8 @@ async fn my_code_gets_an_answer() {
         env,
         cwd,
     } = sandbox.launch();
-    let config = CodexConfig::from(SpawnConfig::from_launch(program, args, env_clear, env, cwd));
-    let codex = Codex::spawn(config).await.unwrap();
+    let spawn = SpawnConfig::from_launch(program, args, env_clear, env, cwd);
+    let codex = Codex::builder().spawn(spawn).await.unwrap();
 
     let thread = codex.start_thread(ThreadOptions::new()).await.unwrap();
     let result = thread.run("Say hi").await.unwrap();

@@ -10,7 +10,10 @@ use codex_client::core::{
 };
 use codex_client::protocol::ServerNotification;
 use codex_client::transport::{ConnectError, ConnectErrorKind, ConnectOptions};
-use codex_client::{Codex, CodexConfig, Error, ThreadOptions, TurnEvent};
+use codex_client::core::{
+    ClientInfo, Connection, ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream,
+};
+use codex_client::{Codex, Error, ThreadOptions, TurnEvent};
 use codex_client_testkit::{
     CodexSandbox, ListeningAppServer, Matcher, MockModel, MockResponse, STARTUP_TIMEOUT, StallGate,
 };
@@ -189,13 +192,13 @@ async fn unix_socket_full_turn_through_codex_connect_then_resume_on_a_new_connec
     );
     let options = ConnectOptions::new();
     let connect = || {
-        Codex::connect(
-            remote.server.url(),
-            &options,
-            CodexConfig::new().client_info(ClientInfo::new("unix_full_turn", "0.0.0")),
-        )
+        Codex::builder()
+            .connection(
+                ConnectionConfig::new().client_info(ClientInfo::new("unix_full_turn", "0.0.0")),
+            )
+            .connect(remote.server.url(), options.clone())
     };
-    let codex = connect().await.expect("Codex::connect over unix://");
+    let codex = connect().await.expect("CodexBuilder::connect over unix://");
     let thread_options = ThreadOptions::new().cwd(remote.sandbox.workdir());
     let thread = codex.start_thread(thread_options.clone()).await.unwrap();
     let result = thread.run("Say hello").await.unwrap();
@@ -334,7 +337,7 @@ async fn capability_token_right_one_accepted_wrong_or_missing_refused_with_401()
     let err = Connection::connect_url(url, &ConnectOptions::new(), config("ws_token"))
         .await
         .unwrap_err();
-    let connect = ConnectError::of(&err).unwrap_or_else(|| panic!("a connect error: {err}"));
+    let connect = connect_error(&err);
     assert_eq!(connect.kind, ConnectErrorKind::Http(401), "{err}");
     assert!(
         err.to_string().contains("missing websocket bearer token"),
@@ -346,10 +349,7 @@ async fn capability_token_right_one_accepted_wrong_or_missing_refused_with_401()
     let err = Connection::connect_url(url, &wrong, config("ws_token"))
         .await
         .unwrap_err();
-    assert_eq!(
-        ConnectError::of(&err).unwrap().kind,
-        ConnectErrorKind::Http(401)
-    );
+    assert_eq!(connect_error(&err).kind, ConnectErrorKind::Http(401));
     assert!(
         err.to_string().contains("invalid websocket bearer token"),
         "{err}"
@@ -378,7 +378,7 @@ async fn a_token_is_never_sent_in_clear_to_a_remote_host() {
     let err = Connection::connect_url("ws://codex.example.invalid:4500", &options, config("t"))
         .await
         .unwrap_err();
-    let connect = ConnectError::of(&err).expect("a connect error");
+    let connect = connect_error(&err);
     assert_eq!(connect.kind, ConnectErrorKind::InsecureToken, "{err}");
     assert!(
         err.to_string().contains("wss://"),
@@ -401,11 +401,7 @@ async fn connect_errors_say_what_failed() {
     )
     .await
     .unwrap_err();
-    assert_eq!(
-        ConnectError::of(&err).unwrap().kind,
-        ConnectErrorKind::Refused,
-        "{err}"
-    );
+    assert_eq!(connect_error(&err).kind, ConnectErrorKind::Refused, "{err}");
     assert!(err.to_string().contains("connection refused"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -413,18 +409,14 @@ async fn connect_errors_say_what_failed() {
     let err = Connection::connect_url(&missing, &ConnectOptions::new(), config("t"))
         .await
         .unwrap_err();
-    assert_eq!(
-        ConnectError::of(&err).unwrap().kind,
-        ConnectErrorKind::Refused,
-        "{err}"
-    );
+    assert_eq!(connect_error(&err).kind, ConnectErrorKind::Refused, "{err}");
     assert!(err.to_string().contains("nope.sock"), "{err}");
 
     let err = Connection::connect_url("tcp://127.0.0.1:1", &ConnectOptions::new(), config("t"))
         .await
         .unwrap_err();
     assert_eq!(
-        ConnectError::of(&err).unwrap().kind,
+        connect_error(&err).kind,
         ConnectErrorKind::InvalidUrl,
         "{err}"
     );
@@ -435,7 +427,7 @@ async fn connect_errors_say_what_failed() {
     let err = Connection::connect_url(&url, &ConnectOptions::new(), config("t"))
         .await
         .unwrap_err();
-    let kind = ConnectError::of(&err).unwrap().kind;
+    let kind = connect_error(&err).kind;
     assert!(
         matches!(kind, ConnectErrorKind::Http(s) if s >= 400)
             || kind == ConnectErrorKind::Handshake,
@@ -453,11 +445,7 @@ async fn connect_errors_say_what_failed() {
     )
     .await
     .unwrap_err();
-    assert_eq!(
-        ConnectError::of(&err).unwrap().kind,
-        ConnectErrorKind::Timeout,
-        "{err}"
-    );
+    assert_eq!(connect_error(&err).kind, ConnectErrorKind::Timeout, "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(silent);
 }
@@ -664,11 +652,7 @@ async fn wss_with_a_private_ca_carries_the_token_and_a_full_turn() {
     )
     .await
     .unwrap_err();
-    assert_eq!(
-        ConnectError::of(&err).unwrap().kind,
-        ConnectErrorKind::Tls,
-        "{err}"
-    );
+    assert_eq!(connect_error(&err).kind, ConnectErrorKind::Tls, "{err}");
 
     let options = ConnectOptions::new()
         .native_roots(false)
@@ -774,4 +758,13 @@ async fn a_message_over_the_bound_ends_the_websocket_without_buffering_it() {
         );
     }
     server.abort();
+}
+
+/// The [`ConnectError`] of a failed connect (`Error::Connect`), or a panic saying what came
+/// instead.
+fn connect_error(err: &Error) -> &ConnectError {
+    match err {
+        Error::Connect(connect) => connect,
+        other => panic!("expected Error::Connect, got {other}"),
+    }
 }

@@ -11,7 +11,7 @@ mod common;
 use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::protocol::{ServerNotification, TurnStatus};
 use codex_client::{
-    ApprovalMode, Codex, CodexConfig, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions,
+    ApprovalMode, Codex, Sandbox, Thread, ThreadOptions, TurnEvent, TurnOptions, TurnSettings,
 };
 use codex_client_testkit::{CodexSandbox, Matcher, MockModel, MockResponse};
 use futures::StreamExt;
@@ -124,7 +124,7 @@ async fn one_turn(thread: &Thread, n: u64, kind: u32, rng: &mut fastrand::Rng) -
         _ => {
             let accept = rng.bool();
             let options = TurnOptions::new()
-                .approval_mode(ApprovalMode::Untrusted)
+                .settings(TurnSettings::new().approval_mode(ApprovalMode::Untrusted))
                 .approvals_in_stream();
             let mut turn = thread
                 .turn_with(format!("APPROVE turn {n}"), options)
@@ -270,7 +270,9 @@ async fn soak_real_app_server() {
     let launch = sandbox.launch();
     let spawn = common::spawn_config(&launch);
     let connection = ConnectionConfig::new().client_info(ClientInfo::new("soak", "0.0.0"));
-    let codex = Codex::spawn(CodexConfig::from_parts(spawn, connection))
+    let codex = Codex::builder()
+        .connection(connection)
+        .spawn(spawn)
         .await
         .expect("spawn + initialize");
     let server_pid = codex.connection().pid().expect("a child");

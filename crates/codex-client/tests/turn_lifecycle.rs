@@ -23,7 +23,7 @@ const TURN_TIMEOUT: Duration = Duration::from_secs(60);
 use common::AppServerEnv as Env;
 
 async fn start(name: &str) -> Option<Env> {
-    common::start_app_server(name, |s| s, |c| c).await
+    common::start_app_server(name, |s| s, |l| l).await
 }
 
 async fn thread(env: &Env) -> Thread {
@@ -372,7 +372,7 @@ async fn retrying(name: &str) -> Option<(Env, Thread)> {
     let env = common::start_app_server(
         name,
         |s| s.config("model_providers.mock.stream_max_retries", "20"),
-        |c| c,
+        |l| l,
     )
     .await?;
     env.mock

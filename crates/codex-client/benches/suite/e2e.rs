@@ -8,7 +8,7 @@ use crate::Opts;
 use crate::util::{median, runtime};
 use codex_client::core::ConnectionConfig;
 use codex_client::protocol::{AskForApproval, SandboxMode};
-use codex_client::{Codex, CodexConfig, SpawnConfig, ThreadOptions};
+use codex_client::{Codex, SpawnConfig, ThreadOptions};
 use codex_client_testkit::{AppServerLaunch, CodexSandbox, MockModel, RawAppServer};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -95,7 +95,8 @@ async fn through_sdk(codex_bin: &Path, turns: usize) -> (f64, f64) {
     let sandbox = CodexSandbox::new(codex_bin, mock.base_url()).expect("sandbox");
     let spawn = spawn_config(&sandbox.launch());
     let start = Instant::now();
-    let codex = Codex::spawn(CodexConfig::from_parts(spawn, ConnectionConfig::default()))
+    let codex = Codex::builder()
+        .spawn(spawn)
         .await
         .expect("spawn the app-server");
     let ready = start.elapsed();

@@ -1,7 +1,7 @@
 //! Shared helpers: statistics, the machine, process memory, the SDK on the fake server.
 
 use codex_client::core::ConnectionConfig;
-use codex_client::{Codex, CodexConfig, SpawnConfig};
+use codex_client::{Codex, SpawnConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -96,7 +96,8 @@ pub async fn spawn_fake(fake: &Path, turns: usize, deltas: usize) -> Codex {
     let spawn = SpawnConfig::explicit(fake, ["app-server"])
         .env("CODEX_FAKE_TURNS", turns.to_string())
         .env("CODEX_FAKE_DELTAS", deltas.to_string());
-    Codex::spawn(CodexConfig::from_parts(spawn, ConnectionConfig::default()))
+    Codex::builder()
+        .spawn(spawn)
         .await
         .expect("the SDK connects to the fake app-server")
 }

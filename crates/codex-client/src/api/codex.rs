@@ -1,260 +1,27 @@
-//! [`Codex`], the entry point of the high-level API, and [`CodexConfig`], how to start it.
+//! [`Codex`], the entry point of the high-level API: how it is made ([`Codex::start`],
+//! [`Codex::builder`], [`Codex::from_connection`]), the thread calls, and the pass-throughs to
+//! the connection (`request::<M>()`, `connection()`, `server_info()`, the global notification
+//! stream).
 //!
-//! A `Codex` is a [`Connection`] with the thread-level calls on top: start, resume, fork, list,
-//! read, archive and unarchive threads, plus the pass-throughs a user needs when the high-level
-//! API does not cover something (`request::<M>()`, `connection()`, the global notification
-//! stream). It is a cheap clone; all clones share one app-server, and any number of turns can
-//! run at once from any number of tasks. Dropping the last clone kills the app-server;
-//! [`close`](Codex::close) ends it gracefully.
-//!
-//! The login check (see [`Codex`]) lives here too: one `account/read` before the first thread
-//! call, [`Error::NotLoggedIn`] when no turn could succeed.
+//! A `Codex` is a cheap clone; all clones share one app-server, and any number of turns can run
+//! at once from any number of tasks. Dropping the last clone kills the app-server;
+//! [`close`](Codex::close) ends it gracefully. The login check (see [`Codex`]) lives here too:
+//! one `account/read` before the first thread call, [`Error::NotLoggedIn`] when no turn could
+//! succeed.
 
+use super::builder::CodexBuilder;
 use super::options::{ListThreads, ThreadOptions};
 use super::thread::{self, Thread};
-use crate::config::{ClientInfo, ConnectionConfig};
 use crate::connection::{Connection, ServerInfo};
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ClientMethod;
-use crate::proto::methods::{ThreadFork, ThreadList, ThreadResume, ThreadStart};
+use crate::proto::GetAccountParams;
+use crate::proto::methods::{AccountRead, ThreadFork, ThreadList, ThreadResume, ThreadStart};
 use crate::router::NotificationStream;
-use crate::server_requests::ServerRequestHandler;
 use crate::spawn::SpawnConfig;
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-/// How to start a [`Codex`]: the process ([`SpawnConfig`]) and the connection
-/// ([`ConnectionConfig`]), with builder methods for what is commonly set.
-///
-/// ```
-/// use codex_client::CodexConfig;
-/// use std::time::Duration;
-/// let config = CodexConfig::new()
-///     .codex_bin("/usr/local/bin/codex")
-///     .config_override("model", "\"gpt-5\"")
-///     .disable_feature("plugins")
-///     .cwd("/work/repo")
-///     .env("RUST_LOG", "warn")
-///     .request_timeout(Duration::from_secs(60));
-/// # let _ = config;
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct CodexConfig {
-    spawn: SpawnConfig,
-    connection: ConnectionConfig,
-    /// `true` turns the login check off (the default, `false`, checks).
-    skip_login_check: bool,
-}
-
-impl CodexConfig {
-    /// Defaults: the discovered `codex` binary, inherited environment, fail-closed approvals.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new();
-    /// # let _ = config;
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Both halves, fully specified.
-    ///
-    /// ```
-    /// use codex_client::{CodexConfig, SpawnConfig};
-    /// use codex_client::core::ConnectionConfig;
-    /// let config = CodexConfig::from_parts(SpawnConfig::new(), ConnectionConfig::new());
-    /// # let _ = config;
-    /// ```
-    pub fn from_parts(spawn: SpawnConfig, connection: ConnectionConfig) -> Self {
-        Self {
-            spawn,
-            connection,
-            skip_login_check: false,
-        }
-    }
-
-    /// Whether the first thread call checks that the server can use a model at all (default
-    /// `true`; see [the login check](Codex#the-login-check)). Turn it off for a server you know
-    /// needs no login that `account/read` does not describe.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().login_check(false);
-    /// # let _ = config;
-    /// ```
-    pub fn login_check(mut self, enabled: bool) -> Self {
-        self.skip_login_check = !enabled;
-        self
-    }
-
-    /// Edits the process half.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().with_spawn(|s| s.env_clear(true));
-    /// # let _ = config;
-    /// ```
-    pub fn with_spawn(mut self, edit: impl FnOnce(SpawnConfig) -> SpawnConfig) -> Self {
-        self.spawn = edit(self.spawn);
-        self
-    }
-
-    /// Edits the connection half.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().with_connection(|c| c.turn_queue_capacity(512));
-    /// # let _ = config;
-    /// ```
-    pub fn with_connection(
-        mut self,
-        edit: impl FnOnce(ConnectionConfig) -> ConnectionConfig,
-    ) -> Self {
-        self.connection = edit(self.connection);
-        self
-    }
-
-    /// The `codex` binary to run (instead of `CODEX_BIN`, `PATH`, the pinned runtime).
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().codex_bin("/opt/codex/bin/codex");
-    /// # let _ = config;
-    /// ```
-    pub fn codex_bin(self, path: impl Into<PathBuf>) -> Self {
-        self.with_spawn(|s| s.program(path))
-    }
-
-    /// A `-c key=value` override (`value` is TOML).
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().config_override("analytics.enabled", "false");
-    /// # let _ = config;
-    /// ```
-    pub fn config_override(self, key: &str, value: &str) -> Self {
-        self.with_spawn(|s| s.config_override(key, value))
-    }
-
-    /// `--enable <feature>`.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().enable_feature("goals");
-    /// # let _ = config;
-    /// ```
-    pub fn enable_feature(self, feature: impl Into<String>) -> Self {
-        self.with_spawn(|s| s.enable_feature(feature))
-    }
-
-    /// `--disable <feature>`.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().disable_feature("plugins");
-    /// # let _ = config;
-    /// ```
-    pub fn disable_feature(self, feature: impl Into<String>) -> Self {
-        self.with_spawn(|s| s.disable_feature(feature))
-    }
-
-    /// The app-server's working directory.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().cwd("/work/repo");
-    /// # let _ = config;
-    /// ```
-    pub fn cwd(self, dir: impl Into<PathBuf>) -> Self {
-        self.with_spawn(|s| s.cwd(dir))
-    }
-
-    /// One environment variable of the app-server.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().env("CODEX_HOME", "/tmp/codex-home");
-    /// # let _ = config;
-    /// ```
-    pub fn env(self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
-        self.with_spawn(|s| s.env(key, value))
-    }
-
-    /// The client-wide answerer of server requests (approvals, user input, ...) that no turn
-    /// stream takes. The default, [`FailClosed`](crate::FailClosed), declines everything.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().handler(codex_client::FailClosed);
-    /// # let _ = config;
-    /// ```
-    pub fn handler(self, handler: impl ServerRequestHandler) -> Self {
-        self.with_connection(|c| c.handler(handler))
-    }
-
-    /// Default timeout of every request.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().request_timeout(std::time::Duration::from_secs(30));
-    /// # let _ = config;
-    /// ```
-    pub fn request_timeout(self, timeout: Duration) -> Self {
-        self.with_connection(|c| c.request_timeout(timeout))
-    }
-
-    /// How long a server request may wait for its answer before the fail-closed one is sent.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().server_request_timeout(std::time::Duration::from_secs(60));
-    /// # let _ = config;
-    /// ```
-    pub fn server_request_timeout(self, timeout: Duration) -> Self {
-        self.with_connection(|c| c.server_request_timeout(timeout))
-    }
-
-    /// Grace period of [`Codex::close`] at each step (stdin closed, SIGTERM).
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().close_timeout(std::time::Duration::from_secs(2));
-    /// # let _ = config;
-    /// ```
-    pub fn close_timeout(self, timeout: Duration) -> Self {
-        self.with_connection(|c| c.close_timeout(timeout))
-    }
-
-    /// Who the client is (`initialize.clientInfo`; the name becomes the threads' originator).
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new()
-    ///     .client_info(codex_client::core::ClientInfo::new("my_app", "1.0.0"));
-    /// # let _ = config;
-    /// ```
-    pub fn client_info(self, info: ClientInfo) -> Self {
-        self.with_connection(|c| c.client_info(info))
-    }
-
-    /// Opt in to the server's experimental API.
-    ///
-    /// ```
-    /// let config = codex_client::CodexConfig::new().experimental_api(true);
-    /// # let _ = config;
-    /// ```
-    pub fn experimental_api(self, enabled: bool) -> Self {
-        self.with_connection(|c| c.experimental_api(enabled))
-    }
-}
-
-/// A process half with the default connection settings, e.g. the bridge from the test kit's
-/// launch data ([`SpawnConfig::from_launch`]).
-///
-/// ```
-/// use codex_client::{CodexConfig, SpawnConfig};
-/// use codex_client_testkit::{AppServerLaunch, CodexSandbox};
-///
-/// let sandbox = CodexSandbox::new("/opt/codex/bin/codex", "http://127.0.0.1:9/v1")?;
-/// let AppServerLaunch { program, args, env_clear, env, cwd } = sandbox.launch();
-/// let config = CodexConfig::from(SpawnConfig::from_launch(program, args, env_clear, env, cwd));
-/// # let _ = config;
-/// # Ok::<(), std::io::Error>(())
-/// ```
-impl From<SpawnConfig> for CodexConfig {
-    fn from(spawn: SpawnConfig) -> Self {
-        Self::from_parts(spawn, ConnectionConfig::new())
-    }
-}
 
 /// A page of [`Codex::list_threads`].
 ///
@@ -288,11 +55,11 @@ pub struct ThreadPage {
 /// A Codex app-server and the threads on it. Cheap to clone.
 ///
 /// ```no_run
-/// use codex_client::{Codex, CodexConfig, ThreadOptions};
+/// use codex_client::{Codex, ThreadOptions};
 ///
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), codex_client::Error> {
-/// let codex = Codex::spawn(CodexConfig::new()).await?;
+/// let codex = Codex::start().await?;
 /// let thread = codex.start_thread(ThreadOptions::new()).await?;
 /// let result = thread.run("Say hello in one sentence.").await?;
 /// println!("{}", result.final_response().unwrap_or_default());
@@ -304,8 +71,8 @@ pub struct ThreadPage {
 ///
 /// A program whose app-server has no account while its model provider needs OpenAI auth cannot
 /// succeed: every turn would retry the model for minutes. So the first `start_thread`,
-/// `resume_thread` or `fork_thread` of a `Codex` made by [`Codex::spawn`] or [`Codex::connect`]
-/// first asks `account/read` (one round trip, ~1 ms to a local server) and fails with
+/// `resume_thread` or `fork_thread` of a `Codex` made by [`Codex::start`] or a
+/// [`CodexBuilder`] end first asks `account/read` (one round trip, ~1 ms to a local server) and fails with
 /// [`Error::NotLoggedIn`] when it answers `account: null, requiresOpenaiAuth: true` — nothing
 /// is started, and the message says how to log in. Once it passes it is not asked again. The
 /// check runs there, not at spawn, so that a program can spawn, log in through the API
@@ -313,8 +80,8 @@ pub struct ThreadPage {
 /// whose model provider needs no OpenAI auth (a custom `model_provider`, e.g. the test kit's
 /// mock) answers `requiresOpenaiAuth: false` and passes. A server that does not know
 /// `account/read` (a JSON-RPC error) is let through with a `tracing` warning.
-/// [`CodexConfig::login_check(false)`](CodexConfig::login_check) turns the check off;
-/// [`Codex::from_connection`] has it off (turn it on with [`Codex::with_login_check`]).
+/// [`CodexBuilder::skip_login_check`] turns the check off; [`Codex::from_connection`] has it
+/// off ([`CodexBuilder::transport`] wraps a transport with it on).
 #[derive(Debug, Clone)]
 pub struct Codex {
     conn: Connection,
@@ -340,40 +107,41 @@ impl LoginCheck {
 }
 
 impl Codex {
-    /// Starts `codex app-server` as configured and performs the handshake.
+    /// Starts `codex app-server` with the defaults (the binary found the usual way: `CODEX_BIN`,
+    /// the active virtualenv's runtime, `PATH`), performs the handshake, and keeps
+    /// [the login check](Codex#the-login-check) on. Everything else goes through
+    /// [`builder`](Self::builder).
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), codex_client::Error> {
-    /// let codex = codex_client::Codex::spawn(codex_client::CodexConfig::new()).await?;
-    /// println!("{:?}", codex.metadata());
+    /// let codex = codex_client::Codex::start().await?;
+    /// println!("{:?}", codex.server_info().map(|info| &info.user_agent));
     /// # Ok(()) }
     /// ```
-    pub async fn spawn(config: CodexConfig) -> Result<Self> {
-        let conn = Connection::spawn(config.spawn, config.connection).await?;
-        Ok(Self::from_connection(conn).with_login_check(!config.skip_login_check))
+    pub async fn start() -> Result<Self> {
+        Self::builder().spawn(SpawnConfig::new()).await
     }
 
-    /// Connects to a running app-server (`ws://`, `wss://`, `unix://PATH`, `unix://`) and
-    /// performs the handshake; `config`'s connection half applies (its process half is
-    /// unused). See [`Connection::connect_url`].
+    /// A [`CodexBuilder`]: the connection's settings and the login check, then one of its ends
+    /// (spawn a process, connect to an endpoint, or any transport).
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), codex_client::Error> {
-    /// use codex_client::transport::ConnectOptions;
-    /// let options = ConnectOptions::new().bearer_token("s3cret");
-    /// let codex = codex_client::Codex::connect("ws://127.0.0.1:4500", &options, codex_client::CodexConfig::new()).await?;
+    /// use codex_client::{Codex, ConnectionConfig, SpawnConfig};
+    /// let codex = Codex::builder()
+    ///     .connection(ConnectionConfig::new().request_timeout(std::time::Duration::from_secs(30)))
+    ///     .skip_login_check()
+    ///     .spawn(SpawnConfig::new().cwd("/work/repo"))
+    ///     .await?;
     /// # drop(codex); Ok(()) }
     /// ```
-    pub async fn connect(
-        url: &str,
-        options: &crate::transport::ConnectOptions,
-        config: CodexConfig,
-    ) -> Result<Self> {
-        let conn = Connection::connect_url(url, options, config.connection).await?;
-        Ok(Self::from_connection(conn).with_login_check(!config.skip_login_check))
+    pub fn builder() -> CodexBuilder {
+        CodexBuilder::new()
     }
 
-    /// Wraps an existing connection (any transport: stdio, memory, your own).
+    /// Wraps an already connected core (any transport, handshake done or not). The login check
+    /// is **off** here: the connection is yours, and so is knowing whether it can use a model
+    /// (use [`CodexBuilder::transport`] for the same with the check on).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -383,34 +151,20 @@ impl Codex {
     /// let (transport, _server) = Transport::memory();
     /// let conn = Connection::connect(transport, ConnectionConfig::new().handshake(false)).await?;
     /// let codex = Codex::from_connection(conn);
-    /// assert!(codex.metadata().is_none());
+    /// assert!(codex.server_info().is_none());
     /// # Ok(()) }
     /// ```
     pub fn from_connection(conn: Connection) -> Self {
+        Self::with_login_check(conn, false)
+    }
+
+    /// A `Codex` on `conn`, with the login check on or off (the builder's ends).
+    pub(crate) fn with_login_check(conn: Connection, login_check: bool) -> Self {
         Codex {
             conn,
             lanes: Arc::default(),
-            login: LoginCheck::new(false),
+            login: LoginCheck::new(login_check),
         }
-    }
-
-    /// Turns [the login check](Codex#the-login-check) on or off for this client and its later
-    /// clones (on by default for [`spawn`](Self::spawn) and [`connect`](Self::connect), off for
-    /// [`from_connection`](Self::from_connection)).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Codex, Transport};
-    /// use codex_client::core::{Connection, ConnectionConfig};
-    /// let (transport, _server) = Transport::memory();
-    /// let conn = Connection::connect(transport, ConnectionConfig::new().handshake(false)).await?;
-    /// let codex = Codex::from_connection(conn).with_login_check(true);
-    /// # drop(codex); Ok(()) }
-    /// ```
-    pub fn with_login_check(mut self, enabled: bool) -> Self {
-        self.login = LoginCheck::new(enabled);
-        self
     }
 
     /// [The login check](Codex#the-login-check), before a thread call.
@@ -418,14 +172,19 @@ impl Codex {
         if !self.login.enabled || self.login.passed.load(Ordering::Acquire) {
             return Ok(());
         }
-        match self.account(false).await {
+        let asked = self
+            .request::<AccountRead>(GetAccountParams {
+                refresh_token: Some(false),
+            })
+            .await;
+        match asked {
             Ok(answer) if answer.account.is_none() && answer.requires_openai_auth => {
                 tracing::warn!(
                     "account/read: no account, and the model provider needs OpenAI auth"
                 );
                 Err(Error::NotLoggedIn {
                     codex_home: self
-                        .metadata()
+                        .server_info()
                         .and_then(|m| m.codex_home.as_deref())
                         .map(PathBuf::from),
                 })
@@ -458,16 +217,16 @@ impl Codex {
     }
 
     /// What the server said at `initialize`: user agent, server version, codex home, platform
-    /// (`None` without a handshake).
+    /// (`None` without a handshake); the same as [`Connection::server_info`].
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::Codex) {
-    /// if let Some(info) = codex.metadata() {
+    /// if let Some(info) = codex.server_info() {
     ///     println!("{} ({:?}, home {:?})", info.user_agent, info.server_version, info.codex_home);
     /// }
     /// # }
     /// ```
-    pub fn metadata(&self) -> Option<&ServerInfo> {
+    pub fn server_info(&self) -> Option<&ServerInfo> {
         self.conn.server_info()
     }
 
@@ -616,5 +375,68 @@ impl Codex {
     /// ```
     pub async fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
         thread::unarchive(self, thread_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConnectionConfig;
+    use crate::proto::ListMcpServerStatusParams;
+    use crate::proto::methods::McpServerStatusList;
+    use crate::transport::Transport;
+    use std::time::Duration;
+
+    /// A refused `ThreadOptions` setting sends nothing: the first line the server sees is the
+    /// request made after the refusals.
+    #[tokio::test]
+    async fn a_setting_the_call_has_no_field_for_is_refused_before_anything_is_sent() {
+        let (transport, mut peer) = Transport::memory();
+        let codex = Codex::builder()
+            .connection(
+                // A request sent by mistake would fail the test in 2 s, not hang it.
+                ConnectionConfig::new()
+                    .handshake(false)
+                    .request_timeout(Duration::from_secs(2)),
+            )
+            .skip_login_check()
+            .transport(transport)
+            .await
+            .unwrap();
+        let refused = [
+            codex
+                .resume_thread("thr_1", ThreadOptions::new().ephemeral(true))
+                .await,
+            codex
+                .resume_thread("thr_1", ThreadOptions::new().service_name("bot"))
+                .await,
+            codex
+                .fork_thread(
+                    "thr_1",
+                    ThreadOptions::new().personality(crate::proto::Personality::Pragmatic),
+                )
+                .await,
+            codex
+                .fork_thread("thr_1", ThreadOptions::new().service_name("bot"))
+                .await,
+        ];
+        for result in refused {
+            let err = result.expect_err("refused");
+            assert!(matches!(err, Error::InvalidOptions(_)), "{err}");
+        }
+        let marker = tokio::spawn({
+            let codex = codex.clone();
+            async move {
+                codex
+                    .request::<McpServerStatusList>(ListMcpServerStatusParams::default())
+                    .await
+            }
+        });
+        let first = tokio::time::timeout(Duration::from_secs(5), peer.recv_json())
+            .await
+            .expect("a request in time")
+            .expect("connected");
+        assert_eq!(first["method"], "mcpServerStatus/list", "{first}");
+        marker.abort();
     }
 }

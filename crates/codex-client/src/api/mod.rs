@@ -2,13 +2,14 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`CodexConfig`], [`ThreadPage`] |
-//! | `thread` | [`Thread`]: the server's answer kept as a snapshot, turns, read / name / compact / archive / fork |
+//! | `codex` | [`Codex`] (the entry point, thread calls, pass-throughs), [`ThreadPage`] |
+//! | `builder` | [`CodexBuilder`]: the connection's settings and the login check, then spawn / connect / transport |
+//! | `thread`, `thread_turns` | [`Thread`]: the server's answer kept as a snapshot, read / name / compact / archive / fork; its turns (`run`, `turn`, the busy check) |
 //! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes; interrupts its turn when dropped unfinished, unless detached), [`TurnControl`] (steer, interrupt), [`TurnOrigin`] |
 //! | `lanes` | one turn at a time per thread for this client: the busy check, the per-thread FIFO queue ([`WhenBusy`]) |
 //! | `result` | [`TurnResult`], [`TurnFailure`], the final-response rule |
 //! | `input` | [`Input`], [`InputItem`] |
-//! | `options` | [`ThreadOptions`], [`TurnOptions`], [`ListThreads`] |
+//! | `options` | the wire's [`ThreadOptions`], [`TurnSettings`]; the client's [`TurnOptions`] (carrying a `TurnSettings`); [`ListThreads`] |
 //! | `presets` | [`ApprovalMode`], [`Sandbox`] |
 //! | `account` | login (API key as a [`Secret`], [`ChatgptLogin`], [`DeviceCodeLogin`]), account, logout, rate limits, usage |
 //! | `goal` | [`GoalHandle`] (a goal as one logical turn), [`GoalControl`], [`GoalResult`], [`GoalOptions`], the goal calls on [`Thread`] |
@@ -24,6 +25,7 @@
 //! the one stream ([`TurnHandle`]) maps to an iterator.
 
 mod account;
+mod builder;
 mod codex;
 mod extras;
 mod goal;
@@ -36,17 +38,19 @@ mod presets;
 mod queue;
 mod result;
 mod thread;
+mod thread_turns;
 mod turn;
 
 pub use account::{ChatgptLogin, DeviceCodeLogin, Secret};
-pub use codex::{Codex, CodexConfig, ThreadPage};
+pub use builder::CodexBuilder;
+pub use codex::{Codex, ThreadPage};
 pub use extras::{CommandExec, ExecOutput};
 pub use goal::{
     DEFAULT_GOAL_MAX_TURNS, GoalControl, GoalHandle, GoalOptions, GoalResult,
     MAX_GOAL_OBJECTIVE_CHARS,
 };
 pub use input::{Input, InputItem};
-pub use options::{ListThreads, ThreadOptions, TurnOptions, WhenBusy};
+pub use options::{ListThreads, ThreadOptions, TurnOptions, TurnSettings, WhenBusy};
 pub use presets::{ApprovalMode, Sandbox};
 pub use result::{TurnFailure, TurnResult};
 pub use thread::Thread;

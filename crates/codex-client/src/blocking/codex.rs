@@ -2,14 +2,15 @@
 //! [`crate::Codex`] method for method (spawn, close, the thread calls, `request::<M>()`,
 //! the global notification stream), each one a `wait` on the async call.
 
+use super::builder::CodexBuilder;
 use super::notifications::NotificationStream;
 use super::runtime::Shared;
 use super::thread::Thread;
-use crate::api::{CodexConfig, ListThreads, ThreadOptions, ThreadPage};
+use crate::api::{ListThreads, ThreadOptions, ThreadPage};
 use crate::connection::{Connection, ServerInfo};
 use crate::error::{ClosedInfo, Result};
 use crate::proto::ClientMethod;
-use crate::transport::ConnectOptions;
+use crate::spawn::SpawnConfig;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -20,10 +21,10 @@ use std::sync::Arc;
 /// reaped, and the runtime stops.
 ///
 /// ```no_run
-/// use codex_client::blocking::{Codex, CodexConfig, ThreadOptions};
+/// use codex_client::blocking::{Codex, ThreadOptions};
 ///
 /// fn main() -> Result<(), codex_client::Error> {
-///     let codex = Codex::spawn(CodexConfig::new())?;
+///     let codex = Codex::start()?;
 ///     let thread = codex.start_thread(ThreadOptions::new())?;
 ///     let result = thread.run("Say hello in one sentence.")?;
 ///     println!("{}", result.final_response().unwrap_or_default());
@@ -44,7 +45,9 @@ impl Codex {
     }
 
     /// Builds the runtime, then runs `connecting` (an async constructor) on it.
-    fn start(connecting: impl Future<Output = Result<crate::api::Codex>>) -> Result<Self> {
+    pub(super) fn on_new_runtime(
+        connecting: impl Future<Output = Result<crate::api::Codex>>,
+    ) -> Result<Self> {
         let shared = Shared::new()?;
         let inner = shared.wait(connecting)?;
         shared.adopt(inner.connection());
@@ -64,30 +67,21 @@ impl Codex {
         Thread::new(inner, self.clone())
     }
 
-    /// Starts `codex app-server` as configured and performs the handshake (see
-    /// [`crate::Codex::spawn`]). Starts the client's runtime first; no tokio setup is needed.
+    /// Starts `codex app-server` with the defaults (see [`crate::Codex::start`]). Starts the
+    /// client's runtime first; no tokio setup is needed.
     ///
     /// ```no_run
-    /// let codex = codex_client::blocking::Codex::spawn(codex_client::CodexConfig::new())?;
-    /// println!("{:?}", codex.metadata());
+    /// let codex = codex_client::blocking::Codex::start()?;
+    /// println!("{:?}", codex.server_info());
     /// # Ok::<(), codex_client::Error>(())
     /// ```
-    pub fn spawn(config: CodexConfig) -> Result<Self> {
-        Self::start(crate::api::Codex::spawn(config))
+    pub fn start() -> Result<Self> {
+        Self::builder().spawn(SpawnConfig::new())
     }
 
-    /// Connects to a running app-server (`ws://`, `wss://`, `unix://PATH`, `unix://`) and
-    /// performs the handshake (see [`crate::Codex::connect`]).
-    ///
-    /// ```no_run
-    /// use codex_client::transport::ConnectOptions;
-    /// let options = ConnectOptions::new().bearer_token("s3cret");
-    /// let codex = codex_client::blocking::Codex::connect("ws://127.0.0.1:4500", &options, codex_client::CodexConfig::new())?;
-    /// # drop(codex);
-    /// # Ok::<(), codex_client::Error>(())
-    /// ```
-    pub fn connect(url: &str, options: &ConnectOptions, config: CodexConfig) -> Result<Self> {
-        Self::start(crate::api::Codex::connect(url, options, config))
+    /// A blocking [`CodexBuilder`] (see [`crate::Codex::builder`]).
+    pub fn builder() -> CodexBuilder {
+        CodexBuilder::new()
     }
 
     /// The underlying async connection: its synchronous accessors (`stats()`, `pid()`,
@@ -102,17 +96,17 @@ impl Codex {
         self.inner.connection()
     }
 
-    /// What the server said at `initialize` (see [`crate::Codex::metadata`]).
+    /// What the server said at `initialize` (see [`crate::Codex::server_info`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) {
-    /// if let Some(info) = codex.metadata() {
+    /// if let Some(info) = codex.server_info() {
     ///     println!("{} ({:?})", info.user_agent, info.server_version);
     /// }
     /// # }
     /// ```
-    pub fn metadata(&self) -> Option<&ServerInfo> {
-        self.inner.metadata()
+    pub fn server_info(&self) -> Option<&ServerInfo> {
+        self.inner.server_info()
     }
 
     /// A typed request for any method of the protocol (see [`crate::Codex::request`]).

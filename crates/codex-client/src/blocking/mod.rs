@@ -4,23 +4,24 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `codex` | [`Codex`]: spawn, close, the thread calls, `request::<M>()`, notifications |
+//! | `codex` | [`Codex`]: start, close, the thread calls, `request::<M>()`, notifications |
+//! | `builder` | [`CodexBuilder`]: the async builder with blocking ends |
 //! | `thread` | [`Thread`]: the snapshot accessors, turns, read / refresh / name / compact / archive / fork |
 //! | `turn` | [`TurnHandle`] (an `Iterator` of [`TurnEvent`]s, `next_timeout`, `run`), [`TurnControl`] |
 //! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the account / goal / model / exec / fs / config / MCP / skills mirrors |
 //! | `notifications` | [`NotificationStream`] (an `Iterator` of notifications, `next_timeout`) |
 //! | `runtime` | the runtime every object of one client shares: running calls, closing on the last drop |
 //!
-//! The plain-data types are not duplicated: [`CodexConfig`], [`ThreadOptions`],
+//! The plain-data types are not duplicated: [`SpawnConfig`], [`ConnectionConfig`], [`ThreadOptions`],
 //! [`TurnOptions`], [`ListThreads`], [`ThreadPage`], [`Input`], [`TurnResult`], the presets,
 //! [`TurnEvent`] and [`Error`] are the async API's own, re-exported here for a one-line switch.
 //!
 //! ```no_run
-//! use codex_client::blocking::{Codex, CodexConfig, ThreadOptions, TurnEvent};
+//! use codex_client::blocking::{Codex, ThreadOptions, TurnEvent};
 //! use codex_client::protocol::ServerNotification;
 //!
 //! fn main() -> Result<(), codex_client::Error> {
-//!     let codex = Codex::spawn(CodexConfig::new())?;
+//!     let codex = Codex::start()?;
 //!     let thread = codex.start_thread(ThreadOptions::new())?;
 //!
 //!     // Run a turn to its result.
@@ -41,7 +42,7 @@
 //!
 //! # The runtime
 //!
-//! [`Codex::spawn`] builds a small **multi-thread** tokio runtime (two worker threads) owned by
+//! [`Codex::start`] (and every [`CodexBuilder`] end) builds a small **multi-thread** tokio runtime (two worker threads) owned by
 //! the client, and every blocking call is `Handle::block_on` of the async call: the future runs
 //! on the *calling* OS thread while the workers carry the background tasks (the connection's
 //! reader and writer, the stderr drain, the child monitor, server-request handlers) and keep
@@ -69,10 +70,10 @@
 //! **Never hangs.** When the app-server dies, every iterator yields `Err(Error::Closed(..))`
 //! (exit status, stderr tail) then `None`, and calls fail fast. To bound a wait for a live but
 //! quiet server, use [`TurnHandle::next_timeout`] / [`NotificationStream::next_timeout`] (or the
-//! per-request timeouts of [`CodexConfig`]).
+//! per-request timeouts of [`ConnectionConfig`]).
 //!
 //! **Approvals.** A client-wide [`ServerRequestHandler`](crate::ServerRequestHandler) set with
-//! [`CodexConfig::handler`] works unchanged (it runs on the runtime's workers: keep it quick,
+//! [`ConnectionConfig::handler`] works unchanged (it runs on the runtime's workers: keep it quick,
 //! or move blocking work off with `tokio::task::spawn_blocking`). In-stream approvals arrive as
 //! `TurnEvent::ServerRequest(request)`; [`PendingServerRequest`]'s `accept()`, `decline()`,
 //! `respond()` are synchronous already, so the iterating thread answers on the spot. The
@@ -90,6 +91,7 @@
 //! through unchanged. Link the async method in the doc (`see [`crate::Codex::...`]`) and give
 //! the example in blocking form.
 
+mod builder;
 mod codex;
 mod extras;
 mod notifications;
@@ -97,6 +99,7 @@ mod runtime;
 mod thread;
 mod turn;
 
+pub use builder::CodexBuilder;
 pub use codex::Codex;
 pub use extras::{ChatgptLogin, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle};
 pub use notifications::NotificationStream;
@@ -104,11 +107,13 @@ pub use thread::Thread;
 pub use turn::{TurnControl, TurnHandle};
 
 pub use crate::api::{
-    ApprovalMode, CodexConfig, Input, InputItem, ListThreads, Sandbox, ThreadOptions, ThreadPage,
-    TurnFailure, TurnOptions, TurnResult,
+    ApprovalMode, Input, InputItem, ListThreads, Sandbox, ThreadOptions, ThreadPage, TurnFailure,
+    TurnOptions, TurnResult, TurnSettings,
 };
 pub use crate::api::{ExecOutput, GoalOptions, GoalResult, Secret};
 pub use crate::api::{TurnOrigin, WhenBusy};
+pub use crate::config::ConnectionConfig;
 pub use crate::error::{ClosedInfo, Error, Result};
 pub use crate::router::TurnEvent;
 pub use crate::server_requests::PendingServerRequest;
+pub use crate::spawn::SpawnConfig;

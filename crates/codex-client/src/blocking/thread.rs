@@ -208,11 +208,15 @@ impl Thread {
     /// use codex_client::TurnOptions;
     /// let schema = serde_json::json!({"type": "object", "properties": {"n": {"type": "integer"}},
     ///     "required": ["n"], "additionalProperties": false});
-    /// let result = thread.run_with("2 + 2?", TurnOptions::new().output_schema(schema))?;
+    /// let result = thread.run_with("2 + 2?", codex_client::TurnSettings::new().output_schema(schema))?;
     /// println!("{}", result.final_response().unwrap_or("{}"));
     /// # Ok(()) }
     /// ```
-    pub fn run_with(&self, input: impl Into<Input>, options: TurnOptions) -> Result<TurnResult> {
+    pub fn run_with(
+        &self,
+        input: impl Into<Input>,
+        options: impl Into<TurnOptions>,
+    ) -> Result<TurnResult> {
         self.wait(self.inner.run_with(input, options))
     }
 
@@ -237,7 +241,9 @@ impl Thread {
     /// ```no_run
     /// # fn f(thread: codex_client::blocking::Thread) -> Result<(), codex_client::Error> {
     /// use codex_client::{ApprovalMode, TurnEvent, TurnOptions};
-    /// let options = TurnOptions::new().approval_mode(ApprovalMode::OnRequest).approvals_in_stream();
+    /// let options = TurnOptions::new()
+    ///     .settings(codex_client::TurnSettings::new().approval_mode(ApprovalMode::OnRequest))
+    ///     .approvals_in_stream();
     /// for event in thread.turn_with("Run the tests", options)? {
     ///     if let TurnEvent::ServerRequest(request) = event? {
     ///         request.accept()?; // or decline()
@@ -245,7 +251,11 @@ impl Thread {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn turn_with(&self, input: impl Into<Input>, options: TurnOptions) -> Result<TurnHandle> {
+    pub fn turn_with(
+        &self,
+        input: impl Into<Input>,
+        options: impl Into<TurnOptions>,
+    ) -> Result<TurnHandle> {
         self.wait(self.inner.turn_with(input, options))
             .map(|t| self.handle(t))
     }

@@ -145,8 +145,8 @@ impl SpawnConfig {
     /// A launch given as plain data — program, arguments (starting with `app-server`), whether to
     /// clear the inherited environment, the variables to set, the working directory — such as the
     /// fields of the test kit's `AppServerLaunch` (the bridge from `codex-client-testkit`, which
-    /// does not depend on this crate). `CodexConfig::from(spawn_config)` makes a whole
-    /// [`CodexConfig`](crate::CodexConfig) of it.
+    /// does not depend on this crate), for
+    /// [`CodexBuilder::spawn`](crate::CodexBuilder::spawn).
     ///
     /// ```
     /// use codex_client::SpawnConfig;

@@ -4,17 +4,20 @@
 
 use crate::error::Error;
 use std::fmt;
-use std::sync::Arc;
 
 /// What went wrong while connecting.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use codex_client::transport::{ConnectError, ConnectErrorKind, ConnectOptions};
+/// use codex_client::Error;
+/// use codex_client::transport::{ConnectErrorKind, ConnectOptions};
 /// let url = "unix:///nonexistent/app-server-control.sock";
 /// let err = codex_client::Transport::connect(url, &ConnectOptions::new()).await.unwrap_err();
-/// let kind = ConnectError::of(&err).map(|e| e.kind);
+/// let kind = match &err {
+///     Error::Connect(connect) => Some(connect.kind),
+///     _ => None,
+/// };
 /// match kind {
 ///     Some(ConnectErrorKind::Refused) => eprintln!("no app-server there: {err}"),
 ///     Some(ConnectErrorKind::Http(401)) => eprintln!("a missing or wrong token: {err}"),
@@ -53,17 +56,19 @@ pub enum ConnectErrorKind {
 
 /// Why [`Transport::connect`] failed: the endpoint (never the token) and what happened.
 ///
-/// It reaches the caller as [`Error::Transport`], an `io::Error` wrapping this value; get it
-/// back with [`ConnectError::of`].
+/// It reaches the caller as [`Error::Connect`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use codex_client::transport::{ConnectError, ConnectErrorKind, ConnectOptions};
+/// use codex_client::Error;
+/// use codex_client::transport::{ConnectErrorKind, ConnectOptions};
 /// let err = codex_client::Transport::connect("http://example.com", &ConnectOptions::new())
 ///     .await
 ///     .unwrap_err();
-/// assert_eq!(ConnectError::of(&err).unwrap().kind, ConnectErrorKind::InvalidUrl);
+/// let Error::Connect(err) = err else { panic!("a connect error: {err}") };
+/// assert_eq!(err.kind, ConnectErrorKind::InvalidUrl);
+/// assert_eq!(err.endpoint, "http://example.com");
 /// # }
 /// ```
 #[derive(Debug, Clone)]
@@ -90,18 +95,6 @@ impl ConnectError {
         }
     }
 
-    /// The connect error inside `error`, if it is one.
-    ///
-    /// ```
-    /// assert!(codex_client::transport::ConnectError::of(&codex_client::Error::Lagged(1)).is_none());
-    /// ```
-    pub fn of(error: &Error) -> Option<&ConnectError> {
-        match error {
-            Error::Transport(io) => io.get_ref()?.downcast_ref::<ConnectError>(),
-            _ => None,
-        }
-    }
-
     /// The error for a `scheme` URL whose transport needs the Cargo `feature`.
     #[cfg_attr(all(feature = "websocket", feature = "tls"), allow(dead_code))]
     pub(crate) fn not_compiled(endpoint: &str, scheme: &str, feature: &'static str) -> Self {
@@ -117,21 +110,7 @@ impl ConnectError {
 
     /// This error as the crate's [`Error`].
     pub(crate) fn into_error(self) -> Error {
-        use std::io::ErrorKind as K;
-        let kind = match self.kind {
-            ConnectErrorKind::InvalidUrl => K::InvalidInput,
-            ConnectErrorKind::InsecureToken => K::PermissionDenied,
-            ConnectErrorKind::Resolve => K::NotFound,
-            ConnectErrorKind::Refused => K::ConnectionRefused,
-            ConnectErrorKind::Timeout => K::TimedOut,
-            ConnectErrorKind::Http(401 | 403) => K::PermissionDenied,
-            ConnectErrorKind::Tls
-            | ConnectErrorKind::Http(_)
-            | ConnectErrorKind::Handshake
-            | ConnectErrorKind::Io => K::Other,
-            ConnectErrorKind::FeatureDisabled(_) => K::Unsupported,
-        };
-        Error::Transport(Arc::new(std::io::Error::new(kind, self)))
+        Error::Connect(self)
     }
 }
 
@@ -172,15 +151,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connect_errors_round_trip_through_the_crate_error() {
+    fn connect_errors_reach_the_caller_as_error_connect() {
         let err = ConnectError::new(
             ConnectErrorKind::Http(401),
             "ws://127.0.0.1:1",
             "Unauthorized",
         )
         .into_error();
-        let back = ConnectError::of(&err).unwrap();
-        assert_eq!(back.kind, ConnectErrorKind::Http(401));
         assert!(err.to_string().contains("refused the credentials"), "{err}");
+        let Error::Connect(back) = err else {
+            panic!("Error::Connect, got {err}")
+        };
+        assert_eq!(back.kind, ConnectErrorKind::Http(401));
     }
 }

@@ -170,7 +170,7 @@ impl Transport {
 
     /// Connects to a running app-server: `unix://PATH`, `unix://` (the default control socket
     /// under `CODEX_HOME`), `ws://HOST:PORT[/PATH]` (feature `websocket`) or
-    /// `wss://HOST[:PORT][/PATH]` (feature `tls`). Fails with [`Error::Transport`] wrapping a
+    /// `wss://HOST[:PORT][/PATH]` (feature `tls`). Fails with [`Error::Connect`] with a
     /// [`ConnectError`] that says what failed (bad URL, a scheme whose feature is off, refused,
     /// timeout, TLS, the HTTP status of the upgrade such as 401, a token that would travel in
     /// clear text).

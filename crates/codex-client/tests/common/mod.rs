@@ -26,6 +26,13 @@ pub fn turn_params(thread: &str, text: &str) -> codex_client::protocol::TurnStar
     .expect("valid turn/start params")
 }
 
+/// What a test may change before the spawn: the builder (connection settings, login check) and
+/// the process.
+pub struct Launch {
+    pub builder: codex_client::CodexBuilder,
+    pub spawn: codex_client::SpawnConfig,
+}
+
 /// The real app-server of a test, driven by the high-level API, with the mock model it talks
 /// to. Field order = drop order: the client (and its process) first, then the directories, then
 /// the mock.
@@ -37,11 +44,12 @@ pub struct AppServerEnv {
 
 /// Starts the mock model and the real app-server through the test kit and connects a `Codex`
 /// (client name `name`); `None` when the binary is missing and not required (the kit's
-/// skip-or-fail rule). `sandbox` and `config` adjust the launch before the spawn.
+/// skip-or-fail rule). `sandbox` adjusts the sandbox, `launch` the builder (connection
+/// settings, login check) and the process before the spawn.
 pub async fn start_app_server(
     name: &str,
     sandbox: impl FnOnce(codex_client_testkit::CodexSandbox) -> codex_client_testkit::CodexSandbox,
-    edit_config: impl FnOnce(codex_client::CodexConfig) -> codex_client::CodexConfig,
+    launch: impl FnOnce(Launch) -> Launch,
 ) -> Option<AppServerEnv> {
     let binary = codex_client_testkit::require_codex_binary(name)?;
     let mock = codex_client_testkit::MockModel::start()
@@ -51,10 +59,11 @@ pub async fn start_app_server(
         sandbox(codex_client_testkit::CodexSandbox::new(binary, mock.base_url()).expect("sandbox"));
     let connection =
         ConnectionConfig::new().client_info(codex_client::core::ClientInfo::new(name, "0.0.0"));
-    let config = codex_client::CodexConfig::from_parts(spawn_config(&sandbox.launch()), connection);
-    let codex = codex_client::Codex::spawn(edit_config(config))
-        .await
-        .expect("spawn + initialize");
+    let Launch { builder, spawn } = launch(Launch {
+        builder: codex_client::Codex::builder().connection(connection),
+        spawn: spawn_config(&sandbox.launch()),
+    });
+    let codex = builder.spawn(spawn).await.expect("spawn + initialize");
     Some(AppServerEnv {
         codex,
         sandbox,
