@@ -14,10 +14,11 @@
 //! Needs `codex` installed and logged in; found through `CODEX_BIN`, the active virtualenv, then `PATH`.
 //! Run: `cargo run --example errors_and_retry`
 
+use codex_client::core::ConnectionConfig;
 use codex_client::protocol::CodexErrorInfo;
 use codex_client::{
-    Codex, ConnectionConfig, Error, RetryPolicy, SpawnConfig, ThreadOptions, TurnOptions,
-    TurnResult, retry_on_overload,
+    Codex, Error, RetryPolicy, SpawnConfig, ThreadOptions, TurnOptions, TurnResult,
+    retry_on_overload,
 };
 use std::time::Duration;
 

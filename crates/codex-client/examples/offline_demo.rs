@@ -22,8 +22,8 @@
 use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::protocol::{ServerNotification, ThreadItem, TurnStatus};
 use codex_client::{
-    ApprovalMode, Codex, Error, Sandbox, SpawnConfig, Thread, ThreadOptions, TurnEvent,
-    TurnHandle, TurnOptions, TurnResult, TurnSettings,
+    ApprovalMode, Codex, Error, Sandbox, SpawnConfig, Thread, ThreadOptions, TurnEvent, TurnHandle,
+    TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{
     AppServerLaunch, CodexSandbox, Matcher, MockModel, MockResponse, StallGate,

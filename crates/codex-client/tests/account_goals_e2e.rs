@@ -9,15 +9,12 @@
 
 mod common;
 
-use codex_client::core::ConnectionConfig;
 use codex_client::protocol::{
     Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, ThreadGoalStatus,
     TurnStatus,
 };
-use codex_client::{
-    ApprovalMode, Error, GoalOptions, Sandbox, Thread, ThreadOptions, TurnEvent,
-};
-use codex_client_testkit::{CodexSandbox, MockModel, MockResponse};
+use codex_client::{ApprovalMode, Error, GoalOptions, Sandbox, Thread, ThreadOptions};
+use codex_client_testkit::{CodexSandbox, MockResponse};
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;
@@ -271,7 +268,8 @@ async fn file_system_and_config_calls() {
 #[cfg(feature = "blocking")]
 #[test]
 fn blocking_goal_and_streamed_exec() {
-    use codex_client::{CodexConfig, ConnectionConfig, blocking};
+    use codex_client::blocking;
+    use codex_client::core::ConnectionConfig;
     use codex_client_testkit::MockModel;
     let Some(binary) = codex_client_testkit::require_codex_binary("blocking_goal") else {
         return;

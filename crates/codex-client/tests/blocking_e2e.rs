@@ -20,7 +20,6 @@ use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, SortDirection, ThreadSortKey, TurnStatus,
 };
-use codex_client::core::{ClientInfo, ConnectionConfig};
 use codex_client::{HandlerResult, ServerRequestHandler, SpawnConfig};
 use codex_client_testkit::{
     CodexSandbox, MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate, TINY_PNG,

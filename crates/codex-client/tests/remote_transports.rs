@@ -10,9 +10,6 @@ use codex_client::core::{
 };
 use codex_client::protocol::ServerNotification;
 use codex_client::transport::{ConnectError, ConnectErrorKind, ConnectOptions};
-use codex_client::core::{
-    ClientInfo, Connection, ConnectionConfig, RequestOptions, SubscribeOptions, TurnStream,
-};
 use codex_client::{Codex, Error, ThreadOptions, TurnEvent};
 use codex_client_testkit::{
     CodexSandbox, ListeningAppServer, Matcher, MockModel, MockResponse, STARTUP_TIMEOUT, StallGate,

@@ -13,7 +13,6 @@
 
 use codex_client::core::{Connection, ConnectionConfig};
 use codex_client::transport::ConnectOptions;
-use codex_client::core::{Connection, ConnectionConfig};
 use codex_client::{Codex, SpawnConfig};
 use futures::{SinkExt, StreamExt};
 use std::fmt::Write as _;

@@ -6,7 +6,6 @@
 
 use crate::Opts;
 use crate::util::{median, runtime};
-use codex_client::core::ConnectionConfig;
 use codex_client::protocol::{AskForApproval, SandboxMode};
 use codex_client::{Codex, SpawnConfig, ThreadOptions};
 use codex_client_testkit::{AppServerLaunch, CodexSandbox, MockModel, RawAppServer};

@@ -1,6 +1,5 @@
 //! Shared helpers: statistics, the machine, process memory, the SDK on the fake server.
 
-use codex_client::core::ConnectionConfig;
 use codex_client::{Codex, SpawnConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -21,7 +21,8 @@ use crate::transport::{ConnectOptions, Transport};
 /// unless [`skip_login_check`](Self::skip_login_check) is called.
 ///
 /// ```no_run
-/// use codex_client::{ClientInfo, Codex, ConnectionConfig, SpawnConfig};
+/// use codex_client::{Codex, SpawnConfig};
+/// use codex_client::core::{ClientInfo, ConnectionConfig};
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -104,7 +105,8 @@ impl CodexBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Codex, ConnectionConfig, Transport};
+    /// use codex_client::{Codex, Transport};
+    /// use codex_client::core::ConnectionConfig;
     /// let (transport, _server) = Transport::memory();
     /// let codex = Codex::builder()
     ///     .connection(ConnectionConfig::new().handshake(false))

@@ -127,7 +127,8 @@ impl Codex {
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), codex_client::Error> {
-    /// use codex_client::{Codex, ConnectionConfig, SpawnConfig};
+    /// use codex_client::{Codex, SpawnConfig};
+    /// use codex_client::core::ConnectionConfig;
     /// let codex = Codex::builder()
     ///     .connection(ConnectionConfig::new().request_timeout(std::time::Duration::from_secs(30)))
     ///     .skip_login_check()

@@ -38,7 +38,7 @@ pub enum ConnectErrorKind {
     Resolve,
     /// Nobody listens there (TCP refused; no such socket file).
     Refused,
-    /// Connecting took longer than [`ConnectOptions::connect_timeout`].
+    /// Connecting took longer than [`ConnectOptions::connect_timeout`](super::ConnectOptions::connect_timeout).
     Timeout,
     /// The TLS handshake failed (certificate, protocol) or the TLS set-up is unusable.
     Tls,
@@ -54,7 +54,7 @@ pub enum ConnectErrorKind {
     FeatureDisabled(&'static str),
 }
 
-/// Why [`Transport::connect`] failed: the endpoint (never the token) and what happened.
+/// Why [`Transport::connect`](super::Transport::connect) failed: the endpoint (never the token) and what happened.
 ///
 /// It reaches the caller as [`Error::Connect`].
 ///

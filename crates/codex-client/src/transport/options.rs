@@ -20,7 +20,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, pem::PemObject};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use codex_client::transport::ConnectOptions;
-/// use codex_client::{Connection, ConnectionConfig};
+/// use codex_client::core::{Connection, ConnectionConfig};
 /// use std::time::Duration;
 ///
 /// let options = ConnectOptions::new()

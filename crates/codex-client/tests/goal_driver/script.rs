@@ -3,10 +3,10 @@
 //! task that records what the goal handle yields.
 
 use super::common::{T, connect, next_request, notification, within};
+use codex_client::core::ConnectionConfig;
 use codex_client::protocol::{ServerNotification, TurnStatus};
 use codex_client::{
-    Codex, ConnectionConfig, Error, GoalHandle, GoalOptions, GoalResult, MemoryPeer, Thread,
-    ThreadOptions, TurnEvent,
+    Codex, Error, GoalHandle, GoalOptions, GoalResult, MemoryPeer, Thread, ThreadOptions, TurnEvent,
 };
 use futures::StreamExt;
 use serde_json::{Value, json};

@@ -197,7 +197,7 @@ use std::future::Future;
 /// Answers the server's requests. Every method has a fail-closed default (see
 /// [`fail_closed_answer`](super::fail_closed_answer)), so implement only what you handle;
 /// implementations may be written with `async fn`. Install one with
-/// [`ConnectionConfig::handler`](crate::ConnectionConfig::handler).
+/// [`ConnectionConfig::handler`](crate::core::ConnectionConfig::handler).
 ///
 /// Handlers run in their own task with the connection's server-request timeout; they may call
 /// the connection (e.g. to read a thread) without deadlocking it. A handler that times out or
