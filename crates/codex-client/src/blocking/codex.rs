@@ -155,7 +155,7 @@ impl Codex {
         self.wait(self.inner.close())
     }
 
-    /// Starts a thread (see [`crate::Codex::start_thread`]).
+    /// Starts a thread (see [`crate::api::Threads::start`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -165,11 +165,11 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.start_thread(options))
+        self.wait(self.inner.threads().start(options))
             .map(|t| self.thread(t))
     }
 
-    /// Resumes a stored thread (see [`crate::Codex::resume_thread`]).
+    /// Resumes a stored thread (see [`crate::api::Threads::resume`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -178,11 +178,11 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.resume_thread(thread_id, options))
+        self.wait(self.inner.threads().resume(thread_id, options))
             .map(|t| self.thread(t))
     }
 
-    /// Forks a thread into a new one (see [`crate::Codex::fork_thread`]).
+    /// Forks a thread into a new one (see [`crate::api::Threads::fork`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -191,11 +191,11 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.fork_thread(thread_id, options))
+        self.wait(self.inner.threads().fork(thread_id, options))
             .map(|t| self.thread(t))
     }
 
-    /// Lists stored threads, one page at a time (see [`crate::Codex::list_threads`]).
+    /// Lists stored threads, one page at a time (see [`crate::api::Threads::list`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -204,10 +204,10 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn list_threads(&self, query: ListThreads) -> Result<ThreadPage> {
-        self.wait(self.inner.list_threads(query))
+        self.wait(self.inner.threads().list(query))
     }
 
-    /// Reads a thread, with its turns if asked (see [`crate::Codex::read_thread`]).
+    /// Reads a thread, with its turns if asked (see [`crate::api::Threads::read`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -220,10 +220,14 @@ impl Codex {
         thread_id: &str,
         include_turns: bool,
     ) -> Result<crate::proto::Thread> {
-        self.wait(self.inner.read_thread(thread_id, include_turns))
+        if include_turns {
+            self.wait(self.inner.threads().read_with_turns(thread_id))
+        } else {
+            self.wait(self.inner.threads().read(thread_id))
+        }
     }
 
-    /// Archives a thread by id (see [`crate::Codex::archive_thread`]).
+    /// Archives a thread by id (see [`crate::api::Threads::archive`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -231,10 +235,10 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn archive_thread(&self, thread_id: &str) -> Result<()> {
-        self.wait(self.inner.archive_thread(thread_id))
+        self.wait(self.inner.threads().archive(thread_id))
     }
 
-    /// Unarchives a thread by id and returns it (see [`crate::Codex::unarchive_thread`]).
+    /// Unarchives a thread by id and returns it (see [`crate::api::Threads::unarchive`]).
     ///
     /// ```no_run
     /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
@@ -243,7 +247,7 @@ impl Codex {
     /// # Ok(()) }
     /// ```
     pub fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
-        self.wait(self.inner.unarchive_thread(thread_id))
+        self.wait(self.inner.threads().unarchive(thread_id))
             .map(|t| self.thread(t))
     }
 }

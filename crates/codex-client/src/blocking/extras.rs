@@ -221,7 +221,14 @@ impl CommandExec {
 
     /// See [`crate::CommandExec::write_stdin`].
     pub fn write_stdin(&self, data: &[u8], close: bool) -> Result<()> {
-        self.shared.wait(self.inner.write_stdin(data, close))
+        if close {
+            self.shared.wait(async {
+                self.inner.write_stdin(data).await?;
+                self.inner.close_stdin().await
+            })
+        } else {
+            self.shared.wait(self.inner.write_stdin(data))
+        }
     }
 
     /// See [`crate::CommandExec::terminate`].
@@ -249,149 +256,169 @@ impl Codex {
         self.shared().wait(future)
     }
 
-    /// See [`crate::Codex::login_api_key`].
+    /// See [`crate::api::Account::login_api_key`].
     pub fn login_api_key(&self, api_key: impl Into<Secret>) -> Result<()> {
-        self.run(self.inner().login_api_key(api_key))
+        self.run(self.inner().account().login_api_key(api_key))
     }
 
-    /// See [`crate::Codex::login_chatgpt`].
+    /// See [`crate::api::Account::login_chatgpt`].
     pub fn login_chatgpt(&self) -> Result<ChatgptLogin> {
-        let inner = self.run(self.inner().login_chatgpt())?;
+        let inner = self.run(self.inner().account().login_chatgpt())?;
         Ok(ChatgptLogin {
             inner,
             shared: self.shared().clone(),
         })
     }
 
-    /// See [`crate::Codex::login_chatgpt_device_code`].
+    /// See [`crate::api::Account::login_device_code`].
     pub fn login_chatgpt_device_code(&self) -> Result<DeviceCodeLogin> {
-        let inner = self.run(self.inner().login_chatgpt_device_code())?;
+        let inner = self.run(self.inner().account().login_device_code())?;
         Ok(DeviceCodeLogin {
             inner,
             shared: self.shared().clone(),
         })
     }
 
-    /// See [`crate::Codex::account`].
+    /// See [`crate::api::Account::read`].
     pub fn account(&self, refresh_token: bool) -> Result<GetAccountResponse> {
-        self.run(self.inner().account(refresh_token))
+        if refresh_token {
+            self.run(self.inner().account().read_refreshed())
+        } else {
+            self.run(self.inner().account().read())
+        }
     }
 
-    /// See [`crate::Codex::logout`].
+    /// See [`crate::api::Account::logout`].
     pub fn logout(&self) -> Result<()> {
-        self.run(self.inner().logout())
+        self.run(self.inner().account().logout())
     }
 
-    /// See [`crate::Codex::rate_limits`].
+    /// See [`crate::api::Account::rate_limits`].
     pub fn rate_limits(&self) -> Result<GetAccountRateLimitsResponse> {
-        self.run(self.inner().rate_limits())
+        self.run(self.inner().account().rate_limits())
     }
 
-    /// See [`crate::Codex::token_usage`].
+    /// See [`crate::api::Account::token_usage`].
     pub fn token_usage(&self, thread_id: Option<&str>) -> Result<GetAccountTokenUsageResponse> {
-        self.run(self.inner().token_usage(thread_id))
+        self.run(self.inner().account().token_usage(thread_id))
     }
 
-    /// See [`crate::Codex::models`].
+    /// See [`crate::api::Models::list`].
     pub fn models(&self, include_hidden: bool) -> Result<Vec<Model>> {
-        self.run(self.inner().models(include_hidden))
+        if include_hidden {
+            self.run(self.inner().models().list_including_hidden())
+        } else {
+            self.run(self.inner().models().list())
+        }
     }
 
-    /// See [`crate::Codex::model_provider_capabilities`].
+    /// See [`crate::api::Models::provider_capabilities`].
     pub fn model_provider_capabilities(&self) -> Result<ModelProviderCapabilitiesReadResponse> {
-        self.run(self.inner().model_provider_capabilities())
+        self.run(self.inner().models().provider_capabilities())
     }
 
-    /// See [`crate::Codex::exec`].
+    /// See [`crate::api::Commands::run`].
     pub fn exec<I, S>(&self, command: I) -> Result<CommandExecResponse>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.run(self.inner().exec(command))
+        self.run(self.inner().commands().run(command))
     }
 
-    /// See [`crate::Codex::exec_with`].
+    /// See [`crate::api::Commands::run_params`].
     pub fn exec_with(&self, params: CommandExecParams) -> Result<CommandExecResponse> {
-        self.run(self.inner().exec_with(params))
+        self.run(self.inner().commands().run_params(params))
     }
 
-    /// See [`crate::Codex::exec_streaming`].
+    /// See [`crate::api::Commands::spawn`].
     pub fn exec_streaming(&self, params: CommandExecParams) -> Result<CommandExec> {
-        let inner = self.run(self.inner().exec_streaming(params))?;
+        let inner = self.run(self.inner().commands().spawn(params))?;
         Ok(CommandExec {
             inner,
             shared: self.shared().clone(),
         })
     }
 
-    /// See [`crate::Codex::read_file`].
+    /// See [`crate::api::Files::read`].
     pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Vec<u8>> {
-        self.run(self.inner().read_file(path))
+        self.run(self.inner().files().read(path))
     }
 
-    /// See [`crate::Codex::write_file`].
+    /// See [`crate::api::Files::write`].
     pub fn write_file(&self, path: impl AsRef<Path>, data: &[u8]) -> Result<()> {
-        self.run(self.inner().write_file(path, data))
+        self.run(self.inner().files().write(path, data))
     }
 
-    /// See [`crate::Codex::read_directory`].
+    /// See [`crate::api::Files::read_dir`].
     pub fn read_directory(&self, path: impl AsRef<Path>) -> Result<Vec<FsReadDirectoryEntry>> {
-        self.run(self.inner().read_directory(path))
+        self.run(self.inner().files().read_dir(path))
     }
 
-    /// See [`crate::Codex::file_metadata`].
+    /// See [`crate::api::Files::metadata`].
     pub fn file_metadata(&self, path: impl AsRef<Path>) -> Result<FsGetMetadataResponse> {
-        self.run(self.inner().file_metadata(path))
+        self.run(self.inner().files().metadata(path))
     }
 
-    /// See [`crate::Codex::create_directory`].
+    /// See [`crate::api::Files::create_dir`].
     pub fn create_directory(&self, path: impl AsRef<Path>, recursive: bool) -> Result<()> {
-        self.run(self.inner().create_directory(path, recursive))
+        if recursive {
+            self.run(self.inner().files().create_dir_all(path))
+        } else {
+            self.run(self.inner().files().create_dir(path))
+        }
     }
 
-    /// See [`crate::Codex::remove_path`].
+    /// See [`crate::api::Files::remove`].
     pub fn remove_path(&self, path: impl AsRef<Path>, recursive: bool) -> Result<()> {
-        self.run(self.inner().remove_path(path, recursive))
+        if recursive {
+            self.run(self.inner().files().remove_all(path))
+        } else {
+            self.run(self.inner().files().remove(path))
+        }
     }
 
-    /// See [`crate::Codex::copy_path`].
+    /// See [`crate::api::Files::copy`].
     pub fn copy_path(
         &self,
         from: impl AsRef<Path>,
         to: impl AsRef<Path>,
         recursive: bool,
     ) -> Result<()> {
-        self.run(self.inner().copy_path(from, to, recursive))
+        let _ = recursive; // `fs/copy` ignores it for a file; a directory is copied whole
+        self.run(self.inner().files().copy(from, to))
     }
 
-    /// See [`crate::Codex::config`].
+    /// See [`crate::api::ServerConfig::read`].
     pub fn config(&self, cwd: Option<&str>) -> Result<ConfigReadResponse> {
-        self.run(self.inner().config(cwd))
+        match cwd {
+            Some(cwd) => self.run(self.inner().server_config().read_for(cwd)),
+            None => self.run(self.inner().server_config().read()),
+        }
     }
 
-    /// See [`crate::Codex::write_config_value`].
+    /// See [`crate::api::ServerConfig::write_value`].
     pub fn write_config_value(
         &self,
         key_path: &str,
         value: serde_json::Value,
     ) -> Result<ConfigWriteResponse> {
-        self.run(self.inner().write_config_value(key_path, value))
+        self.run(self.inner().server_config().write_value(key_path, value))
     }
 
-    /// See [`crate::Codex::write_config`].
+    /// See [`crate::api::ServerConfig::write`].
     pub fn write_config(&self, edits: Vec<ConfigEdit>) -> Result<ConfigWriteResponse> {
-        self.run(self.inner().write_config(edits))
+        self.run(self.inner().server_config().write(edits))
     }
 
-    /// See [`crate::Codex::mcp_servers`].
+    /// See [`crate::api::Mcp::servers`].
     pub fn mcp_servers(&self) -> Result<Vec<McpServerStatus>> {
-        self.run(self.inner().mcp_servers())
+        self.run(self.inner().mcp().servers())
     }
 
-    /// See [`crate::Codex::skills`].
+    /// See [`crate::api::Skills::list`].
     pub fn skills(&self, cwds: &[&str]) -> Result<Vec<SkillsListEntry>> {
-        self.run(self.inner().skills(cwds))
+        self.run(self.inner().skills().list(cwds))
     }
 }
 

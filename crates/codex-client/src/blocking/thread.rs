@@ -259,7 +259,11 @@ impl Thread {
     /// # Ok(()) }
     /// ```
     pub fn read(&self, include_turns: bool) -> Result<crate::proto::Thread> {
-        self.wait(self.inner.read(include_turns))
+        if include_turns {
+            self.wait(self.inner.read_with_turns())
+        } else {
+            self.wait(self.inner.read())
+        }
     }
 
     /// Re-reads the thread into this `Thread`'s snapshot (see [`crate::Thread::refresh`]).
