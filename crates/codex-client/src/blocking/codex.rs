@@ -1,11 +1,11 @@
 //! The blocking [`Codex`]: the entry point of the blocking facade, mirroring
-//! [`crate::Codex`] method for method (spawn, close, the thread calls, `request::<M>()`,
+//! [`crate::Codex`] method for method (spawn, close, the group accessors, `request::<M>()`,
 //! the global notification stream), each one a `wait` on the async call.
 
 use super::notifications::NotificationStream;
 use super::runtime::Shared;
 use super::thread::Thread;
-use crate::api::{CodexConfig, ListThreads, ThreadOptions, ThreadPage};
+use crate::api::CodexConfig;
 use crate::connection::{Connection, ServerInfo};
 use crate::error::{ClosedInfo, Result};
 use crate::proto::ClientMethod;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 ///
 /// fn main() -> Result<(), codex_client::Error> {
 ///     let codex = Codex::spawn(CodexConfig::new())?;
-///     let thread = codex.start_thread(ThreadOptions::new())?;
+///     let thread = codex.threads().start(ThreadOptions::new())?;
 ///     let result = thread.run("Say hello in one sentence.")?;
 ///     println!("{}", result.final_response().unwrap_or_default());
 ///     codex.close();
@@ -153,101 +153,5 @@ impl Codex {
     /// ```
     pub fn close(&self) -> Arc<ClosedInfo> {
         self.wait(self.inner.close())
-    }
-
-    /// Starts a thread (see [`crate::api::Threads::start`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// use codex_client::{Sandbox, ThreadOptions};
-    /// let thread = codex.start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly))?;
-    /// println!("{} {:?}", thread.id(), thread.sandbox());
-    /// # Ok(()) }
-    /// ```
-    pub fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.threads().start(options))
-            .map(|t| self.thread(t))
-    }
-
-    /// Resumes a stored thread (see [`crate::api::Threads::resume`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.resume_thread("thr_123", codex_client::ThreadOptions::new())?;
-    /// println!("{} earlier turns", thread.turns().len());
-    /// # Ok(()) }
-    /// ```
-    pub fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.threads().resume(thread_id, options))
-            .map(|t| self.thread(t))
-    }
-
-    /// Forks a thread into a new one (see [`crate::api::Threads::fork`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let fork = codex.fork_thread("thr_123", codex_client::ThreadOptions::new())?;
-    /// println!("forked from {:?}", fork.info().forked_from_id);
-    /// # Ok(()) }
-    /// ```
-    pub fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.threads().fork(thread_id, options))
-            .map(|t| self.thread(t))
-    }
-
-    /// Lists stored threads, one page at a time (see [`crate::api::Threads::list`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let page = codex.list_threads(codex_client::ListThreads::new().limit(10))?;
-    /// println!("{} threads, more: {}", page.threads.len(), page.next_cursor.is_some());
-    /// # Ok(()) }
-    /// ```
-    pub fn list_threads(&self, query: ListThreads) -> Result<ThreadPage> {
-        self.wait(self.inner.threads().list(query))
-    }
-
-    /// Reads a thread, with its turns if asked (see [`crate::api::Threads::read`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.read_thread("thr_123", true)?;
-    /// println!("{} turns", thread.turns.len());
-    /// # Ok(()) }
-    /// ```
-    pub fn read_thread(
-        &self,
-        thread_id: &str,
-        include_turns: bool,
-    ) -> Result<crate::proto::Thread> {
-        if include_turns {
-            self.wait(self.inner.threads().read_with_turns(thread_id))
-        } else {
-            self.wait(self.inner.threads().read(thread_id))
-        }
-    }
-
-    /// Archives a thread by id (see [`crate::api::Threads::archive`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// codex.archive_thread("thr_123")?;
-    /// # Ok(()) }
-    /// ```
-    pub fn archive_thread(&self, thread_id: &str) -> Result<()> {
-        self.wait(self.inner.threads().archive(thread_id))
-    }
-
-    /// Unarchives a thread by id and returns it (see [`crate::api::Threads::unarchive`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.unarchive_thread("thr_123")?;
-    /// println!("{}", thread.preview());
-    /// # Ok(()) }
-    /// ```
-    pub fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
-        self.wait(self.inner.threads().unarchive(thread_id))
-            .map(|t| self.thread(t))
     }
 }

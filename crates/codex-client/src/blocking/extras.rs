@@ -1,39 +1,34 @@
-//! Blocking mirrors of login and account, goals, models and the convenience wrappers
-//! (`api/account.rs`, `api/goal.rs`, `api/models.rs`, `api/extras.rs`): one line over each
-//! async method, and iterator wrappers for the two streams ([`GoalHandle`], [`CommandExec`]).
+//! Blocking mirrors of the login handles, goals, command exec and the thread calls of their
+//! files (`api/account.rs`, `api/goal.rs`, `api/commands.rs`, `api/review.rs`, `api/mcp.rs`):
+//! one line over each async method, and iterator wrappers for the two streams
+//! ([`GoalHandle`], [`CommandExec`]).
 
-use super::codex::Codex;
 use super::runtime::Shared;
 use super::thread::Thread;
 use super::turn::TurnHandle;
-use crate::api::{ExecOutput, GoalOptions, GoalResult, Input, Secret};
+use crate::api::{ExecOutput, GoalOptions, GoalResult, Input};
 use crate::error::Result;
 use crate::proto::{
-    AccountLoginCompletedNotification, CancelLoginAccountStatus, CommandExecParams,
-    CommandExecResponse, ConfigEdit, ConfigReadResponse, ConfigWriteResponse,
-    FsGetMetadataResponse, FsReadDirectoryEntry, GetAccountRateLimitsResponse, GetAccountResponse,
-    GetAccountTokenUsageResponse, McpServerStatus, McpServerToolCallResponse, Model,
-    ModelProviderCapabilitiesReadResponse, ReviewTarget, SkillsListEntry, ThreadGoal,
-    ThreadGoalStatus,
+    AccountLoginCompletedNotification, CancelLoginAccountStatus, CommandExecResponse,
+    McpServerToolCallResponse, ReviewTarget, ThreadGoal, ThreadGoalStatus,
 };
 use crate::router::TurnEvent;
 use futures::StreamExt;
-use std::path::Path;
 use std::sync::Arc;
 
 /// A ChatGPT browser login in progress (see [`crate::ChatgptLogin`]).
 ///
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-/// let mut login = codex.login_chatgpt()?;
+/// let mut login = codex.account().login_chatgpt()?;
 /// println!("Open {}", login.auth_url());
 /// println!("success: {}", login.wait()?.success);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct ChatgptLogin {
-    inner: crate::api::ChatgptLogin,
-    shared: Arc<Shared>,
+    pub(super) inner: crate::api::ChatgptLogin,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl ChatgptLogin {
@@ -62,15 +57,15 @@ impl ChatgptLogin {
 ///
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-/// let mut login = codex.login_chatgpt_device_code()?;
+/// let mut login = codex.account().login_device_code()?;
 /// println!("Go to {} and enter {}", login.verification_url(), login.user_code());
 /// login.wait()?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct DeviceCodeLogin {
-    inner: crate::api::DeviceCodeLogin,
-    shared: Arc<Shared>,
+    pub(super) inner: crate::api::DeviceCodeLogin,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl DeviceCodeLogin {
@@ -200,7 +195,7 @@ impl GoalControl {
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
 /// let params = serde_json::from_value(serde_json::json!({"command": ["ls", "-l"]})).unwrap();
-/// let mut exec = codex.exec_streaming(params)?;
+/// let mut exec = codex.commands().spawn(params)?;
 /// for chunk in &mut exec {
 ///     print!("{}", String::from_utf8_lossy(&chunk?.data));
 /// }
@@ -209,8 +204,8 @@ impl GoalControl {
 /// ```
 #[derive(Debug)]
 pub struct CommandExec {
-    inner: crate::api::CommandExec,
-    shared: Arc<Shared>,
+    pub(super) inner: crate::api::CommandExec,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl CommandExec {
@@ -220,15 +215,13 @@ impl CommandExec {
     }
 
     /// See [`crate::CommandExec::write_stdin`].
-    pub fn write_stdin(&self, data: &[u8], close: bool) -> Result<()> {
-        if close {
-            self.shared.wait(async {
-                self.inner.write_stdin(data).await?;
-                self.inner.close_stdin().await
-            })
-        } else {
-            self.shared.wait(self.inner.write_stdin(data))
-        }
+    pub fn write_stdin(&self, data: &[u8]) -> Result<()> {
+        self.shared.wait(self.inner.write_stdin(data))
+    }
+
+    /// See [`crate::CommandExec::close_stdin`].
+    pub fn close_stdin(&self) -> Result<()> {
+        self.shared.wait(self.inner.close_stdin())
     }
 
     /// See [`crate::CommandExec::terminate`].
@@ -248,177 +241,6 @@ impl Iterator for CommandExec {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.shared.wait(self.inner.next())
-    }
-}
-
-impl Codex {
-    fn run<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.shared().wait(future)
-    }
-
-    /// See [`crate::api::Account::login_api_key`].
-    pub fn login_api_key(&self, api_key: impl Into<Secret>) -> Result<()> {
-        self.run(self.inner().account().login_api_key(api_key))
-    }
-
-    /// See [`crate::api::Account::login_chatgpt`].
-    pub fn login_chatgpt(&self) -> Result<ChatgptLogin> {
-        let inner = self.run(self.inner().account().login_chatgpt())?;
-        Ok(ChatgptLogin {
-            inner,
-            shared: self.shared().clone(),
-        })
-    }
-
-    /// See [`crate::api::Account::login_device_code`].
-    pub fn login_chatgpt_device_code(&self) -> Result<DeviceCodeLogin> {
-        let inner = self.run(self.inner().account().login_device_code())?;
-        Ok(DeviceCodeLogin {
-            inner,
-            shared: self.shared().clone(),
-        })
-    }
-
-    /// See [`crate::api::Account::read`].
-    pub fn account(&self, refresh_token: bool) -> Result<GetAccountResponse> {
-        if refresh_token {
-            self.run(self.inner().account().read_refreshed())
-        } else {
-            self.run(self.inner().account().read())
-        }
-    }
-
-    /// See [`crate::api::Account::logout`].
-    pub fn logout(&self) -> Result<()> {
-        self.run(self.inner().account().logout())
-    }
-
-    /// See [`crate::api::Account::rate_limits`].
-    pub fn rate_limits(&self) -> Result<GetAccountRateLimitsResponse> {
-        self.run(self.inner().account().rate_limits())
-    }
-
-    /// See [`crate::api::Account::token_usage`].
-    pub fn token_usage(&self, thread_id: Option<&str>) -> Result<GetAccountTokenUsageResponse> {
-        self.run(self.inner().account().token_usage(thread_id))
-    }
-
-    /// See [`crate::api::Models::list`].
-    pub fn models(&self, include_hidden: bool) -> Result<Vec<Model>> {
-        if include_hidden {
-            self.run(self.inner().models().list_including_hidden())
-        } else {
-            self.run(self.inner().models().list())
-        }
-    }
-
-    /// See [`crate::api::Models::provider_capabilities`].
-    pub fn model_provider_capabilities(&self) -> Result<ModelProviderCapabilitiesReadResponse> {
-        self.run(self.inner().models().provider_capabilities())
-    }
-
-    /// See [`crate::api::Commands::run`].
-    pub fn exec<I, S>(&self, command: I) -> Result<CommandExecResponse>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.run(self.inner().commands().run(command))
-    }
-
-    /// See [`crate::api::Commands::run_params`].
-    pub fn exec_with(&self, params: CommandExecParams) -> Result<CommandExecResponse> {
-        self.run(self.inner().commands().run_params(params))
-    }
-
-    /// See [`crate::api::Commands::spawn`].
-    pub fn exec_streaming(&self, params: CommandExecParams) -> Result<CommandExec> {
-        let inner = self.run(self.inner().commands().spawn(params))?;
-        Ok(CommandExec {
-            inner,
-            shared: self.shared().clone(),
-        })
-    }
-
-    /// See [`crate::api::Files::read`].
-    pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Vec<u8>> {
-        self.run(self.inner().files().read(path))
-    }
-
-    /// See [`crate::api::Files::write`].
-    pub fn write_file(&self, path: impl AsRef<Path>, data: &[u8]) -> Result<()> {
-        self.run(self.inner().files().write(path, data))
-    }
-
-    /// See [`crate::api::Files::read_dir`].
-    pub fn read_directory(&self, path: impl AsRef<Path>) -> Result<Vec<FsReadDirectoryEntry>> {
-        self.run(self.inner().files().read_dir(path))
-    }
-
-    /// See [`crate::api::Files::metadata`].
-    pub fn file_metadata(&self, path: impl AsRef<Path>) -> Result<FsGetMetadataResponse> {
-        self.run(self.inner().files().metadata(path))
-    }
-
-    /// See [`crate::api::Files::create_dir`].
-    pub fn create_directory(&self, path: impl AsRef<Path>, recursive: bool) -> Result<()> {
-        if recursive {
-            self.run(self.inner().files().create_dir_all(path))
-        } else {
-            self.run(self.inner().files().create_dir(path))
-        }
-    }
-
-    /// See [`crate::api::Files::remove`].
-    pub fn remove_path(&self, path: impl AsRef<Path>, recursive: bool) -> Result<()> {
-        if recursive {
-            self.run(self.inner().files().remove_all(path))
-        } else {
-            self.run(self.inner().files().remove(path))
-        }
-    }
-
-    /// See [`crate::api::Files::copy`].
-    pub fn copy_path(
-        &self,
-        from: impl AsRef<Path>,
-        to: impl AsRef<Path>,
-        recursive: bool,
-    ) -> Result<()> {
-        let _ = recursive; // `fs/copy` ignores it for a file; a directory is copied whole
-        self.run(self.inner().files().copy(from, to))
-    }
-
-    /// See [`crate::api::ServerConfig::read`].
-    pub fn config(&self, cwd: Option<&str>) -> Result<ConfigReadResponse> {
-        match cwd {
-            Some(cwd) => self.run(self.inner().server_config().read_for(cwd)),
-            None => self.run(self.inner().server_config().read()),
-        }
-    }
-
-    /// See [`crate::api::ServerConfig::write_value`].
-    pub fn write_config_value(
-        &self,
-        key_path: &str,
-        value: serde_json::Value,
-    ) -> Result<ConfigWriteResponse> {
-        self.run(self.inner().server_config().write_value(key_path, value))
-    }
-
-    /// See [`crate::api::ServerConfig::write`].
-    pub fn write_config(&self, edits: Vec<ConfigEdit>) -> Result<ConfigWriteResponse> {
-        self.run(self.inner().server_config().write(edits))
-    }
-
-    /// See [`crate::api::Mcp::servers`].
-    pub fn mcp_servers(&self) -> Result<Vec<McpServerStatus>> {
-        self.run(self.inner().mcp().servers())
-    }
-
-    /// See [`crate::api::Skills::list`].
-    pub fn skills(&self, cwds: &[&str]) -> Result<Vec<SkillsListEntry>> {
-        self.run(self.inner().skills().list(cwds))
     }
 }
 

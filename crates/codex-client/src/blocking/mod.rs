@@ -92,6 +92,7 @@
 
 mod codex;
 mod extras;
+mod groups;
 mod notifications;
 mod runtime;
 mod thread;
@@ -99,6 +100,7 @@ mod turn;
 
 pub use codex::Codex;
 pub use extras::{ChatgptLogin, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle};
+pub use groups::{Account, Commands, Files, Mcp, Models, ServerConfig, Skills, Threads};
 pub use notifications::NotificationStream;
 pub use thread::Thread;
 pub use turn::{TurnControl, TurnHandle};
