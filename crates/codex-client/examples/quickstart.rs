@@ -15,7 +15,7 @@ use std::io::Write;
 async fn main() -> Result<(), codex_client::Error> {
     // Starts `codex app-server` and performs the handshake.
     let codex = Codex::spawn(CodexConfig::new()).await?;
-    let thread = codex.start_thread(ThreadOptions::new()).await?;
+    let thread = codex.threads().start(ThreadOptions::new()).await?;
 
     // Run a turn to its end.
     let result = thread.run("Say hello in one sentence.").await?;

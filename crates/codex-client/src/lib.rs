@@ -41,7 +41,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), codex_client::Error> {
 //! let codex = Codex::spawn(CodexConfig::new()).await?;
-//! let thread = codex.start_thread(ThreadOptions::new()).await?;
+//! let thread = codex.threads().start(ThreadOptions::new()).await?;
 //!
 //! // Run a turn to its result.
 //! let result = thread.run("Say hello in one sentence.").await?;

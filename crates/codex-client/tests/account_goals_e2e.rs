@@ -41,7 +41,8 @@ impl Env {
             .approval_mode(ApprovalMode::DenyAll)
             .sandbox(Sandbox::ReadOnly);
         self.codex
-            .start_thread(options)
+            .threads()
+            .start(options)
             .await
             .expect("thread/start")
     }
@@ -74,16 +75,16 @@ async fn api_key_login_is_the_bearer_the_mock_receives_then_logout() {
     else {
         return;
     };
-    let before = within("account/read", env.codex.account(false))
+    let before = within("account/read", env.codex.account().read())
         .await
         .unwrap();
     assert!(before.requires_openai_auth);
     assert_eq!(before.account, None);
 
-    within("login", env.codex.login_api_key(KEY))
+    within("login", env.codex.account().login_api_key(KEY))
         .await
         .expect("api key login");
-    let after = within("account/read", env.codex.account(true))
+    let after = within("account/read", env.codex.account().read_refreshed())
         .await
         .unwrap();
     assert_eq!(after.account, Some(Account::ApiKey));
@@ -99,13 +100,15 @@ async fn api_key_login_is_the_bearer_the_mock_receives_then_logout() {
     );
 
     // Rate limits and usage need a ChatGPT login: a JSON-RPC error, not a hang.
-    let limits = within("rate limits", env.codex.rate_limits()).await;
+    let limits = within("rate limits", env.codex.account().rate_limits()).await;
     assert!(matches!(limits, Err(Error::Rpc { .. })), "{limits:?}");
-    let usage = within("usage", env.codex.token_usage(None)).await;
+    let usage = within("usage", env.codex.account().token_usage(None)).await;
     assert!(matches!(usage, Err(Error::Rpc { .. })), "{usage:?}");
 
-    within("logout", env.codex.logout()).await.expect("logout");
-    let out = within("account/read", env.codex.account(false))
+    within("logout", env.codex.account().logout())
+        .await
+        .expect("logout");
+    let out = within("account/read", env.codex.account().read())
         .await
         .unwrap();
     assert_eq!(out.account, None);
@@ -116,7 +119,7 @@ async fn chatgpt_login_starts_offline_and_cancel_completes_it() {
     let Some(env) = start("chatgpt_login").await else {
         return;
     };
-    let mut login = within("login/start", env.codex.login_chatgpt())
+    let mut login = within("login/start", env.codex.account().login_chatgpt())
         .await
         .expect("chatgpt login starts without network");
     assert!(!login.login_id().is_empty());
@@ -143,17 +146,22 @@ async fn models_list_with_and_without_hidden_and_provider_capabilities() {
     let Some(env) = start("models").await else {
         return;
     };
-    let visible = within("model/list", env.codex.models(false)).await.unwrap();
-    assert!(!visible.is_empty(), "the bundled catalog answers offline");
-    assert!(visible.iter().all(|m| !m.hidden));
-    let all = within("model/list hidden", env.codex.models(true))
+    let visible = within("model/list", env.codex.models().list())
         .await
         .unwrap();
+    assert!(!visible.is_empty(), "the bundled catalog answers offline");
+    assert!(visible.iter().all(|m| !m.hidden));
+    let all = within(
+        "model/list hidden",
+        env.codex.models().list_including_hidden(),
+    )
+    .await
+    .unwrap();
     assert!(all.len() >= visible.len());
     for model in &visible {
         assert!(all.iter().any(|m| m.id == model.id), "{} missing", model.id);
     }
-    let caps = within("capabilities", env.codex.model_provider_capabilities())
+    let caps = within("capabilities", env.codex.models().provider_capabilities())
         .await
         .unwrap();
     let _ = (caps.web_search, caps.image_generation);
@@ -329,7 +337,8 @@ async fn goal_preconditions_are_checked_before_anything_is_set() {
     }
     let ephemeral = env
         .codex
-        .start_thread(
+        .threads()
+        .start(
             ThreadOptions::new()
                 .cwd(env.sandbox.workdir())
                 .ephemeral(true),
@@ -379,7 +388,7 @@ async fn command_exec_streams_its_output_then_exits() {
         "cwd": env.sandbox.workdir(),
     }))
     .unwrap();
-    let mut exec = within("exec start", env.codex.exec_streaming(params))
+    let mut exec = within("exec start", env.codex.commands().spawn(params))
         .await
         .unwrap();
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
@@ -397,9 +406,12 @@ async fn command_exec_streams_its_output_then_exits() {
     assert_eq!(done.exit_code, 0);
     assert!(done.stdout.is_empty(), "streamed output is not repeated");
 
-    let buffered = within("exec", env.codex.exec(["sh", "-c", "echo hi; exit 3"]))
-        .await
-        .unwrap();
+    let buffered = within(
+        "exec",
+        env.codex.commands().run(["sh", "-c", "echo hi; exit 3"]),
+    )
+    .await
+    .unwrap();
     assert_eq!((buffered.stdout.as_str(), buffered.exit_code), ("hi\n", 3));
 }
 
@@ -410,17 +422,17 @@ async fn file_system_and_config_calls() {
     };
     let dir = env.sandbox.workdir().join("sub");
     let file = dir.join("notes.txt");
-    within("mkdir", env.codex.create_directory(&dir, true))
+    within("mkdir", env.codex.files().create_dir_all(&dir))
         .await
         .unwrap();
-    within("write", env.codex.write_file(&file, b"hello\x00world"))
+    within("write", env.codex.files().write(&file, b"hello\x00world"))
         .await
         .unwrap();
     assert_eq!(
-        within("read", env.codex.read_file(&file)).await.unwrap(),
+        within("read", env.codex.files().read(&file)).await.unwrap(),
         b"hello\x00world"
     );
-    let entries = within("readdir", env.codex.read_directory(&dir))
+    let entries = within("readdir", env.codex.files().read_dir(&dir))
         .await
         .unwrap();
     assert_eq!(
@@ -431,33 +443,40 @@ async fn file_system_and_config_calls() {
         ["notes.txt"]
     );
     let copy = dir.join("copy.txt");
-    within("copy", env.codex.copy_path(&file, &copy, false))
+    within("copy", env.codex.files().copy(&file, &copy))
         .await
         .unwrap();
     assert!(
-        !within("meta", env.codex.file_metadata(&copy))
+        !within("meta", env.codex.files().metadata(&copy))
             .await
             .unwrap()
             .is_directory
     );
-    within("remove", env.codex.remove_path(&dir, true))
+    within("remove", env.codex.files().remove_all(&dir))
         .await
         .unwrap();
     assert!(!dir.exists());
-    let relative = env.codex.read_file("relative.txt").await.unwrap_err();
+    let relative = env.codex.files().read("relative.txt").await.unwrap_err();
     assert!(matches!(relative, Error::InvalidOptions(_)));
 
-    let config = within("config/read", env.codex.config(None)).await.unwrap();
+    let config = within("config/read", env.codex.server_config().read())
+        .await
+        .unwrap();
     assert_eq!(
         config.config.model.as_deref(),
         Some(codex_client_testkit::MOCK_MODEL_NAME)
     );
-    let servers = within("mcp status", env.codex.mcp_servers()).await.unwrap();
-    assert!(servers.is_empty());
-    let workdir = env.sandbox.workdir();
-    let skills = within("skills", env.codex.skills(&[workdir.to_str().unwrap()]))
+    let servers = within("mcp status", env.codex.mcp().servers())
         .await
         .unwrap();
+    assert!(servers.is_empty());
+    let workdir = env.sandbox.workdir();
+    let skills = within(
+        "skills",
+        env.codex.skills().list(&[workdir.to_str().unwrap()]),
+    )
+    .await
+    .unwrap();
     assert_eq!(skills.len(), 1);
 }
 
@@ -479,7 +498,8 @@ fn blocking_goal_and_streamed_exec() {
     let codex = blocking::Codex::spawn(CodexConfig::from_parts(spawn, ConnectionConfig::new()))
         .expect("spawn");
     let thread = codex
-        .start_thread(ThreadOptions::new().cwd(sandbox.workdir()))
+        .threads()
+        .start(ThreadOptions::new().cwd(sandbox.workdir()))
         .expect("thread");
     let mut goal = thread
         .start_goal_with("Count", GoalOptions::new().token_budget(20))
@@ -496,7 +516,7 @@ fn blocking_goal_and_streamed_exec() {
 
     let params =
         serde_json::from_value(serde_json::json!({"command": ["sh", "-c", "echo out"]})).unwrap();
-    let mut exec = codex.exec_streaming(params).expect("exec");
+    let mut exec = codex.commands().spawn(params).expect("exec");
     let out: Vec<u8> = (&mut exec).flat_map(|c| c.expect("chunk").data).collect();
     assert_eq!(out, b"out\n");
     assert_eq!(exec.wait().expect("exit").exit_code, 0);

@@ -362,7 +362,10 @@ impl<'a> Account<'a> {
 
     /// Token usage (`account/usage/read`): account-wide (`None`), or the estimate for one
     /// thread. Needs a ChatGPT login, like [`rate_limits`](Self::rate_limits).
-    pub async fn token_usage(self, thread_id: Option<&str>) -> Result<GetAccountTokenUsageResponse> {
+    pub async fn token_usage(
+        self,
+        thread_id: Option<&str>,
+    ) -> Result<GetAccountTokenUsageResponse> {
         let params = GetAccountTokenUsageParams {
             thread_id: thread_id.map(str::to_owned),
         };
@@ -560,7 +563,8 @@ mod tests {
             rt.block_on(async {
                 let (codex, mut peer) = codex().await;
                 let c = codex.clone();
-                let login = tokio::spawn(async move { c.account().login_api_key(Secret::new(KEY)).await });
+                let login =
+                    tokio::spawn(async move { c.account().login_api_key(Secret::new(KEY)).await });
                 let line = peer.recv().await.expect("the login request");
                 let msg: Value = serde_json::from_str(&line).unwrap();
                 respond(&peer, &msg["id"], json!({"type": "apiKey"}));

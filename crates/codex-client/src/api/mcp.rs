@@ -6,8 +6,7 @@ use super::thread::Thread;
 use crate::error::Result;
 use crate::proto::methods::{McpServerStatusList, McpServerToolCall};
 use crate::proto::{
-    ListMcpServerStatusParams, McpServerStatus, McpServerToolCallParams,
-    McpServerToolCallResponse,
+    ListMcpServerStatusParams, McpServerStatus, McpServerToolCallParams, McpServerToolCallResponse,
 };
 
 /// Upper bound on `mcpServerStatus/list` pages followed by [`Mcp::servers`].

@@ -94,8 +94,8 @@ macro_rules! shared_setters {
 shared_setters!(ThreadOptions);
 shared_setters!(TurnOptions);
 
-/// Settings of a thread, for [`Codex::start_thread`](crate::Codex::start_thread),
-/// [`resume_thread`](crate::Codex::resume_thread) and [`fork_thread`](crate::Codex::fork_thread).
+/// Settings of a thread, for [`Threads::start`](crate::api::Threads::start),
+/// [`resume`](crate::api::Threads::resume) and [`fork`](crate::api::Threads::fork).
 ///
 /// Settings a call does not take are ignored by it: `ephemeral` and `service_name` only apply to
 /// start (and `ephemeral` to fork), `personality` to start and resume.
@@ -675,7 +675,7 @@ impl TurnOptions {
     }
 }
 
-/// Filters and paging of [`Codex::list_threads`](crate::Codex::list_threads) (`thread/list`).
+/// Filters and paging of [`Threads::list`](crate::api::Threads::list) (`thread/list`).
 ///
 /// ```
 /// use codex_client::ListThreads;

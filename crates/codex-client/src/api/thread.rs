@@ -21,9 +21,8 @@ use crate::connection::RequestOptions;
 use crate::error::{Error, Result};
 use crate::proto::methods::{ThreadCompactStart, ThreadNameSet, TurnStart};
 use crate::proto::{
-    ApprovalsReviewer, AskForApproval, SandboxPolicy, ThreadCompactStartParams,
-    ThreadForkResponse, ThreadResumeResponse, ThreadSetNameParams, ThreadStartResponse,
-    ThreadStatus, Turn,
+    ApprovalsReviewer, AskForApproval, SandboxPolicy, ThreadCompactStartParams, ThreadForkResponse,
+    ThreadResumeResponse, ThreadSetNameParams, ThreadStartResponse, ThreadStatus, Turn,
 };
 use crate::router::{NotificationStream, SubscribeOptions};
 use std::sync::Arc;

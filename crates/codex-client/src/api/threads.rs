@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::proto::methods::{
     ThreadArchive, ThreadFork, ThreadList, ThreadRead, ThreadResume, ThreadStart, ThreadUnarchive,
 };
-use crate::proto::{ThreadArchiveParams, ThreadListParams, ThreadReadParams, ThreadUnarchiveParams};
+use crate::proto::{
+    ThreadArchiveParams, ThreadListParams, ThreadReadParams, ThreadUnarchiveParams,
+};
 
 /// The thread calls of a [`Codex`] ([`Codex::threads`]). A borrowed handle: copy it freely.
 ///

@@ -55,7 +55,7 @@ impl Codex {
         &self.shared
     }
 
-    /// The async client (for the mirrors in `extras.rs`).
+    /// The async client (for the mirrors in `extras.rs` and `groups.rs`).
     pub(super) fn inner(&self) -> &crate::api::Codex {
         &self.inner
     }

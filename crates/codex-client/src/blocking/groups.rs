@@ -290,7 +290,11 @@ impl ServerConfig<'_> {
         key_path: &str,
         value: serde_json::Value,
     ) -> Result<ConfigWriteResponse> {
-        self.wait(self.async_codex().server_config().write_value(key_path, value))
+        self.wait(
+            self.async_codex()
+                .server_config()
+                .write_value(key_path, value),
+        )
     }
 
     /// See [`crate::api::ServerConfig::write`].

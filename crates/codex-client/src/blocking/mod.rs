@@ -7,7 +7,8 @@
 //! | `codex` | [`Codex`]: spawn, close, the thread calls, `request::<M>()`, notifications |
 //! | `thread` | [`Thread`]: the snapshot accessors, turns, read / refresh / name / compact / archive / fork |
 //! | `turn` | [`TurnHandle`] (an `Iterator` of [`TurnEvent`]s, `next_timeout`, `run`), [`TurnControl`] |
-//! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the account / goal / model / exec / fs / config / MCP / skills mirrors |
+//! | `groups` | the group handles ([`Threads`], [`Account`], [`Models`], [`Files`], [`ServerConfig`], [`Mcp`], [`Skills`], [`Commands`]) |
+//! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the goal / review / MCP-tool mirrors on [`Thread`] |
 //! | `notifications` | [`NotificationStream`] (an `Iterator` of notifications, `next_timeout`) |
 //! | `runtime` | the runtime every object of one client shares: running calls, closing on the last drop |
 //!
@@ -21,7 +22,7 @@
 //!
 //! fn main() -> Result<(), codex_client::Error> {
 //!     let codex = Codex::spawn(CodexConfig::new())?;
-//!     let thread = codex.start_thread(ThreadOptions::new())?;
+//!     let thread = codex.threads().start(ThreadOptions::new())?;
 //!
 //!     // Run a turn to its result.
 //!     let result = thread.run("Say hello in one sentence.")?;

@@ -45,7 +45,7 @@ impl Thread {
         self.codex.shared().wait(future)
     }
 
-    /// The async thread (for the mirrors in `extras.rs`).
+    /// The async thread (for the mirrors in `extras.rs` and `groups.rs`).
     pub(super) fn inner(&self) -> &crate::api::Thread {
         &self.inner
     }
