@@ -466,6 +466,14 @@ async fn file_system_and_config_calls() {
         config.config.model.as_deref(),
         Some(codex_client_testkit::MOCK_MODEL_NAME)
     );
+    let workdir = env.sandbox.workdir().to_str().unwrap().to_owned();
+    let here = within(
+        "config/read cwd",
+        env.codex.server_config().read_for(&workdir),
+    )
+    .await
+    .unwrap();
+    assert_eq!(here.config.model, config.config.model);
     let servers = within("mcp status", env.codex.mcp().servers())
         .await
         .unwrap();
@@ -478,6 +486,92 @@ async fn file_system_and_config_calls() {
     .await
     .unwrap();
     assert_eq!(skills.len(), 1);
+}
+
+/// Each split of a former boolean does what its name says: `create_dir` needs the parent,
+/// `create_dir_all` makes it; `remove` refuses a non-empty directory, `remove_all` takes it;
+/// `copy` copies a whole directory.
+#[tokio::test]
+async fn file_system_splits_follow_std_fs() {
+    let Some(env) = start("fs_splits").await else {
+        return;
+    };
+    let files = env.codex.files();
+    let top = env.sandbox.workdir().join("top");
+    let nested = top.join("a").join("b");
+    let err = within("mkdir nested", files.create_dir(&nested))
+        .await
+        .expect_err("create_dir without its parent");
+    assert!(
+        matches!(&err, Error::Rpc { method, .. } if method == "fs/createDirectory"),
+        "{err}"
+    );
+    assert!(!top.exists(), "a failed create_dir creates nothing");
+    within("mkdir -p", files.create_dir_all(&nested))
+        .await
+        .expect("create_dir_all");
+    assert!(nested.is_dir());
+    within("mkdir", files.create_dir(top.join("c")))
+        .await
+        .expect("create_dir with its parent");
+    assert!(top.join("c").is_dir());
+    within("write", files.write(nested.join("f.txt"), b"deep"))
+        .await
+        .unwrap();
+
+    let backup = env.sandbox.workdir().join("backup");
+    within("copy dir", files.copy(&top, &backup)).await.unwrap();
+    assert_eq!(
+        within("read copy", files.read(backup.join("a/b/f.txt")))
+            .await
+            .unwrap(),
+        b"deep"
+    );
+
+    let err = within("rm non-empty", files.remove(&top))
+        .await
+        .expect_err("remove of a non-empty directory");
+    assert!(
+        matches!(&err, Error::Rpc { method, .. } if method == "fs/remove"),
+        "{err}"
+    );
+    assert!(
+        nested.join("f.txt").exists(),
+        "a refused remove removes nothing"
+    );
+    within("rm empty", files.remove(top.join("c")))
+        .await
+        .unwrap();
+    assert!(!top.join("c").exists());
+    within("rm -r", files.remove_all(&top)).await.unwrap();
+    assert!(!top.exists());
+}
+
+/// `close_stdin` ends a `cat`: what was written comes back, then the process exits 0.
+#[tokio::test]
+async fn close_stdin_ends_a_cat() {
+    let Some(env) = start("exec_stdin").await else {
+        return;
+    };
+    let params = serde_json::from_value(serde_json::json!({
+        "command": ["cat"],
+        "cwd": env.sandbox.workdir(),
+        "streamStdin": true,
+    }))
+    .unwrap();
+    let mut cat = within("exec start", env.codex.commands().spawn(params))
+        .await
+        .unwrap();
+    within("stdin", cat.write_stdin(b"one\n")).await.unwrap();
+    within("stdin", cat.write_stdin(b"two\n")).await.unwrap();
+    within("close stdin", cat.close_stdin()).await.unwrap();
+    let mut stdout = Vec::new();
+    while let Some(chunk) = within("cat output", cat.next()).await {
+        stdout.extend(chunk.expect("chunk").data);
+    }
+    assert_eq!(String::from_utf8_lossy(&stdout), "one\ntwo\n");
+    let done = within("cat exit", cat.wait()).await.expect("exit");
+    assert_eq!(done.exit_code, 0);
 }
 
 // ----- the blocking twin -------------------------------------------------------------------------

@@ -464,6 +464,16 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
     .unwrap();
     let found: Vec<&str> = found.threads.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(found, [ids[1]]);
+    // The raw params give the same page.
+    let raw = codex_client::protocol::ThreadListParams {
+        search_term: Some("bravo".into()),
+        ..Default::default()
+    };
+    let found = within("search raw", env.codex.threads().list_params(raw))
+        .await
+        .unwrap();
+    let found: Vec<&str> = found.threads.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(found, [ids[1]]);
 
     // Read without and with turns.
     let bare = within("read", threads[0].read()).await.unwrap();
@@ -473,6 +483,18 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
         .unwrap();
     assert_eq!(full.turns.len(), 1);
     assert_eq!(user_texts(&full.turns[0].items), ["topic alpha"]);
+    // The same two reads by id, through the threads handle.
+    let by_id = within("read by id", env.codex.threads().read(threads[0].id()))
+        .await
+        .unwrap();
+    assert!(by_id.turns.is_empty());
+    let by_id = within(
+        "read by id with turns",
+        env.codex.threads().read_with_turns(threads[0].id()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(user_texts(&by_id.turns[0].items), ["topic alpha"]);
 
     // Name.
     let mut named = threads[0].clone();
