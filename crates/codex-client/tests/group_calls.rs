@@ -208,31 +208,31 @@ async fn server_config_read_for_sends_the_cwd_and_read_does_not() {
     assert_eq!(params, json!({"cwd": "/work/repo", "includeLayers": false}));
 }
 
+/// `spawn` queues `command/exec` before it returns, so a `write_stdin` right after it reaches
+/// the server second (the server refuses a write for a process it has not started).
 #[tokio::test]
 async fn write_stdin_writes_and_close_stdin_only_closes() {
     let (codex, mut peer) = codex().await;
     let params = serde_json::from_value(json!({"command": ["cat"], "streamStdin": true})).unwrap();
     let exec = codex.commands().spawn(params).await.expect("spawn");
-    let (exec_id, method, params) = next_request(&mut peer).await;
-    assert_eq!(method, "command/exec");
-    assert_eq!(params["streamStdoutStderr"], json!(true));
-    assert_eq!(params["processId"], json!(exec.process_id()));
+    // The write is polled first, on this task, before the server side reads anything.
+    let (written, exec_id) = tokio::join!(exec.write_stdin(b"hi"), async {
+        let (exec_id, method, params) = next_request(&mut peer).await;
+        assert_eq!(method, "command/exec");
+        assert_eq!(params["streamStdoutStderr"], json!(true));
+        assert_eq!(params["processId"], json!(exec.process_id()));
+        let (id, method, params) = next_request(&mut peer).await;
+        assert_eq!(method, "command/exec/write");
+        assert_eq!(
+            params,
+            json!({"processId": exec.process_id(), "deltaBase64": "aGk=", "closeStdin": false})
+        );
+        respond(&peer, &id, json!({}));
+        exec_id
+    });
+    written.expect("write_stdin");
 
     let exec = std::sync::Arc::new(exec);
-    let e = exec.clone();
-    let (method, params, result) = exchange(
-        &mut peer,
-        async move { e.write_stdin(b"hi").await },
-        Ok(json!({})),
-    )
-    .await;
-    assert_eq!(method, "command/exec/write");
-    assert_eq!(
-        params,
-        json!({"processId": exec.process_id(), "deltaBase64": "aGk=", "closeStdin": false})
-    );
-    result.expect("write_stdin");
-
     let e = exec.clone();
     let (_, params, result) = exchange(
         &mut peer,

@@ -96,12 +96,19 @@ impl<'a> Commands<'a> {
         let events = self.codex.notifications();
         let options = exec_request_options(&params);
         let codex = self.codex.clone();
-        let response = tokio::spawn(async move {
+        let mut request = Box::pin(async move {
             codex
                 .connection()
                 .request_with::<CommandExecMethod>(params, options)
                 .await
         });
+        // Polled once here, so the request is queued before this returns: a `write_stdin` that
+        // follows is written after it (the writer keeps the order), never before the process
+        // exists. Only a full in-flight limit leaves it to the task.
+        let response = match futures::poll!(&mut request) {
+            Poll::Ready(result) => tokio::spawn(async move { result }),
+            Poll::Pending => tokio::spawn(request),
+        };
         Ok(CommandExec {
             codex: self.codex.clone(),
             process_id,
