@@ -13,7 +13,7 @@ use std::time::Duration;
 fn main() -> Result<(), codex_client::Error> {
     // No runtime to set up: the client owns one in the background.
     let codex = Codex::start()?;
-    let thread = codex.start_thread(ThreadOptions::new())?;
+    let thread = codex.threads().start(ThreadOptions::new())?;
 
     // Iterate a turn's events as they arrive; `next_timeout` would bound each wait.
     for event in thread.turn("Name three prime numbers.")? {
@@ -31,7 +31,7 @@ fn main() -> Result<(), codex_client::Error> {
         .map(|question| {
             let codex = codex.clone();
             std::thread::spawn(move || -> Result<String, codex_client::Error> {
-                let thread = codex.start_thread(ThreadOptions::new())?;
+                let thread = codex.threads().start(ThreadOptions::new())?;
                 let result = thread.run(question)?;
                 Ok(format!(
                     "{question} -> {}",

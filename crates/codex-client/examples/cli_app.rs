@@ -23,7 +23,7 @@ async fn main() -> Result<(), Error> {
     let options = ThreadOptions::new()
         .sandbox(Sandbox::WorkspaceWrite)
         .approval_mode(ApprovalMode::OnRequest);
-    let mut thread = codex.start_thread(options.clone()).await?;
+    let mut thread = codex.threads().start(options.clone()).await?;
     println!("thread {} — /interrupt, /new, /quit", thread.id());
 
     loop {
@@ -35,7 +35,7 @@ async fn main() -> Result<(), Error> {
             "" => continue,
             "/quit" => break,
             "/new" => {
-                thread = codex.start_thread(options.clone()).await?;
+                thread = codex.threads().start(options.clone()).await?;
                 println!("new thread {}", thread.id());
             }
             "/interrupt" => println!("(nothing is running)"),

@@ -25,7 +25,7 @@ async fn main() -> Result<(), Error> {
         tasks.spawn(async move {
             // Turns on one thread run one after the other (the server's rule): use a thread
             // per concurrent turn.
-            let thread = codex.start_thread(ThreadOptions::new()).await?;
+            let thread = codex.threads().start(ThreadOptions::new()).await?;
             let result = thread.run(question).await?;
             Ok::<_, Error>((i, question, result))
         });

@@ -52,11 +52,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "connected: {:?}",
         codex.server_info().map(|m| &m.user_agent)
     );
-    let thread = codex.start_thread(ThreadOptions::new()).await?;
+    let thread = codex.threads().start(ThreadOptions::new()).await?;
     println!("thread {}", thread.id());
     let result = thread.run(prompt.as_str()).await?;
     println!("{}", result.final_response().unwrap_or_default());
-    // To survive a lost connection: connect again and `codex.resume_thread(id, ...)`.
+    // To survive a lost connection: connect again and `codex.threads().resume(id, ...)`.
     codex.close().await;
     Ok(())
 }

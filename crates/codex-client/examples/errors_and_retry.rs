@@ -54,7 +54,7 @@ async fn main() {
 async fn run(codex: &Codex) -> Result<TurnResult, Error> {
     // Requests the server refused because it was overloaded are retried (4 attempts by default).
     let thread = retry_on_overload(RetryPolicy::new(), || {
-        codex.start_thread(ThreadOptions::new())
+        codex.threads().start(ThreadOptions::new())
     })
     .await?;
 

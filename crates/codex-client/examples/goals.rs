@@ -18,7 +18,7 @@ async fn main() -> Result<(), codex_client::Error> {
     });
     let codex = Codex::start().await?;
     // A goal needs a persisted (non-ephemeral), idle thread.
-    let thread = codex.start_thread(ThreadOptions::new()).await?;
+    let thread = codex.threads().start(ThreadOptions::new()).await?;
 
     // Bounded three ways: a token budget (the server stops the goal `budgetLimited`), a turn
     // cap (the SDK pauses it after 10 physical turns; 20 by default) and, below, a deadline on

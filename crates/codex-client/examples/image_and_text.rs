@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let local = std::env::args().nth(1);
     let image_url = std::env::var("IMAGE_URL").unwrap_or_else(|_| TINY_PNG.to_owned());
     let codex = Codex::start().await?;
-    let thread = codex.start_thread(ThreadOptions::new()).await?;
+    let thread = codex.threads().start(ThreadOptions::new()).await?;
 
     // Build the input item by item...
     let mut input = Input::new()

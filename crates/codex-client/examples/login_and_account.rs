@@ -14,7 +14,7 @@ use std::time::Duration;
 async fn main() -> Result<(), codex_client::Error> {
     let codex = Codex::start().await?;
 
-    let before = codex.account(false).await?;
+    let before = codex.account().read().await?;
     println!(
         "provider needs an OpenAI login: {}",
         before.requires_openai_auth
@@ -22,15 +22,15 @@ async fn main() -> Result<(), codex_client::Error> {
     println!("account before: {}", describe(before.account.as_ref()));
 
     if std::env::var_os("LOGOUT").is_some() {
-        codex.logout().await?;
+        codex.account().logout().await?;
         println!("logged out");
     } else if let Ok(key) = std::env::var("OPENAI_API_KEY") {
         // `Secret` prints as [REDACTED]: the key cannot end up in a log by accident.
         let key = Secret::new(key);
         println!("logging in with {key}");
-        codex.login_api_key(key).await?;
+        codex.account().login_api_key(key).await?;
     } else if before.account.is_none() {
-        let mut login = codex.login_chatgpt().await?;
+        let mut login = codex.account().login_chatgpt().await?;
         println!(
             "Open this URL to log in with ChatGPT:\n{}",
             login.auth_url()
@@ -45,17 +45,17 @@ async fn main() -> Result<(), codex_client::Error> {
     }
 
     // `true` asks the server to refresh managed ChatGPT tokens first.
-    let after = codex.account(true).await?;
+    let after = codex.account().read_refreshed().await?;
     println!("account now: {}", describe(after.account.as_ref()));
     if matches!(after.account, Some(Account::Chatgpt(_))) {
-        let limits = codex.rate_limits().await?;
+        let limits = codex.account().rate_limits().await?;
         println!("rate limits: {:?}", limits.rate_limits.primary);
     }
 
-    let models = codex.models(false).await?;
+    let models = codex.models().list().await?;
     let names: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
     println!("models: {}", names.join(", "));
-    let caps = codex.model_provider_capabilities().await?;
+    let caps = codex.models().provider_capabilities().await?;
     println!(
         "provider: web search {}, image generation {}",
         caps.web_search, caps.image_generation

@@ -47,7 +47,7 @@ async fn main() -> Result<(), Error> {
     if let Some(model) = &chosen {
         options = options.model(model);
     }
-    let thread = codex.start_thread(options).await?;
+    let thread = codex.threads().start(options).await?;
     println!("\nthread {} uses {:?}", thread.id(), thread.model());
     let result = thread.run("Name one prime number.").await?;
     println!("{}", result.final_response().unwrap_or("-"));

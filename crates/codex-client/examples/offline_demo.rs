@@ -115,7 +115,7 @@ impl Env {
     }
 
     async fn thread(&self) -> Result<Thread, Error> {
-        self.codex.start_thread(self.thread_options()).await
+        self.codex.threads().start(self.thread_options()).await
     }
 }
 
@@ -162,7 +162,7 @@ async fn run(demo: &mut Demo) -> Result<(), Box<dyn std::error::Error>> {
     scene(
         demo,
         "1. A thread and a streamed turn",
-        "codex.start_thread(..) keeps the server's answer; thread.turn(..) is a Stream of typed events",
+        "codex.threads().start(..) keeps the server's answer; thread.turn(..) is a Stream of typed events",
         streamed_turn(&env),
     )
     .await;

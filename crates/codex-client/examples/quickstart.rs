@@ -3,7 +3,7 @@
 //!
 //! Needs `codex` 0.163.0 installed and logged in (the README's recipe: the pinned runtime in a
 //! virtualenv, `CODEX_BIN`, `"$CODEX_BIN" login`); the binary is found through `CODEX_BIN`, the
-//! active virtualenv, then `PATH`. Without a login it stops at `start_thread` with
+//! active virtualenv, then `PATH`. Without a login it stops at `threads().start` with
 //! `Error::NotLoggedIn` saying what to do. Run: `cargo run --example quickstart`.
 
 use codex_client::protocol::ServerNotification;
@@ -15,7 +15,7 @@ use std::io::Write;
 async fn main() -> Result<(), codex_client::Error> {
     // Starts `codex app-server` and performs the handshake.
     let codex = Codex::start().await?;
-    let thread = codex.start_thread(ThreadOptions::new()).await?;
+    let thread = codex.threads().start(ThreadOptions::new()).await?;
 
     // Run a turn to its end.
     let result = thread.run("Say hello in one sentence.").await?;

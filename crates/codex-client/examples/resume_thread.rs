@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         None => {
             // A first session: one turn, then the app-server goes away.
             let codex = Codex::start().await?;
-            let thread = codex.start_thread(ThreadOptions::new()).await?;
+            let thread = codex.threads().start(ThreadOptions::new()).await?;
             let result = thread
                 .run("Remember the number 42. Reply with just 'OK'.")
                 .await?;
@@ -30,7 +30,8 @@ async fn main() -> Result<(), Error> {
     // A later session: a new app-server, the same thread.
     let codex = Codex::start().await?;
     let thread = codex
-        .resume_thread(&thread_id, ThreadOptions::new())
+        .threads()
+        .resume(&thread_id, ThreadOptions::new())
         .await?;
     println!(
         "resumed {} ({:?}): model {:?}, cwd {}, {} earlier turn(s)",

@@ -14,7 +14,7 @@ use std::time::Duration;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let codex = Codex::start().await?;
-    let thread = codex.start_thread(ThreadOptions::new()).await?;
+    let thread = codex.threads().start(ThreadOptions::new()).await?;
 
     // Steer: change course while the turn runs.
     let mut turn = thread.turn("Write a short poem about the sea.").await?;

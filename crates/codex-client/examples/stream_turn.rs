@@ -17,7 +17,8 @@ async fn main() -> Result<(), Error> {
     let codex = Codex::start().await?;
     // Read-only: the agent may look around but not change anything.
     let thread = codex
-        .start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly))
+        .threads()
+        .start(ThreadOptions::new().sandbox(Sandbox::ReadOnly))
         .await?;
 
     let mut turn = thread.turn(prompt.as_str()).await?;

@@ -10,7 +10,7 @@ use codex_client::{Codex, Error, ListThreads, ThreadOptions};
 async fn main() -> Result<(), Error> {
     let codex = Codex::start().await?;
 
-    let mut thread = codex.start_thread(ThreadOptions::new()).await?;
+    let mut thread = codex.threads().start(ThreadOptions::new()).await?;
     thread.run("Say 'ready' and nothing else.").await?;
     thread.set_name("lifecycle example").await?;
     println!("started and named {} ({:?})", thread.id(), thread.name());
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
     // size that splits threads created in the same second skips some on the next page.
     let mut query = ListThreads::new().limit(20).search("lifecycle");
     loop {
-        let page = codex.list_threads(query.clone()).await?;
+        let page = codex.threads().list(query.clone()).await?;
         for t in &page.threads {
             println!("  listed {} {:?} {:?}", t.id, t.name, t.preview);
         }
@@ -30,7 +30,7 @@ async fn main() -> Result<(), Error> {
     }
 
     // The live state, with its turns (the `Thread` itself is a snapshot; `refresh` updates it).
-    let now = thread.read(true).await?;
+    let now = thread.read_with_turns().await?;
     println!("read: status {:?}, {} turn(s)", now.status, now.turns.len());
     thread.refresh().await?;
 
@@ -44,12 +44,13 @@ async fn main() -> Result<(), Error> {
 
     thread.archive().await?;
     let archived = codex
-        .list_threads(ListThreads::new().archived(true).limit(50))
+        .threads()
+        .list(ListThreads::new().archived(true).limit(50))
         .await?;
     let found = archived.threads.iter().any(|t| t.id == thread.id());
     println!("archived; in the archived list: {found}");
 
-    let back = codex.unarchive_thread(thread.id()).await?;
+    let back = codex.threads().unarchive(thread.id()).await?;
     println!("unarchived {} ({})", back.id(), back.preview());
 
     // Clean up the fork too.

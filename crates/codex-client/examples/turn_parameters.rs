@@ -13,7 +13,8 @@ use serde_json::json;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let codex = Codex::start().await?;
     let thread = codex
-        .start_thread(
+        .threads()
+        .start(
             ThreadOptions::new()
                 .developer_instructions("Be brief.")
                 .sandbox(Sandbox::ReadOnly)

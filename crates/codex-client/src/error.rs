@@ -232,14 +232,14 @@ pub enum Error {
     },
     /// The app-server has no account and its model provider needs OpenAI auth (`account/read`
     /// answered `account: null, requiresOpenaiAuth: true`), so no turn could succeed: the server
-    /// would retry the model forever. Returned by `start_thread` / `resume_thread` /
-    /// `fork_thread` before anything is started; see
+    /// would retry the model forever. Returned by `threads().start` / `resume` / `fork` before
+    /// anything is started; see
     /// [`CodexBuilder::skip_login_check`](crate::CodexBuilder::skip_login_check).
     #[error(
         "not logged in: the app-server{} has no account and its model provider needs OpenAI auth, \
          so no turn can succeed. Log in with `codex login` (ChatGPT) or \
          `printenv OPENAI_API_KEY | codex login --with-api-key`, with the same CODEX_HOME, or call \
-         Codex::login_api_key / Codex::login_chatgpt before starting a thread. (A custom model \
+         codex.account().login_api_key / login_chatgpt before starting a thread. (A custom model \
          provider that needs no OpenAI auth is not affected; Codex::builder().skip_login_check() \
          turns this check off.)",
         codex_home.as_ref().map(|h| format!(" (CODEX_HOME {})", h.display())).unwrap_or_default()

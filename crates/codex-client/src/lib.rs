@@ -15,7 +15,7 @@
 //! // Spawns `codex app-server` (found through CODEX_BIN, the active virtualenv's runtime or
 //! // PATH) and performs the handshake. `Codex::builder()` for anything but the defaults.
 //! let codex = Codex::start().await?;
-//! let thread = codex.start_thread(ThreadOptions::new()).await?;
+//! let thread = codex.threads().start(ThreadOptions::new()).await?;
 //!
 //! // Run a turn to its result.
 //! let result = thread.run("Say hello in one sentence.").await?;

@@ -39,7 +39,8 @@ impl Env {
             .approval_mode(ApprovalMode::DenyAll)
             .sandbox(Sandbox::ReadOnly);
         self.codex
-            .start_thread(options)
+            .threads()
+            .start(options)
             .await
             .expect("thread/start")
     }
@@ -62,16 +63,16 @@ async fn api_key_login_is_the_bearer_the_mock_receives_then_logout() {
     else {
         return;
     };
-    let before = within("account/read", env.codex.account(false))
+    let before = within("account/read", env.codex.account().read())
         .await
         .unwrap();
     assert!(before.requires_openai_auth);
     assert_eq!(before.account, None);
 
-    within("login", env.codex.login_api_key(KEY))
+    within("login", env.codex.account().login_api_key(KEY))
         .await
         .expect("api key login");
-    let after = within("account/read", env.codex.account(true))
+    let after = within("account/read", env.codex.account().read_refreshed())
         .await
         .unwrap();
     assert_eq!(after.account, Some(Account::ApiKey));
@@ -87,13 +88,15 @@ async fn api_key_login_is_the_bearer_the_mock_receives_then_logout() {
     );
 
     // Rate limits and usage need a ChatGPT login: a JSON-RPC error, not a hang.
-    let limits = within("rate limits", env.codex.rate_limits()).await;
+    let limits = within("rate limits", env.codex.account().rate_limits()).await;
     assert!(matches!(limits, Err(Error::Rpc { .. })), "{limits:?}");
-    let usage = within("usage", env.codex.token_usage(None)).await;
+    let usage = within("usage", env.codex.account().token_usage(None)).await;
     assert!(matches!(usage, Err(Error::Rpc { .. })), "{usage:?}");
 
-    within("logout", env.codex.logout()).await.expect("logout");
-    let out = within("account/read", env.codex.account(false))
+    within("logout", env.codex.account().logout())
+        .await
+        .expect("logout");
+    let out = within("account/read", env.codex.account().read())
         .await
         .unwrap();
     assert_eq!(out.account, None);
@@ -104,7 +107,7 @@ async fn chatgpt_login_starts_offline_and_cancel_completes_it() {
     let Some(env) = start("chatgpt_login").await else {
         return;
     };
-    let mut login = within("login/start", env.codex.login_chatgpt())
+    let mut login = within("login/start", env.codex.account().login_chatgpt())
         .await
         .expect("chatgpt login starts without network");
     assert!(!login.login_id().is_empty());
@@ -131,17 +134,22 @@ async fn models_list_with_and_without_hidden_and_provider_capabilities() {
     let Some(env) = start("models").await else {
         return;
     };
-    let visible = within("model/list", env.codex.models(false)).await.unwrap();
-    assert!(!visible.is_empty(), "the bundled catalog answers offline");
-    assert!(visible.iter().all(|m| !m.hidden));
-    let all = within("model/list hidden", env.codex.models(true))
+    let visible = within("model/list", env.codex.models().list())
         .await
         .unwrap();
+    assert!(!visible.is_empty(), "the bundled catalog answers offline");
+    assert!(visible.iter().all(|m| !m.hidden));
+    let all = within(
+        "model/list hidden",
+        env.codex.models().list_including_hidden(),
+    )
+    .await
+    .unwrap();
     assert!(all.len() >= visible.len());
     for model in &visible {
         assert!(all.iter().any(|m| m.id == model.id), "{} missing", model.id);
     }
-    let caps = within("capabilities", env.codex.model_provider_capabilities())
+    let caps = within("capabilities", env.codex.models().provider_capabilities())
         .await
         .unwrap();
     let _ = (caps.web_search, caps.image_generation);
@@ -181,7 +189,7 @@ async fn command_exec_streams_its_output_then_exits() {
         "cwd": env.sandbox.workdir(),
     }))
     .unwrap();
-    let mut exec = within("exec start", env.codex.exec_streaming(params))
+    let mut exec = within("exec start", env.codex.commands().spawn(params))
         .await
         .unwrap();
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
@@ -199,9 +207,12 @@ async fn command_exec_streams_its_output_then_exits() {
     assert_eq!(done.exit_code, 0);
     assert!(done.stdout.is_empty(), "streamed output is not repeated");
 
-    let buffered = within("exec", env.codex.exec(["sh", "-c", "echo hi; exit 3"]))
-        .await
-        .unwrap();
+    let buffered = within(
+        "exec",
+        env.codex.commands().run(["sh", "-c", "echo hi; exit 3"]),
+    )
+    .await
+    .unwrap();
     assert_eq!((buffered.stdout.as_str(), buffered.exit_code), ("hi\n", 3));
 }
 
@@ -212,17 +223,17 @@ async fn file_system_and_config_calls() {
     };
     let dir = env.sandbox.workdir().join("sub");
     let file = dir.join("notes.txt");
-    within("mkdir", env.codex.create_directory(&dir, true))
+    within("mkdir", env.codex.files().create_dir_all(&dir))
         .await
         .unwrap();
-    within("write", env.codex.write_file(&file, b"hello\x00world"))
+    within("write", env.codex.files().write(&file, b"hello\x00world"))
         .await
         .unwrap();
     assert_eq!(
-        within("read", env.codex.read_file(&file)).await.unwrap(),
+        within("read", env.codex.files().read(&file)).await.unwrap(),
         b"hello\x00world"
     );
-    let entries = within("readdir", env.codex.read_directory(&dir))
+    let entries = within("readdir", env.codex.files().read_dir(&dir))
         .await
         .unwrap();
     assert_eq!(
@@ -233,34 +244,135 @@ async fn file_system_and_config_calls() {
         ["notes.txt"]
     );
     let copy = dir.join("copy.txt");
-    within("copy", env.codex.copy_path(&file, &copy, false))
+    within("copy", env.codex.files().copy(&file, &copy))
         .await
         .unwrap();
     assert!(
-        !within("meta", env.codex.file_metadata(&copy))
+        !within("meta", env.codex.files().metadata(&copy))
             .await
             .unwrap()
             .is_directory
     );
-    within("remove", env.codex.remove_path(&dir, true))
+    within("remove", env.codex.files().remove_all(&dir))
         .await
         .unwrap();
     assert!(!dir.exists());
-    let relative = env.codex.read_file("relative.txt").await.unwrap_err();
+    let relative = env.codex.files().read("relative.txt").await.unwrap_err();
     assert!(matches!(relative, Error::InvalidOptions(_)));
 
-    let config = within("config/read", env.codex.config(None)).await.unwrap();
+    let config = within("config/read", env.codex.server_config().read())
+        .await
+        .unwrap();
     assert_eq!(
         config.config.model.as_deref(),
         Some(codex_client_testkit::MOCK_MODEL_NAME)
     );
-    let servers = within("mcp status", env.codex.mcp_servers()).await.unwrap();
-    assert!(servers.is_empty());
-    let workdir = env.sandbox.workdir();
-    let skills = within("skills", env.codex.skills(&[workdir.to_str().unwrap()]))
+    let workdir = env.sandbox.workdir().to_str().unwrap().to_owned();
+    let here = within(
+        "config/read cwd",
+        env.codex.server_config().read_for(&workdir),
+    )
+    .await
+    .unwrap();
+    assert_eq!(here.config.model, config.config.model);
+    let servers = within("mcp status", env.codex.mcp().servers())
         .await
         .unwrap();
+    assert!(servers.is_empty());
+    let workdir = env.sandbox.workdir();
+    let skills = within(
+        "skills",
+        env.codex.skills().list(&[workdir.to_str().unwrap()]),
+    )
+    .await
+    .unwrap();
     assert_eq!(skills.len(), 1);
+}
+
+/// Each split of a former boolean does what its name says: `create_dir` needs the parent,
+/// `create_dir_all` makes it; `remove` refuses a non-empty directory, `remove_all` takes it;
+/// `copy` copies a whole directory.
+#[tokio::test]
+async fn file_system_splits_follow_std_fs() {
+    let Some(env) = start("fs_splits").await else {
+        return;
+    };
+    let files = env.codex.files();
+    let top = env.sandbox.workdir().join("top");
+    let nested = top.join("a").join("b");
+    let err = within("mkdir nested", files.create_dir(&nested))
+        .await
+        .expect_err("create_dir without its parent");
+    assert!(
+        matches!(&err, Error::Rpc { method, .. } if method == "fs/createDirectory"),
+        "{err}"
+    );
+    assert!(!top.exists(), "a failed create_dir creates nothing");
+    within("mkdir -p", files.create_dir_all(&nested))
+        .await
+        .expect("create_dir_all");
+    assert!(nested.is_dir());
+    within("mkdir", files.create_dir(top.join("c")))
+        .await
+        .expect("create_dir with its parent");
+    assert!(top.join("c").is_dir());
+    within("write", files.write(nested.join("f.txt"), b"deep"))
+        .await
+        .unwrap();
+
+    let backup = env.sandbox.workdir().join("backup");
+    within("copy dir", files.copy(&top, &backup)).await.unwrap();
+    assert_eq!(
+        within("read copy", files.read(backup.join("a/b/f.txt")))
+            .await
+            .unwrap(),
+        b"deep"
+    );
+
+    let err = within("rm non-empty", files.remove(&top))
+        .await
+        .expect_err("remove of a non-empty directory");
+    assert!(
+        matches!(&err, Error::Rpc { method, .. } if method == "fs/remove"),
+        "{err}"
+    );
+    assert!(
+        nested.join("f.txt").exists(),
+        "a refused remove removes nothing"
+    );
+    within("rm empty", files.remove(top.join("c")))
+        .await
+        .unwrap();
+    assert!(!top.join("c").exists());
+    within("rm -r", files.remove_all(&top)).await.unwrap();
+    assert!(!top.exists());
+}
+
+/// `close_stdin` ends a `cat`: what was written comes back, then the process exits 0.
+#[tokio::test]
+async fn close_stdin_ends_a_cat() {
+    let Some(env) = start("exec_stdin").await else {
+        return;
+    };
+    let params = serde_json::from_value(serde_json::json!({
+        "command": ["cat"],
+        "cwd": env.sandbox.workdir(),
+        "streamStdin": true,
+    }))
+    .unwrap();
+    let mut cat = within("exec start", env.codex.commands().spawn(params))
+        .await
+        .unwrap();
+    within("stdin", cat.write_stdin(b"one\n")).await.unwrap();
+    within("stdin", cat.write_stdin(b"two\n")).await.unwrap();
+    within("close stdin", cat.close_stdin()).await.unwrap();
+    let mut stdout = Vec::new();
+    while let Some(chunk) = within("cat output", cat.next()).await {
+        stdout.extend(chunk.expect("chunk").data);
+    }
+    assert_eq!(String::from_utf8_lossy(&stdout), "one\ntwo\n");
+    let done = within("cat exit", cat.wait()).await.expect("exit");
+    assert_eq!(done.exit_code, 0);
 }
 
 // ----- the blocking twin -------------------------------------------------------------------------
@@ -286,7 +398,8 @@ fn blocking_goal_and_streamed_exec() {
         .spawn(spawn)
         .expect("spawn");
     let thread = codex
-        .start_thread(ThreadOptions::new().cwd(sandbox.workdir()))
+        .threads()
+        .start(ThreadOptions::new().cwd(sandbox.workdir()))
         .expect("thread");
     let mut goal = thread
         .start_goal_with("Count", GoalOptions::new().token_budget(20))
@@ -303,7 +416,7 @@ fn blocking_goal_and_streamed_exec() {
 
     let params =
         serde_json::from_value(serde_json::json!({"command": ["sh", "-c", "echo out"]})).unwrap();
-    let mut exec = codex.exec_streaming(params).expect("exec");
+    let mut exec = codex.commands().spawn(params).expect("exec");
     let out: Vec<u8> = (&mut exec).flat_map(|c| c.expect("chunk").data).collect();
     assert_eq!(out, b"out\n");
     assert_eq!(exec.wait().expect("exit").exit_code, 0);

@@ -46,7 +46,8 @@ impl Env {
 
     async fn thread(&self) -> Thread {
         self.codex
-            .start_thread(self.options())
+            .threads()
+            .start(self.options())
             .await
             .expect("thread/start")
     }
@@ -352,7 +353,9 @@ async fn resume_keeps_the_history_and_the_settings() {
         .unwrap();
     let resumed = within(
         "resume",
-        env.codex.resume_thread(thread.id(), ThreadOptions::new()),
+        env.codex
+            .threads()
+            .resume(thread.id(), ThreadOptions::new()),
     )
     .await
     .expect("thread/resume");
@@ -429,7 +432,7 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
 
     // Pages of two, followed by cursor, cover the three threads exactly once.
     let by_creation = || ListThreads::new().sort(ThreadSortKey::CreatedAt, SortDirection::Desc);
-    let first = within("list", env.codex.list_threads(by_creation().limit(2)))
+    let first = within("list", env.codex.threads().list(by_creation().limit(2)))
         .await
         .unwrap();
     assert_eq!(first.threads.len(), 2, "{first:?}");
@@ -437,7 +440,8 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
     let second = within(
         "list page 2",
         env.codex
-            .list_threads(by_creation().limit(2).cursor(cursor)),
+            .threads()
+            .list(by_creation().limit(2).cursor(cursor)),
     )
     .await
     .unwrap();
@@ -457,19 +461,43 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
     // Search filter.
     let found = within(
         "search",
-        env.codex.list_threads(ListThreads::new().search("bravo")),
+        env.codex.threads().list(ListThreads::new().search("bravo")),
     )
     .await
     .unwrap();
     let found: Vec<&str> = found.threads.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(found, [ids[1]]);
+    // The raw params give the same page.
+    let raw = codex_client::protocol::ThreadListParams {
+        search_term: Some("bravo".into()),
+        ..Default::default()
+    };
+    let found = within("search raw", env.codex.threads().list_params(raw))
+        .await
+        .unwrap();
+    let found: Vec<&str> = found.threads.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(found, [ids[1]]);
 
     // Read without and with turns.
-    let bare = within("read", threads[0].read(false)).await.unwrap();
+    let bare = within("read", threads[0].read()).await.unwrap();
     assert!(bare.turns.is_empty());
-    let full = within("read turns", threads[0].read(true)).await.unwrap();
+    let full = within("read turns", threads[0].read_with_turns())
+        .await
+        .unwrap();
     assert_eq!(full.turns.len(), 1);
     assert_eq!(user_texts(&full.turns[0].items), ["topic alpha"]);
+    // The same two reads by id, through the threads handle.
+    let by_id = within("read by id", env.codex.threads().read(threads[0].id()))
+        .await
+        .unwrap();
+    assert!(by_id.turns.is_empty());
+    let by_id = within(
+        "read by id with turns",
+        env.codex.threads().read_with_turns(threads[0].id()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(user_texts(&by_id.turns[0].items), ["topic alpha"]);
 
     // Name.
     let mut named = threads[0].clone();
@@ -477,7 +505,7 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
         .await
         .unwrap();
     assert_eq!(named.name(), Some("the alpha thread"));
-    let read = within("read name", env.codex.read_thread(named.id(), false))
+    let read = within("read name", env.codex.threads().read(named.id()))
         .await
         .unwrap();
     assert_eq!(read.name.as_deref(), Some("the alpha thread"));
@@ -488,7 +516,7 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
         page.threads.into_iter().map(|t| t.id).collect()
     };
     let active = listed_ids(
-        within("list", env.codex.list_threads(ListThreads::new()))
+        within("list", env.codex.threads().list(ListThreads::new()))
             .await
             .unwrap(),
     );
@@ -496,18 +524,18 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
     let archived = listed_ids(
         within(
             "list archived",
-            env.codex.list_threads(ListThreads::new().archived(true)),
+            env.codex.threads().list(ListThreads::new().archived(true)),
         )
         .await
         .unwrap(),
     );
     assert_eq!(archived, [ids[2]]);
-    let back = within("unarchive", env.codex.unarchive_thread(ids[2]))
+    let back = within("unarchive", env.codex.threads().unarchive(ids[2]))
         .await
         .unwrap();
     assert_eq!(back.id(), ids[2]);
     let active = listed_ids(
-        within("list", env.codex.list_threads(ListThreads::new()))
+        within("list", env.codex.threads().list(ListThreads::new()))
             .await
             .unwrap(),
     );
@@ -522,7 +550,8 @@ async fn without_a_handler_a_command_approval_is_declined() {
     script_command(&env.mock, "touch declined.txt && echo ran", "Understood.");
     let thread = env
         .codex
-        .start_thread(
+        .threads()
+        .start(
             env.options()
                 .approval_mode(ApprovalMode::Untrusted)
                 .sandbox(Sandbox::WorkspaceWrite),

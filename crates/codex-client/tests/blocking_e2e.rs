@@ -83,7 +83,8 @@ impl Env {
 
     fn thread(&self) -> Thread {
         self.codex
-            .start_thread(self.options())
+            .threads()
+            .start(self.options())
             .expect("thread/start")
     }
 
@@ -93,7 +94,7 @@ impl Env {
             .options()
             .approval_mode(ApprovalMode::Untrusted)
             .sandbox(Sandbox::WorkspaceWrite);
-        self.codex.start_thread(options).expect("thread/start")
+        self.codex.threads().start(options).expect("thread/start")
     }
 
     /// A thread with a turn whose model stream has sent its first delta and stalls until the
@@ -359,7 +360,7 @@ fn a_dropped_turn_is_interrupted_and_a_busy_thread_is_refused_or_queued() {
     assert_ne!(next.id, stale_id);
     assert_eq!(user_texts(&next.items), ["next"]);
     assert_eq!(next.final_response(), Some("fresh"));
-    let turns = thread.read(true).expect("read").turns;
+    let turns = thread.read_with_turns().expect("read").turns;
     let stale = turns
         .iter()
         .find(|t| t.id == stale_id)
@@ -424,7 +425,8 @@ fn resume_and_fork_keep_the_history() {
 
     let resumed = env
         .codex
-        .resume_thread(thread.id(), ThreadOptions::new())
+        .threads()
+        .resume(thread.id(), ThreadOptions::new())
         .expect("thread/resume");
     assert_eq!(resumed.id(), thread.id());
     assert_eq!(resumed.model(), Some(MOCK_MODEL_NAME));
@@ -462,7 +464,8 @@ fn resume_and_fork_keep_the_history() {
     );
     let by_codex = env
         .codex
-        .fork_thread(thread.id(), ThreadOptions::new())
+        .threads()
+        .fork(thread.id(), ThreadOptions::new())
         .expect("Codex::fork_thread");
     assert_eq!(by_codex.info().forked_from_id.as_deref(), Some(thread.id()));
 }
@@ -484,13 +487,14 @@ fn list_pages_read_archive_unarchive_and_name() {
     let ids: Vec<String> = threads.iter().map(|t| t.id().to_owned()).collect();
 
     let by_creation = || ListThreads::new().sort(ThreadSortKey::CreatedAt, SortDirection::Desc);
-    let first = env.codex.list_threads(by_creation().limit(2)).unwrap();
+    let first = env.codex.threads().list(by_creation().limit(2)).unwrap();
     assert_eq!(first.threads.len(), 2, "{first:?}");
     assert_eq!(first.threads[0].id, ids[2], "newest first");
     let cursor = first.next_cursor.clone().expect("a next page");
     let second = env
         .codex
-        .list_threads(by_creation().limit(2).cursor(cursor))
+        .threads()
+        .list(by_creation().limit(2).cursor(cursor))
         .unwrap();
     let mut listed: Vec<String> = first
         .threads
@@ -505,20 +509,21 @@ fn list_pages_read_archive_unarchive_and_name() {
 
     let found = env
         .codex
-        .list_threads(ListThreads::new().search("bravo"))
+        .threads()
+        .list(ListThreads::new().search("bravo"))
         .unwrap();
     let found: Vec<&str> = found.threads.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(found, [ids[1].as_str()]);
 
-    let bare = threads[0].read(false).unwrap();
+    let bare = threads[0].read().unwrap();
     assert!(bare.turns.is_empty());
-    let full = threads[0].read(true).unwrap();
+    let full = threads[0].read_with_turns().unwrap();
     assert_eq!(user_texts(&full.turns[0].items), ["topic alpha"]);
 
     let mut named = threads[0].clone();
     named.set_name("the alpha thread").unwrap();
     assert_eq!(named.name(), Some("the alpha thread"));
-    let read = env.codex.read_thread(named.id(), false).unwrap();
+    let read = env.codex.threads().read(named.id()).unwrap();
     assert_eq!(read.name.as_deref(), Some("the alpha thread"));
     assert_eq!(threads[0].name(), None, "the clone's snapshot is its own");
     threads[0].refresh().unwrap();
@@ -526,7 +531,8 @@ fn list_pages_read_archive_unarchive_and_name() {
 
     let active = |codex: &Codex, archived: bool| -> Vec<String> {
         codex
-            .list_threads(ListThreads::new().archived(archived))
+            .threads()
+            .list(ListThreads::new().archived(archived))
             .unwrap()
             .threads
             .into_iter()
@@ -536,10 +542,10 @@ fn list_pages_read_archive_unarchive_and_name() {
     threads[2].archive().unwrap();
     assert!(!active(&env.codex, false).contains(&ids[2]));
     assert_eq!(active(&env.codex, true), [ids[2].clone()]);
-    let back = env.codex.unarchive_thread(&ids[2]).unwrap();
+    let back = env.codex.threads().unarchive(&ids[2]).unwrap();
     assert_eq!(back.id(), ids[2]);
     assert!(active(&env.codex, false).contains(&ids[2]));
-    env.codex.archive_thread(&ids[1]).unwrap();
+    env.codex.threads().archive(&ids[1]).unwrap();
     assert_eq!(active(&env.codex, true), [ids[1].clone()]);
     threads[1].unarchive().unwrap();
     assert!(active(&env.codex, true).is_empty());
@@ -724,7 +730,7 @@ fn four_turns_iterate_on_four_os_threads_at_once_over_one_codex() {
         let options = env.options();
         let tx = tx.clone();
         workers.push(std::thread::spawn(move || {
-            let thread = codex.start_thread(options).expect("thread/start");
+            let thread = codex.threads().start(options).expect("thread/start");
             let mut turn = thread.turn(format!("[task-{t}] go")).expect("turn/start");
             let mut deltas = String::new();
             while let Some(event) = next_event(&mut turn) {
@@ -881,7 +887,7 @@ fn inside_an_async_context_calls_panic_spawn_blocking_works_and_drop_is_safe() {
     // From a task: the documented panic, not a deadlock.
     let c = codex.clone();
     let panic = user_runtime
-        .block_on(user_runtime.spawn(async move { c.list_threads(ListThreads::new()).map(drop) }))
+        .block_on(user_runtime.spawn(async move { c.threads().list(ListThreads::new()).map(drop) }))
         .expect_err("a blocking call inside a task panics");
     let message = panic_message(&*panic.into_panic());
     assert!(
@@ -891,7 +897,7 @@ fn inside_an_async_context_calls_panic_spawn_blocking_works_and_drop_is_safe() {
     // From spawn_blocking: allowed.
     let c = codex.clone();
     let page = user_runtime
-        .block_on(user_runtime.spawn_blocking(move || c.list_threads(ListThreads::new())))
+        .block_on(user_runtime.spawn_blocking(move || c.threads().list(ListThreads::new())))
         .expect("the blocking task")
         .expect("thread/list");
     assert!(page.threads.is_empty());

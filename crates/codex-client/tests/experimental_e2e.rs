@@ -21,7 +21,7 @@ async fn a_threads_turn_queue_adds_lists_reorders_updates_and_deletes() {
         .cwd(env.sandbox.workdir())
         .approval_mode(ApprovalMode::DenyAll)
         .sandbox(Sandbox::ReadOnly);
-    let thread = common::within(TIMEOUT, "thread/start", env.codex.start_thread(options))
+    let thread = common::within(TIMEOUT, "thread/start", env.codex.threads().start(options))
         .await
         .expect("thread/start");
     // A running turn (its model stream held open) keeps what is queued in the queue: on an

@@ -161,7 +161,8 @@ async fn audit_env(name: &str, connection: ConnectionConfig) -> Option<(Env, Thr
     );
     let thread = env
         .codex
-        .start_thread(
+        .threads()
+        .start(
             ThreadOptions::new()
                 .cwd(env.sandbox.workdir())
                 .approval_mode(ApprovalMode::DenyAll)
@@ -267,8 +268,8 @@ async fn dropping_codex_with_turns_open_reaps_the_app_server() {
         .cwd(env.sandbox.workdir())
         .approval_mode(ApprovalMode::DenyAll)
         .sandbox(Sandbox::ReadOnly);
-    let kept_thread = env.codex.start_thread(options.clone()).await.unwrap();
-    let dropped_thread = env.codex.start_thread(options).await.unwrap();
+    let kept_thread = env.codex.threads().start(options.clone()).await.unwrap();
+    let dropped_thread = env.codex.threads().start(options).await.unwrap();
     let kept = kept_thread.turn("keep me").await.unwrap();
     let mut abandoned = dropped_thread.turn("drop me").await.unwrap();
     assert!(
@@ -305,7 +306,8 @@ async fn dropping_everything_mid_turn_reaps_the_app_server() {
         .set_default(MockResponse::stalled(["partial "], &gate));
     let thread = env
         .codex
-        .start_thread(ThreadOptions::new().cwd(env.sandbox.workdir()))
+        .threads()
+        .start(ThreadOptions::new().cwd(env.sandbox.workdir()))
         .await
         .unwrap();
     let turn = thread.turn("hang").await.unwrap();

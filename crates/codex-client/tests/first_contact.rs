@@ -59,14 +59,14 @@ async fn not_logged_in_with_the_default_provider_fails_fast_saying_what_to_do() 
     let Some((codex, sandbox)) = logged_out("not_logged_in").await else {
         return;
     };
-    let account = codex.account(false).await.expect("account/read");
+    let account = codex.account().read().await.expect("account/read");
     assert!(account.account.is_none() && account.requires_openai_auth);
 
     let started = Instant::now();
     let err = common::within(
         TIMEOUT,
         "start_thread",
-        codex.start_thread(ThreadOptions::new()),
+        codex.threads().start(ThreadOptions::new()),
     )
     .await
     .expect_err("no account: no thread");
@@ -93,13 +93,14 @@ async fn not_logged_in_with_the_default_provider_fails_fast_saying_what_to_do() 
     assert_eq!(format!("{err:?}"), text);
     // Nothing was started, and resume / fork refuse the same way.
     let page = codex
-        .list_threads(codex_client::ListThreads::new())
+        .threads()
+        .list(codex_client::ListThreads::new())
         .await
         .unwrap();
     assert!(page.threads.is_empty(), "{:?}", page.threads);
     for err in [
-        codex.resume_thread("thr_x", ThreadOptions::new()).await,
-        codex.fork_thread("thr_x", ThreadOptions::new()).await,
+        codex.threads().resume("thr_x", ThreadOptions::new()).await,
+        codex.threads().fork("thr_x", ThreadOptions::new()).await,
     ]
     .map(|r| r.expect_err("not logged in"))
     {
@@ -125,7 +126,7 @@ async fn a_thread_starts(
     let thread = common::within(
         TIMEOUT,
         "start_thread",
-        codex.start_thread(ThreadOptions::new()),
+        codex.threads().start(ThreadOptions::new()),
     )
     .await
     .unwrap_or_else(|err| panic!("{name}: the thread must start: {err}"));
@@ -150,6 +151,7 @@ async fn logging_in_through_the_api_after_spawn_passes_the_check() {
         |b, s| (b, s),
         async |codex: &Codex| {
             codex
+                .account()
                 .login_api_key("sk-test-not-a-real-key")
                 .await
                 .expect("account/login/start apiKey");
@@ -163,14 +165,15 @@ async fn a_provider_that_needs_no_openai_auth_passes_with_no_login() {
     let Some(env) = common::start_app_server("mock_provider_no_login", |s| s, |c| c).await else {
         return;
     };
-    let account = env.codex.account(false).await.expect("account/read");
+    let account = env.codex.account().read().await.expect("account/read");
     assert!(account.account.is_none());
     assert!(
         !account.requires_openai_auth,
         "the mock provider needs no OpenAI auth"
     );
     env.codex
-        .start_thread(ThreadOptions::new())
+        .threads()
+        .start(ThreadOptions::new())
         .await
         .expect("the check passes");
 }
@@ -222,7 +225,8 @@ async fn a_command_run_by_the_app_server_finds_the_runtimes_rg() {
         TIMEOUT,
         "command/exec",
         env.codex
-            .exec(["sh", "-c", "command -v rg && rg --version"]),
+            .commands()
+            .run(["sh", "-c", "command -v rg && rg --version"]),
     )
     .await
     .expect("command/exec");
@@ -257,7 +261,7 @@ mod decisions {
         let (codex, mut peer) = checked().await;
         let call = tokio::spawn({
             let codex = codex.clone();
-            async move { codex.start_thread(ThreadOptions::new()).await }
+            async move { codex.threads().start(ThreadOptions::new()).await }
         });
         let (id, method, _) = next_request(&mut peer).await;
         assert_eq!(method, "account/read");
@@ -272,7 +276,7 @@ mod decisions {
             "{err}"
         );
         // Asked again next time (the user may have logged in meanwhile).
-        let call = tokio::spawn(async move { codex.start_thread(ThreadOptions::new()).await });
+        let call = tokio::spawn(async move { codex.threads().start(ThreadOptions::new()).await });
         let (_, method, _) = next_request(&mut peer).await;
         assert_eq!(method, "account/read");
         drop(call);
@@ -288,7 +292,7 @@ mod decisions {
             let (codex, mut peer) = checked().await;
             let call = tokio::spawn({
                 let codex = codex.clone();
-                async move { codex.start_thread(ThreadOptions::new()).await }
+                async move { codex.threads().start(ThreadOptions::new()).await }
             });
             let (id, method, _) = next_request(&mut peer).await;
             assert_eq!(method, "account/read");
@@ -301,7 +305,8 @@ mod decisions {
             respond_error(&peer, &id, -32600, "refused");
             assert!(matches!(call.await.unwrap(), Err(Error::Rpc { .. })));
             // The second thread call goes straight to thread/start.
-            let call = tokio::spawn(async move { codex.start_thread(ThreadOptions::new()).await });
+            let call =
+                tokio::spawn(async move { codex.threads().start(ThreadOptions::new()).await });
             let (_, method, _) = next_request(&mut peer).await;
             assert_eq!(method, "thread/start", "checked once, after {answer:?}");
             drop(call);
@@ -312,7 +317,7 @@ mod decisions {
     async fn from_connection_does_not_check_by_default() {
         let (conn, mut peer) = connect(codex_client::core::ConnectionConfig::new()).await;
         let codex = Codex::from_connection(conn);
-        let call = tokio::spawn(async move { codex.start_thread(ThreadOptions::new()).await });
+        let call = tokio::spawn(async move { codex.threads().start(ThreadOptions::new()).await });
         let (_, method, _) = next_request(&mut peer).await;
         assert_eq!(method, "thread/start");
         drop(call);
@@ -342,7 +347,7 @@ async fn my_code_gets_an_answer() {
     let spawn = SpawnConfig::from_launch(program, args, env_clear, env, cwd);
     let codex = Codex::builder().spawn(spawn).await.unwrap();
 
-    let thread = codex.start_thread(ThreadOptions::new()).await.unwrap();
+    let thread = codex.threads().start(ThreadOptions::new()).await.unwrap();
     let result = thread.run("Say hi").await.unwrap();
     assert_eq!(result.final_response(), Some("Hi there"));
     codex.close().await;

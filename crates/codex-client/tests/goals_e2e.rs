@@ -30,7 +30,8 @@ impl Env {
             .approval_mode(ApprovalMode::DenyAll)
             .sandbox(Sandbox::ReadOnly);
         self.codex
-            .start_thread(options)
+            .threads()
+            .start(options)
             .await
             .expect("thread/start")
     }
@@ -218,7 +219,8 @@ async fn goal_preconditions_are_checked_before_anything_is_set() {
     }
     let ephemeral = env
         .codex
-        .start_thread(
+        .threads()
+        .start(
             ThreadOptions::new()
                 .cwd(env.sandbox.workdir())
                 .ephemeral(true),

@@ -197,7 +197,7 @@ async fn unix_socket_full_turn_through_codex_connect_then_resume_on_a_new_connec
     };
     let codex = connect().await.expect("CodexBuilder::connect over unix://");
     let thread_options = ThreadOptions::new().cwd(remote.sandbox.workdir());
-    let thread = codex.start_thread(thread_options.clone()).await.unwrap();
+    let thread = codex.threads().start(thread_options.clone()).await.unwrap();
     let result = thread.run("Say hello").await.unwrap();
     assert_eq!(result.final_response(), Some("Hello over unix"));
     let thread_id = thread.id().to_owned();
@@ -205,7 +205,8 @@ async fn unix_socket_full_turn_through_codex_connect_then_resume_on_a_new_connec
     codex.close().await;
     let codex = connect().await.expect("reconnect");
     let thread = codex
-        .resume_thread(&thread_id, thread_options)
+        .threads()
+        .resume(&thread_id, thread_options)
         .await
         .unwrap();
     let result = thread.run("Once more").await.unwrap();

@@ -361,7 +361,7 @@ async fn an_api_key_login_logs_no_key() {
     let codex = Codex::from_connection(conn);
     let login = tokio::spawn({
         let codex = codex.clone();
-        async move { codex.login_api_key(SECRET).await }
+        async move { codex.account().login_api_key(SECRET).await }
     });
     let request = tokio::time::timeout(Duration::from_secs(5), peer.recv_json())
         .await
@@ -461,10 +461,13 @@ async fn an_api_key_login_over_a_websocket_logs_no_key() {
     .await
     .expect("connect");
     let codex = Codex::from_connection(conn);
-    tokio::time::timeout(Duration::from_secs(20), codex.login_api_key(SECRET))
-        .await
-        .expect("answered in time")
-        .expect("logged in");
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        codex.account().login_api_key(SECRET),
+    )
+    .await
+    .expect("answered in time")
+    .expect("logged in");
     let info = codex.close().await;
     let request = tokio::time::timeout(Duration::from_secs(20), server)
         .await

@@ -57,7 +57,7 @@ async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
 async fn until_idle(thread: &Thread) {
     within("thread idle", async {
         loop {
-            let now = thread.read(false).await.expect("thread/read");
+            let now = thread.read().await.expect("thread/read");
             if matches!(now.status, codex_client::protocol::ThreadStatus::Idle) {
                 return;
             }
@@ -292,7 +292,8 @@ async fn soak_real_app_server() {
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(seed + w as u64);
             let mut thread = codex
-                .start_thread(options.clone())
+                .threads()
+                .start(options.clone())
                 .await
                 .expect("thread/start");
             let mut n = 0u64;
@@ -303,7 +304,8 @@ async fn soak_real_app_server() {
                 if n.is_multiple_of(THREAD_TURNS) {
                     thread.archive().await.expect("thread/archive");
                     thread = codex
-                        .start_thread(options.clone())
+                        .threads()
+                        .start(options.clone())
                         .await
                         .expect("thread/start");
                 }

@@ -31,7 +31,11 @@ async fn thread(env: &Env) -> Thread {
         .cwd(env.sandbox.workdir())
         .approval_mode(ApprovalMode::DenyAll)
         .sandbox(Sandbox::ReadOnly);
-    env.codex.start_thread(options).await.expect("thread/start")
+    env.codex
+        .threads()
+        .start(options)
+        .await
+        .expect("thread/start")
 }
 
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
@@ -57,7 +61,7 @@ fn user_texts(result: &TurnResult) -> Vec<String> {
 async fn server_status(thread: &Thread, turn_id: &str) -> TurnStatus {
     within("the server records the turn's end", async {
         loop {
-            let now = thread.read(true).await.expect("thread/read");
+            let now = thread.read_with_turns().await.expect("thread/read");
             let turn = now.turns.iter().find(|t| t.id == turn_id).cloned();
             match turn {
                 Some(turn) if turn.status != TurnStatus::InProgress => return turn.status,
@@ -254,7 +258,9 @@ async fn a_timeout_around_run_interrupts_the_turn_and_the_next_prompt_is_a_turn_
     let expired = tokio::time::timeout(Duration::from_millis(50), &mut run).await;
     assert!(expired.is_err(), "still running");
     drop(run);
-    let stale_id = thread.read(true).await.expect("read").turns[0].id.clone();
+    let stale_id = thread.read_with_turns().await.expect("read").turns[0]
+        .id
+        .clone();
     // The next prompt (default WhenBusy::Refuse) waits for the interrupted turn, then runs.
     let next = within("next prompt", thread.run("next prompt"))
         .await
@@ -298,7 +304,7 @@ where
         .expect("the next prompt runs");
     assert_eq!(user_texts(&next), ["next prompt"]);
     assert_eq!(next.final_response(), Some("fresh answer"));
-    let turns = thread.read(true).await.expect("read").turns;
+    let turns = thread.read_with_turns().await.expect("read").turns;
     assert_eq!(
         turns.len(),
         2,

@@ -39,7 +39,7 @@ async fn thread_over_fake_with(config: ConnectionConfig) -> (Codex, Thread, Memo
     let (conn, mut peer) = connect(config).await;
     let codex = Codex::from_connection(conn);
     let c = codex.clone();
-    let start = tokio::spawn(async move { c.start_thread(Default::default()).await });
+    let start = tokio::spawn(async move { c.threads().start(Default::default()).await });
     let (id, method, _) = next_request(&mut peer).await;
     assert_eq!(method, "thread/start");
     let response = recorded_thread_start();

@@ -78,7 +78,7 @@ fn idle(fake: &Path) -> Value {
         let codex = spawn_fake(fake, 0, 0).await;
         let connected = status_kib("VmRSS");
         let threads = futures::future::try_join_all(
-            (0..IDLE_STREAMS).map(|_| codex.start_thread(ThreadOptions::new())),
+            (0..IDLE_STREAMS).map(|_| codex.threads().start(ThreadOptions::new())),
         )
         .await
         .expect("thread/start");
@@ -140,7 +140,7 @@ fn flood(fake: &Path, deltas: usize, stall: bool, keep_items: bool) -> Value {
         let connected = status_kib("VmRSS");
         let heap_connected = heap::live_kib();
         let threads = futures::future::try_join_all(
-            (0..STREAMING_TURNS).map(|_| codex.start_thread(ThreadOptions::new())),
+            (0..STREAMING_TURNS).map(|_| codex.threads().start(ThreadOptions::new())),
         )
         .await
         .expect("thread/start");

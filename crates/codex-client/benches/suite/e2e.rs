@@ -101,7 +101,8 @@ async fn through_sdk(codex_bin: &Path, turns: usize) -> (f64, f64) {
     let ready = start.elapsed();
     let start = Instant::now();
     let thread = codex
-        .start_thread(thread_options(&sandbox))
+        .threads()
+        .start(thread_options(&sandbox))
         .await
         .expect("thread/start");
     for i in 0..turns {

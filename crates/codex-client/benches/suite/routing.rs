@@ -138,10 +138,11 @@ fn baseline(fake: &Path, turns: usize, deltas: usize, parse: bool) -> f64 {
 /// the runtime that runs the returned future.
 async fn through_sdk(fake: &Path, turns: usize, deltas: usize) -> (f64, u64, u64) {
     let codex = spawn_fake(fake, turns, deltas).await;
-    let threads =
-        futures::future::try_join_all((0..turns).map(|_| codex.start_thread(ThreadOptions::new())))
-            .await
-            .expect("thread/start");
+    let threads = futures::future::try_join_all(
+        (0..turns).map(|_| codex.threads().start(ThreadOptions::new())),
+    )
+    .await
+    .expect("thread/start");
     let start = Instant::now();
     let tasks: Vec<_> = threads
         .into_iter()

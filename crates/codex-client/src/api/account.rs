@@ -1,6 +1,6 @@
 //! Login and account: API-key login, the ChatGPT browser and device-code flows as handles
 //! ([`ChatgptLogin`], [`DeviceCodeLogin`]), account read (with token refresh), logout, and the
-//! rate-limit and usage reads — all methods on [`Codex`].
+//! rate-limit and usage reads: [`Account`], obtained by [`Codex::account`].
 //!
 //! # Secrets
 //!
@@ -58,20 +58,11 @@ pub struct Secret(Box<str>);
 
 impl Secret {
     /// Wraps a secret value.
-    ///
-    /// ```
-    /// let key = codex_client::Secret::new(std::env::var("OPENAI_API_KEY").unwrap_or_default());
-    /// # let _ = key;
-    /// ```
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into().into_boxed_str())
     }
 
     /// The secret value itself. Every use of it is a place to check for leaks.
-    ///
-    /// ```
-    /// assert_eq!(codex_client::Secret::new("k").expose(), "k");
-    /// ```
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -151,10 +142,6 @@ macro_rules! login_handle_common {
     ($ty:ident) => {
         impl $ty {
             /// The login id the server assigned (the one `account/login/completed` carries).
-            ///
-            /// ```no_run
-            /// # fn f(login: codex_client::ChatgptLogin) { println!("{}", login.login_id()); }
-            /// ```
             pub fn login_id(&self) -> &str {
                 &self.waiter.login_id
             }
@@ -162,30 +149,14 @@ macro_rules! login_handle_common {
             /// Waits for this login's `account/login/completed` (other logins' completions are
             /// skipped) and returns it: `success`, and the server's `error` text when it failed
             /// or was cancelled. Bound it with `tokio::time::timeout` — a user may never finish
-            /// in the browser — and [`cancel`](Self::cancel) on timeout.
-            ///
-            /// ```no_run
-            /// # async fn f(mut login: codex_client::ChatgptLogin) -> Result<(), codex_client::Error> {
-            /// use std::time::Duration;
-            /// match tokio::time::timeout(Duration::from_secs(300), login.wait()).await {
-            ///     Ok(done) => println!("success: {}", done?.success),
-            ///     Err(_) => { login.cancel().await?; }
-            /// }
-            /// # Ok(()) }
-            /// ```
+            /// in the browser — and [`cancel`](Self::cancel) on timeout. Fails with
+            /// [`Error::Closed`] when the connection ends first.
             pub async fn wait(&mut self) -> Result<AccountLoginCompletedNotification> {
                 self.waiter.wait().await
             }
 
             /// Cancels the login (`account/login/cancel`). The server then completes it with
             /// `success: false`, which [`wait`](Self::wait) returns.
-            ///
-            /// ```no_run
-            /// # async fn f(login: codex_client::ChatgptLogin) -> Result<(), codex_client::Error> {
-            /// let status = login.cancel().await?;
-            /// println!("{status}");
-            /// # Ok(()) }
-            /// ```
             pub async fn cancel(&self) -> Result<CancelLoginAccountStatus> {
                 self.waiter.cancel().await
             }
@@ -198,10 +169,13 @@ macro_rules! login_handle_common {
 ///
 /// ```no_run
 /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-/// let mut login = codex.login_chatgpt().await?;
+/// use std::time::Duration;
+/// let mut login = codex.account().login_chatgpt().await?;
 /// println!("Open {} in a browser", login.auth_url());
-/// let done = login.wait().await?;
-/// println!("logged in: {}", done.success);
+/// match tokio::time::timeout(Duration::from_secs(300), login.wait()).await {
+///     Ok(done) => println!("logged in: {}", done?.success),
+///     Err(_) => println!("gave up: {}", login.cancel().await?),
+/// }
 /// # Ok(()) }
 /// ```
 pub struct ChatgptLogin {
@@ -220,10 +194,6 @@ impl std::fmt::Debug for ChatgptLogin {
 
 impl ChatgptLogin {
     /// The URL to open in a browser (the server listens for the OAuth callback on loopback).
-    ///
-    /// ```no_run
-    /// # fn f(login: codex_client::ChatgptLogin) { println!("{}", login.auth_url()); }
-    /// ```
     pub fn auth_url(&self) -> &str {
         &self.auth_url
     }
@@ -236,7 +206,7 @@ login_handle_common!(ChatgptLogin);
 ///
 /// ```no_run
 /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-/// let mut login = codex.login_chatgpt_device_code().await?;
+/// let mut login = codex.account().login_device_code().await?;
 /// println!("Go to {} and enter {}", login.verification_url(), login.user_code());
 /// let done = login.wait().await?;
 /// println!("logged in: {}", done.success);
@@ -260,19 +230,11 @@ impl std::fmt::Debug for DeviceCodeLogin {
 
 impl DeviceCodeLogin {
     /// Where the user enters the code.
-    ///
-    /// ```no_run
-    /// # fn f(login: codex_client::DeviceCodeLogin) { println!("{}", login.verification_url()); }
-    /// ```
     pub fn verification_url(&self) -> &str {
         &self.verification_url
     }
 
     /// The one-time code the user enters after signing in.
-    ///
-    /// ```no_run
-    /// # fn f(login: codex_client::DeviceCodeLogin) { println!("{}", login.user_code()); }
-    /// ```
     pub fn user_code(&self) -> &str {
         &self.user_code
     }
@@ -287,44 +249,74 @@ fn unexpected(what: &str, response: &LoginAccountResponse) -> Error {
     ))
 }
 
-impl Codex {
+/// Login and account calls of a [`Codex`] ([`Codex::account`]). A borrowed handle: copy it
+/// freely.
+///
+/// Every call fails with [`Error::Rpc`] when the server refuses it (a bad key, rate limits
+/// without a ChatGPT login, the device code flow without network), with [`Error::Protocol`]
+/// when `account/login/start` answers with another login type than asked, and with
+/// [`Error::Closed`] / [`Error::Timeout`] as any request does.
+///
+/// ```no_run
+/// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+/// let account = codex.account();
+/// if account.read().await?.account.is_none() {
+///     account.login_api_key(std::env::var("OPENAI_API_KEY").expect("OPENAI_API_KEY")).await?;
+/// }
+/// println!("{:?}", account.read().await?.account);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Account<'a> {
+    codex: &'a Codex,
+}
+
+impl<'a> Account<'a> {
+    pub(crate) fn new(codex: &'a Codex) -> Self {
+        Self { codex }
+    }
+
+    /// The account (`account/read`): `account` is `None` when logged out, and
+    /// `requires_openai_auth` says whether the configured provider needs a login at all.
+    pub async fn read(self) -> Result<GetAccountResponse> {
+        self.read_account(false).await
+    }
+
+    /// [`read`](Self::read), after the server refreshed managed ChatGPT tokens
+    /// (`refreshToken: true`).
+    pub async fn read_refreshed(self) -> Result<GetAccountResponse> {
+        self.read_account(true).await
+    }
+
+    async fn read_account(self, refresh_token: bool) -> Result<GetAccountResponse> {
+        let params = GetAccountParams {
+            refresh_token: Some(refresh_token),
+        };
+        self.codex.request::<AccountRead>(params).await
+    }
+
     /// Logs in with an OpenAI API key (`account/login/start`, type `apiKey`). The server stores
     /// it in its `CODEX_HOME` and uses it as the bearer token of providers that need OpenAI auth.
     /// The key is never formatted or logged (see [`Secret`]).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let key = std::env::var("OPENAI_API_KEY").expect("OPENAI_API_KEY");
-    /// codex.login_api_key(key).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn login_api_key(&self, api_key: impl Into<Secret>) -> Result<()> {
+    pub async fn login_api_key(self, api_key: impl Into<Secret>) -> Result<()> {
         let api_key = api_key.into();
         let params = LoginAccountParams::ApiKey(ApiKeyLoginAccountParams {
             api_key: api_key.expose().to_owned(),
         });
-        match self.request::<AccountLoginStart>(params).await? {
+        match self.codex.request::<AccountLoginStart>(params).await? {
             LoginAccountResponse::ApiKey => Ok(()),
             other => Err(unexpected("apiKey", &other)),
         }
     }
 
     /// Starts a ChatGPT browser login and returns its handle (URL to open, `wait`, `cancel`).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let login = codex.login_chatgpt().await?;
-    /// println!("{}", login.auth_url());
-    /// login.cancel().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn login_chatgpt(&self) -> Result<ChatgptLogin> {
-        let events = self.notifications();
+    pub async fn login_chatgpt(self) -> Result<ChatgptLogin> {
+        let events = self.codex.notifications();
         let params = LoginAccountParams::Chatgpt(ChatgptLoginAccountParams::default());
-        match self.request::<AccountLoginStart>(params).await? {
+        match self.codex.request::<AccountLoginStart>(params).await? {
             LoginAccountResponse::Chatgpt(r) => Ok(ChatgptLogin {
                 waiter: LoginWaiter {
-                    codex: self.clone(),
+                    codex: self.codex.clone(),
                     login_id: r.login_id,
                     events,
                 },
@@ -335,21 +327,15 @@ impl Codex {
     }
 
     /// Starts a ChatGPT device-code login and returns its handle (code and URL to show,
-    /// `wait`, `cancel`). The server asks `auth.openai.com` for the code before answering.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let login = codex.login_chatgpt_device_code().await?;
-    /// println!("{} at {}", login.user_code(), login.verification_url());
-    /// # Ok(()) }
-    /// ```
-    pub async fn login_chatgpt_device_code(&self) -> Result<DeviceCodeLogin> {
-        let events = self.notifications();
+    /// `wait`, `cancel`). The server asks `auth.openai.com` for the code before answering
+    /// (without network: [`Error::Rpc`], code `-32603`).
+    pub async fn login_device_code(self) -> Result<DeviceCodeLogin> {
+        let events = self.codex.notifications();
         let params = LoginAccountParams::ChatgptDeviceCode;
-        match self.request::<AccountLoginStart>(params).await? {
+        match self.codex.request::<AccountLoginStart>(params).await? {
             LoginAccountResponse::ChatgptDeviceCode(r) => Ok(DeviceCodeLogin {
                 waiter: LoginWaiter {
-                    codex: self.clone(),
+                    codex: self.codex.clone(),
                     login_id: r.login_id,
                     events,
                 },
@@ -360,66 +346,30 @@ impl Codex {
         }
     }
 
-    /// The account (`account/read`): `account` is `None` when logged out, and
-    /// `requires_openai_auth` says whether the configured provider needs a login at all.
-    /// `refresh_token: true` asks the server to refresh managed ChatGPT tokens first.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let account = codex.account(false).await?;
-    /// println!("{:?} (login needed: {})", account.account, account.requires_openai_auth);
-    /// # Ok(()) }
-    /// ```
-    pub async fn account(&self, refresh_token: bool) -> Result<GetAccountResponse> {
-        let params = GetAccountParams {
-            refresh_token: Some(refresh_token),
-        };
-        self.request::<AccountRead>(params).await
-    }
-
     /// Logs out (`account/logout`): the stored credentials are removed.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// codex.logout().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn logout(&self) -> Result<()> {
-        self.request::<AccountLogout>(NoParams).await?;
+    pub async fn logout(self) -> Result<()> {
+        self.codex.request::<AccountLogout>(NoParams).await?;
         Ok(())
     }
 
     /// The account's rate limits (`account/rateLimits/read`). Needs a ChatGPT login: with an
     /// API key or no login the server answers with a JSON-RPC error (`-32600`).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let limits = codex.rate_limits().await?;
-    /// println!("{:?}", limits.rate_limits.primary);
-    /// # Ok(()) }
-    /// ```
-    pub async fn rate_limits(&self) -> Result<GetAccountRateLimitsResponse> {
-        self.request::<AccountRateLimitsRead>(GetAccountRateLimitsParams::default())
+    pub async fn rate_limits(self) -> Result<GetAccountRateLimitsResponse> {
+        self.codex
+            .request::<AccountRateLimitsRead>(GetAccountRateLimitsParams::default())
             .await
     }
 
-    /// Token usage (`account/usage/read`): account-wide, or the estimate for one thread. Needs a
-    /// ChatGPT login, like [`rate_limits`](Self::rate_limits).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let usage = codex.token_usage(None).await?;
-    /// println!("{:?}", usage.summary);
-    /// # Ok(()) }
-    /// ```
+    /// Token usage (`account/usage/read`): account-wide (`None`), or the estimate for one
+    /// thread. Needs a ChatGPT login, like [`rate_limits`](Self::rate_limits).
     pub async fn token_usage(
-        &self,
+        self,
         thread_id: Option<&str>,
     ) -> Result<GetAccountTokenUsageResponse> {
         let params = GetAccountTokenUsageParams {
             thread_id: thread_id.map(str::to_owned),
         };
-        self.request::<AccountUsageRead>(params).await
+        self.codex.request::<AccountUsageRead>(params).await
     }
 }
 
@@ -463,7 +413,7 @@ mod tests {
     async fn device_code_handle_waits_for_its_own_login_id_and_cancels() {
         let (codex, mut peer) = codex().await;
         let c = codex.clone();
-        let start = tokio::spawn(async move { c.login_chatgpt_device_code().await });
+        let start = tokio::spawn(async move { c.account().login_device_code().await });
         let (id, method, params) = next_request(&mut peer).await;
         assert_eq!(method, "account/login/start");
         assert_eq!(params, json!({"type": "chatgptDeviceCode"}));
@@ -510,7 +460,7 @@ mod tests {
     async fn chatgpt_handle_cancel_sends_its_login_id() {
         let (codex, mut peer) = codex().await;
         let c = codex.clone();
-        let start = tokio::spawn(async move { c.login_chatgpt().await });
+        let start = tokio::spawn(async move { c.account().login_chatgpt().await });
         let (id, _, params) = next_request(&mut peer).await;
         assert_eq!(params, json!({"type": "chatgpt"}));
         respond(
@@ -537,7 +487,7 @@ mod tests {
     async fn an_unexpected_login_response_is_a_protocol_error() {
         let (codex, mut peer) = codex().await;
         let c = codex.clone();
-        let start = tokio::spawn(async move { c.login_chatgpt().await });
+        let start = tokio::spawn(async move { c.account().login_chatgpt().await });
         let (id, _, _) = next_request(&mut peer).await;
         respond(&peer, &id, json!({"type": "apiKey"}));
         assert!(matches!(start.await.unwrap(), Err(Error::Protocol(_))));
@@ -614,14 +564,15 @@ mod tests {
             rt.block_on(async {
                 let (codex, mut peer) = codex().await;
                 let c = codex.clone();
-                let login = tokio::spawn(async move { c.login_api_key(Secret::new(KEY)).await });
+                let login =
+                    tokio::spawn(async move { c.account().login_api_key(Secret::new(KEY)).await });
                 let line = peer.recv().await.expect("the login request");
                 let msg: Value = serde_json::from_str(&line).unwrap();
                 respond(&peer, &msg["id"], json!({"type": "apiKey"}));
                 login.await.unwrap().expect("login");
                 // A failing login too: errors carry the method, not the params.
                 let c = codex.clone();
-                let failing = tokio::spawn(async move { c.login_api_key(KEY).await });
+                let failing = tokio::spawn(async move { c.account().login_api_key(KEY).await });
                 let msg = peer.recv_json().await.unwrap();
                 peer.send_json(
                     &json!({"id": msg["id"], "error": {"code": -32600, "message": "bad key"}}),

@@ -3,54 +3,26 @@
 //! the connection (`request::<M>()`, `connection()`, `server_info()`, the global notification
 //! stream).
 //!
-//! A `Codex` is a cheap clone; all clones share one app-server, and any number of turns can run
-//! at once from any number of tasks. Dropping the last clone kills the app-server;
-//! [`close`](Codex::close) ends it gracefully. The login check (see [`Codex`]) lives here too:
-//! one `account/read` before the first thread call, [`Error::NotLoggedIn`] when no turn could
-//! succeed.
+//! A `Codex` is a [`Connection`] with the calls grouped on top (one accessor per group:
+//! [`threads`](Codex::threads), [`account`](Codex::account), [`files`](Codex::files), ...),
+//! plus the pass-throughs a user needs when the high-level
+//! API does not cover something (`request::<M>()`, `connection()`, the global notification
+//! stream). It is a cheap clone; all clones share one app-server, and any number of turns can
+//! run at once from any number of tasks. Dropping the last clone kills the app-server;
+//! [`close`](Codex::close) ends it gracefully.
+//!
+//! The login check (see [`Codex`]) lives here too: one `account/read` before the first thread
+//! call, [`Error::NotLoggedIn`] when no turn could succeed.
 
 use super::builder::CodexBuilder;
-use super::options::{ListThreads, ThreadOptions};
-use super::thread::{self, Thread};
 use crate::connection::{Connection, ServerInfo};
 use crate::error::{ClosedInfo, Error, Result};
 use crate::proto::ClientMethod;
-use crate::proto::GetAccountParams;
-use crate::proto::methods::{AccountRead, ThreadFork, ThreadList, ThreadResume, ThreadStart};
 use crate::router::NotificationStream;
 use crate::spawn::SpawnConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// A page of [`Codex::list_threads`].
-///
-/// ```no_run
-/// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-/// use codex_client::ListThreads;
-/// let mut query = ListThreads::new().limit(50);
-/// loop {
-///     let page = codex.list_threads(query.clone()).await?;
-///     for thread in &page.threads {
-///         println!("{} {}", thread.id, thread.preview);
-///     }
-///     match page.next_cursor {
-///         Some(cursor) => query = query.cursor(cursor),
-///         None => break,
-///     }
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct ThreadPage {
-    /// The threads of this page.
-    pub threads: Vec<crate::proto::Thread>,
-    /// Pass to [`ListThreads::cursor`] for the next page; `None` on the last page.
-    pub next_cursor: Option<String>,
-    /// The cursor of the previous page, when the server gives one.
-    pub backwards_cursor: Option<String>,
-}
 
 /// A Codex app-server and the threads on it. Cheap to clone.
 ///
@@ -60,7 +32,7 @@ pub struct ThreadPage {
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), codex_client::Error> {
 /// let codex = Codex::start().await?;
-/// let thread = codex.start_thread(ThreadOptions::new()).await?;
+/// let thread = codex.threads().start(ThreadOptions::new()).await?;
 /// let result = thread.run("Say hello in one sentence.").await?;
 /// println!("{}", result.final_response().unwrap_or_default());
 /// codex.close().await;
@@ -70,13 +42,15 @@ pub struct ThreadPage {
 /// # The login check
 ///
 /// A program whose app-server has no account while its model provider needs OpenAI auth cannot
-/// succeed: every turn would retry the model for minutes. So the first `start_thread`,
-/// `resume_thread` or `fork_thread` of a `Codex` made by [`Codex::start`] or a
-/// [`CodexBuilder`] end first asks `account/read` (one round trip, ~1 ms to a local server) and fails with
+/// succeed: every turn would retry the model for minutes. So the first
+/// [`threads()`](Codex::threads) `.start`, `.resume` or `.fork` of a `Codex` made by
+/// [`Codex::start`] or a [`CodexBuilder`] end first asks `account/read` (one round trip, ~1 ms
+/// to a local server) and fails with
 /// [`Error::NotLoggedIn`] when it answers `account: null, requiresOpenaiAuth: true` — nothing
 /// is started, and the message says how to log in. Once it passes it is not asked again. The
 /// check runs there, not at spawn, so that a program can spawn, log in through the API
-/// ([`Codex::login_api_key`], [`Codex::login_chatgpt`]) and then start threads. A configuration
+/// ([`Account::login_api_key`](super::Account::login_api_key),
+/// [`Account::login_chatgpt`](super::Account::login_chatgpt)) and then start threads. A configuration
 /// whose model provider needs no OpenAI auth (a custom `model_provider`, e.g. the test kit's
 /// mock) answers `requiresOpenaiAuth: false` and passes. A server that does not know
 /// `account/read` (a JSON-RPC error) is let through with a `tracing` warning.
@@ -169,16 +143,11 @@ impl Codex {
     }
 
     /// [The login check](Codex#the-login-check), before a thread call.
-    async fn ensure_logged_in(&self) -> Result<()> {
+    pub(super) async fn ensure_logged_in(&self) -> Result<()> {
         if !self.login.enabled || self.login.passed.load(Ordering::Acquire) {
             return Ok(());
         }
-        let asked = self
-            .request::<AccountRead>(GetAccountParams {
-                refresh_token: Some(false),
-            })
-            .await;
-        match asked {
+        match self.account().read().await {
             Ok(answer) if answer.account.is_none() && answer.requires_openai_auth => {
                 tracing::warn!(
                     "account/read: no account, and the model provider needs OpenAI auth"
@@ -271,117 +240,56 @@ impl Codex {
     pub async fn close(&self) -> Arc<ClosedInfo> {
         self.conn.close().await
     }
+}
 
-    /// Starts a thread (`thread/start`) and keeps what the server answered.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// use codex_client::{Sandbox, ThreadOptions};
-    /// let thread = codex.start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly)).await?;
-    /// println!("{} {:?}", thread.id(), thread.sandbox());
-    /// # Ok(()) }
-    /// ```
-    pub async fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
-        self.ensure_logged_in().await?;
-        let response = self
-            .request::<ThreadStart>(options.to_start_params()?)
-            .await?;
-        Ok(Thread::from_start(self.clone(), response))
+/// The calls, grouped by what they act on: each accessor returns a borrowed handle (one file
+/// each under `src/api/`).
+impl Codex {
+    /// Threads by id: start, resume, fork, list, read, archive, unarchive.
+    pub fn threads(&self) -> super::Threads<'_> {
+        super::Threads::new(self)
     }
 
-    /// Resumes a stored thread (`thread/resume`), optionally changing its settings; the
-    /// returned thread carries its history ([`Thread::turns`]).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.resume_thread("thr_123", codex_client::ThreadOptions::new()).await?;
-    /// println!("{} earlier turns", thread.turns().len());
-    /// # Ok(()) }
-    /// ```
-    pub async fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.ensure_logged_in().await?;
-        let response = self
-            .request::<ThreadResume>(options.to_resume_params(thread_id)?)
-            .await?;
-        Ok(Thread::from_resume(self.clone(), response))
+    /// Login and account: API key, ChatGPT and device-code login, account, logout, limits.
+    pub fn account(&self) -> super::Account<'_> {
+        super::Account::new(self)
     }
 
-    /// Forks a thread into a new one (`thread/fork`).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let fork = codex.fork_thread("thr_123", codex_client::ThreadOptions::new()).await?;
-    /// println!("forked from {:?}", fork.info().forked_from_id);
-    /// # Ok(()) }
-    /// ```
-    pub async fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.ensure_logged_in().await?;
-        let response = self
-            .request::<ThreadFork>(options.to_fork_params(thread_id)?)
-            .await?;
-        Ok(Thread::from_fork(self.clone(), response))
+    /// The model catalog and the provider's capabilities.
+    pub fn models(&self) -> super::Models<'_> {
+        super::Models::new(self)
     }
 
-    /// Lists stored threads (`thread/list`), one page at a time.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let page = codex.list_threads(codex_client::ListThreads::new().limit(10)).await?;
-    /// println!("{} threads, more: {}", page.threads.len(), page.next_cursor.is_some());
-    /// # Ok(()) }
-    /// ```
-    pub async fn list_threads(&self, query: ListThreads) -> Result<ThreadPage> {
-        let response = self.request::<ThreadList>(query.to_params()).await?;
-        Ok(ThreadPage {
-            threads: response.data,
-            next_cursor: response.next_cursor,
-            backwards_cursor: response.backwards_cursor,
-        })
+    /// The file system of the app-server's machine.
+    pub fn files(&self) -> super::Files<'_> {
+        super::Files::new(self)
     }
 
-    /// Reads a thread (`thread/read`), with its turns if asked.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.read_thread("thr_123", true).await?;
-    /// println!("{} turns", thread.turns.len());
-    /// # Ok(()) }
-    /// ```
-    pub async fn read_thread(
-        &self,
-        thread_id: &str,
-        include_turns: bool,
-    ) -> Result<crate::proto::Thread> {
-        thread::read(self, thread_id, include_turns).await
+    /// The app-server's own configuration (`config.toml`), read and written.
+    pub fn server_config(&self) -> super::ServerConfig<'_> {
+        super::ServerConfig::new(self)
     }
 
-    /// Archives a thread by id (`thread/archive`).
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// codex.archive_thread("thr_123").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn archive_thread(&self, thread_id: &str) -> Result<()> {
-        thread::archive(self, thread_id).await
+    /// The configured MCP servers.
+    pub fn mcp(&self) -> super::Mcp<'_> {
+        super::Mcp::new(self)
     }
 
-    /// Unarchives a thread by id (`thread/unarchive`) and returns it.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.unarchive_thread("thr_123").await?;
-    /// println!("{}", thread.preview());
-    /// # Ok(()) }
-    /// ```
-    pub async fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
-        thread::unarchive(self, thread_id).await
+    /// The skills of working directories.
+    pub fn skills(&self) -> super::Skills<'_> {
+        super::Skills::new(self)
+    }
+
+    /// Commands run on the app-server's machine, buffered or streamed.
+    pub fn commands(&self) -> super::Commands<'_> {
+        super::Commands::new(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ThreadOptions;
     use crate::config::ConnectionConfig;
     use crate::proto::ListMcpServerStatusParams;
     use crate::proto::methods::McpServerStatusList;
@@ -406,19 +314,23 @@ mod tests {
             .unwrap();
         let refused = [
             codex
-                .resume_thread("thr_1", ThreadOptions::new().ephemeral(true))
+                .threads()
+                .resume("thr_1", ThreadOptions::new().ephemeral(true))
                 .await,
             codex
-                .resume_thread("thr_1", ThreadOptions::new().service_name("bot"))
+                .threads()
+                .resume("thr_1", ThreadOptions::new().service_name("bot"))
                 .await,
             codex
-                .fork_thread(
+                .threads()
+                .fork(
                     "thr_1",
                     ThreadOptions::new().personality(crate::proto::Personality::Pragmatic),
                 )
                 .await,
             codex
-                .fork_thread("thr_1", ThreadOptions::new().service_name("bot"))
+                .threads()
+                .fork("thr_1", ThreadOptions::new().service_name("bot"))
                 .await,
         ];
         for result in refused {

@@ -1,5 +1,5 @@
-//! Models: the catalog (`model/list`, every page, hidden models on request) and what the
-//! configured model provider can do (`modelProvider/capabilities/read`).
+//! [`Models`]: the model catalog (`model/list`, every page) and what the configured model
+//! provider can do (`modelProvider/capabilities/read`).
 //!
 //! The catalog is bundled with codex: `model/list` answers offline, whatever provider is
 //! configured (a custom provider's own model names are not in it).
@@ -12,22 +12,51 @@ use crate::proto::{
     ModelProviderCapabilitiesReadResponse,
 };
 
-/// Upper bound on `model/list` pages followed by [`Codex::models`] (a guard against a server
+/// Upper bound on `model/list` pages followed by [`Models::list`] (a guard against a server
 /// that keeps returning a cursor).
 const MAX_MODEL_PAGES: usize = 100;
 
-impl Codex {
-    /// Every model of the catalog (`model/list`, all pages); hidden models too when
-    /// `include_hidden` is set.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// for model in codex.models(false).await? {
-    ///     println!("{}{} — {}", model.id, if model.is_default { " (default)" } else { "" }, model.description);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn models(&self, include_hidden: bool) -> Result<Vec<Model>> {
+/// The model calls of a [`Codex`] ([`Codex::models`]). A borrowed handle: copy it freely.
+///
+/// The calls fail with [`Error::Rpc`](crate::Error::Rpc) when the server refuses them, and with
+/// [`Error::Closed`](crate::Error::Closed) / [`Error::Timeout`](crate::Error::Timeout) as any
+/// request does.
+///
+/// ```no_run
+/// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
+/// let models = codex.models();
+/// for model in models.list().await? {
+///     let default = if model.is_default { " (default)" } else { "" };
+///     println!("{}{default} — {}", model.id, model.description);
+/// }
+/// let hidden = models.list_including_hidden().await?.len() - models.list().await?.len();
+/// let caps = models.provider_capabilities().await?;
+/// println!("{hidden} hidden; web search: {}", caps.web_search);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Models<'a> {
+    codex: &'a Codex,
+}
+
+impl<'a> Models<'a> {
+    pub(crate) fn new(codex: &'a Codex) -> Self {
+        Self { codex }
+    }
+
+    /// Every model of the catalog that the server shows by default (`model/list`, all pages).
+    /// A server that returns a cursor for more than 100 pages gets a `tracing` warning and what
+    /// was read.
+    pub async fn list(self) -> Result<Vec<Model>> {
+        self.list_pages(false).await
+    }
+
+    /// [`list`](Self::list) with the hidden models too (`includeHidden: true`).
+    pub async fn list_including_hidden(self) -> Result<Vec<Model>> {
+        self.list_pages(true).await
+    }
+
+    async fn list_pages(self, include_hidden: bool) -> Result<Vec<Model>> {
         let mut models = Vec::new();
         let mut cursor = None;
         for _ in 0..MAX_MODEL_PAGES {
@@ -36,7 +65,7 @@ impl Codex {
                 include_hidden: Some(include_hidden),
                 limit: None,
             };
-            let page = self.request::<ModelList>(params).await?;
+            let page = self.codex.request::<ModelList>(params).await?;
             models.extend(page.data);
             match page.next_cursor {
                 Some(next) if !next.is_empty() => cursor = Some(next),
@@ -52,19 +81,11 @@ impl Codex {
 
     /// What the configured model provider supports (`modelProvider/capabilities/read`): image
     /// generation, web search.
-    ///
-    /// ```no_run
-    /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
-    /// let caps = codex.model_provider_capabilities().await?;
-    /// println!("web search: {}, image generation: {}", caps.web_search, caps.image_generation);
-    /// # Ok(()) }
-    /// ```
-    pub async fn model_provider_capabilities(
-        &self,
-    ) -> Result<ModelProviderCapabilitiesReadResponse> {
-        self.request::<ModelProviderCapabilitiesRead>(
-            ModelProviderCapabilitiesReadParams::default(),
-        )
-        .await
+    pub async fn provider_capabilities(self) -> Result<ModelProviderCapabilitiesReadResponse> {
+        self.codex
+            .request::<ModelProviderCapabilitiesRead>(
+                ModelProviderCapabilitiesReadParams::default(),
+            )
+            .await
     }
 }

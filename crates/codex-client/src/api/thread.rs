@@ -1,8 +1,9 @@
 //! [`Thread`]: one conversation, with what the server answered when it was started, resumed or
 //! forked (model, provider, approval policy, sandbox, cwd, reasoning effort, status, turns,
-//! name, preview) kept instead of thrown away, and the calls that act on it: `read`,
-//! `refresh`, `set_name`, `compact`, `archive`, `unarchive`, `fork`. Its turns (`run`, `turn`)
-//! are in `thread_turns.rs`.
+//! name, preview) kept instead of thrown away, and the calls that act on it: `read` /
+//! `read_with_turns`, `refresh`, `set_name`, `compact`, `archive`, `unarchive`, `fork` (and, in
+//! their own files, `review` and `call_mcp_tool`). Its turns (`run`, `turn`) are in
+//! `thread_turns.rs`.
 //!
 //! A `Thread` is a cheap clone (the [`Codex`] and an `Arc` of the snapshot): clone it into as
 //! many tasks as you like; turns on different threads run at once. On one thread the server
@@ -14,13 +15,10 @@
 use super::codex::Codex;
 use super::options::ThreadOptions;
 use crate::error::Result;
-use crate::proto::methods::{
-    ThreadArchive, ThreadCompactStart, ThreadNameSet, ThreadRead, ThreadUnarchive,
-};
+use crate::proto::methods::{ThreadCompactStart, ThreadNameSet};
 use crate::proto::{
-    ApprovalsReviewer, AskForApproval, SandboxPolicy, ThreadArchiveParams,
-    ThreadCompactStartParams, ThreadForkResponse, ThreadReadParams, ThreadResumeResponse,
-    ThreadSetNameParams, ThreadStartResponse, ThreadStatus, ThreadUnarchiveParams, Turn,
+    ApprovalsReviewer, AskForApproval, SandboxPolicy, ThreadCompactStartParams, ThreadForkResponse,
+    ThreadResumeResponse, ThreadSetNameParams, ThreadStartResponse, ThreadStatus, Turn,
 };
 use crate::router::NotificationStream;
 use std::sync::Arc;
@@ -73,7 +71,7 @@ struct Snapshot {
 /// ```no_run
 /// # async fn f(codex: codex_client::Codex) -> Result<(), codex_client::Error> {
 /// use codex_client::ThreadOptions;
-/// let thread = codex.start_thread(ThreadOptions::new().model("gpt-5")).await?;
+/// let thread = codex.threads().start(ThreadOptions::new().model("gpt-5")).await?;
 /// println!("{} on {} ({:?})", thread.id(), thread.model().unwrap_or("?"), thread.sandbox());
 /// let result = thread.run("Say hello in one sentence.").await?;
 /// println!("{}", result.final_response().unwrap_or_default());
@@ -267,17 +265,24 @@ impl Thread {
         &self.snapshot.info.preview
     }
 
-    /// The thread as the server has it now (`thread/read`), with its turns if asked. The
-    /// snapshot of this `Thread` is not changed (see [`refresh`](Self::refresh)).
+    /// The thread as the server has it now (`thread/read`), without its turns (`turns` is
+    /// empty). The snapshot of this `Thread` is not changed (see [`refresh`](Self::refresh)).
     ///
     /// ```no_run
     /// # async fn f(thread: codex_client::Thread) -> Result<(), codex_client::Error> {
-    /// let now = thread.read(true).await?;
-    /// println!("{} turns, status {:?}", now.turns.len(), now.status);
+    /// let now = thread.read().await?;
+    /// println!("status {:?}", now.status);
+    /// let history = thread.read_with_turns().await?;
+    /// println!("{} turns", history.turns.len());
     /// # Ok(()) }
     /// ```
-    pub async fn read(&self, include_turns: bool) -> Result<crate::proto::Thread> {
-        self.codex.read_thread(self.id(), include_turns).await
+    pub async fn read(&self) -> Result<crate::proto::Thread> {
+        self.codex.threads().read(self.id()).await
+    }
+
+    /// [`read`](Self::read), with every turn and its items.
+    pub async fn read_with_turns(&self) -> Result<crate::proto::Thread> {
+        self.codex.threads().read_with_turns(self.id()).await
     }
 
     /// Re-reads the thread (without turns) into this `Thread`'s snapshot. The settings from the
@@ -290,7 +295,7 @@ impl Thread {
     /// # Ok(()) }
     /// ```
     pub async fn refresh(&mut self) -> Result<()> {
-        let info = self.read(false).await?;
+        let info = self.read().await?;
         self.snapshot = Arc::new(Snapshot {
             info,
             settings: self.snapshot.settings.clone(),
@@ -346,7 +351,7 @@ impl Thread {
     /// # Ok(()) }
     /// ```
     pub async fn archive(&self) -> Result<()> {
-        self.codex.archive_thread(self.id()).await
+        self.codex.threads().archive(self.id()).await
     }
 
     /// Unarchives the thread (`thread/unarchive`).
@@ -357,7 +362,7 @@ impl Thread {
     /// # Ok(()) }
     /// ```
     pub async fn unarchive(&self) -> Result<()> {
-        self.codex.unarchive_thread(self.id()).await.map(drop)
+        self.codex.threads().unarchive(self.id()).await.map(drop)
     }
 
     /// Forks the thread into a new one (`thread/fork`).
@@ -369,7 +374,7 @@ impl Thread {
     /// # Ok(()) }
     /// ```
     pub async fn fork(&self, options: ThreadOptions) -> Result<Thread> {
-        self.codex.fork_thread(self.id(), options).await
+        self.codex.threads().fork(self.id(), options).await
     }
 
     /// The thread's notifications that no turn stream takes (status changes, name updates,
@@ -387,32 +392,4 @@ impl Thread {
     pub fn notifications(&self) -> NotificationStream {
         self.codex.connection().subscribe_thread(self.id())
     }
-}
-
-pub(crate) async fn archive(codex: &Codex, thread_id: &str) -> Result<()> {
-    let params = ThreadArchiveParams {
-        thread_id: thread_id.to_owned(),
-    };
-    codex.request::<ThreadArchive>(params).await?;
-    Ok(())
-}
-
-pub(crate) async fn unarchive(codex: &Codex, thread_id: &str) -> Result<Thread> {
-    let params = ThreadUnarchiveParams {
-        thread_id: thread_id.to_owned(),
-    };
-    let response = codex.request::<ThreadUnarchive>(params).await?;
-    Ok(Thread::from_info(codex.clone(), response.thread))
-}
-
-pub(crate) async fn read(
-    codex: &Codex,
-    thread_id: &str,
-    include_turns: bool,
-) -> Result<crate::proto::Thread> {
-    let params = ThreadReadParams {
-        include_turns: Some(include_turns),
-        thread_id: thread_id.to_owned(),
-    };
-    Ok(codex.request::<ThreadRead>(params).await?.thread)
 }

@@ -1,12 +1,11 @@
 //! The blocking [`Codex`]: the entry point of the blocking facade, mirroring
-//! [`crate::Codex`] method for method (spawn, close, the thread calls, `request::<M>()`,
+//! [`crate::Codex`] method for method (spawn, close, the group accessors, `request::<M>()`,
 //! the global notification stream), each one a `wait` on the async call.
 
 use super::builder::CodexBuilder;
 use super::notifications::NotificationStream;
 use super::runtime::Shared;
 use super::thread::Thread;
-use crate::api::{ListThreads, ThreadOptions, ThreadPage};
 use crate::connection::{Connection, ServerInfo};
 use crate::error::{ClosedInfo, Result};
 use crate::proto::ClientMethod;
@@ -25,7 +24,7 @@ use std::sync::Arc;
 ///
 /// fn main() -> Result<(), codex_client::Error> {
 ///     let codex = Codex::start()?;
-///     let thread = codex.start_thread(ThreadOptions::new())?;
+///     let thread = codex.threads().start(ThreadOptions::new())?;
 ///     let result = thread.run("Say hello in one sentence.")?;
 ///     println!("{}", result.final_response().unwrap_or_default());
 ///     codex.close();
@@ -58,7 +57,7 @@ impl Codex {
         &self.shared
     }
 
-    /// The async client (for the mirrors in `extras.rs`).
+    /// The async client (for the mirrors in `extras.rs` and `groups.rs`).
     pub(super) fn inner(&self) -> &crate::api::Codex {
         &self.inner
     }
@@ -147,97 +146,5 @@ impl Codex {
     /// ```
     pub fn close(&self) -> Arc<ClosedInfo> {
         self.wait(self.inner.close())
-    }
-
-    /// Starts a thread (see [`crate::Codex::start_thread`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// use codex_client::{Sandbox, ThreadOptions};
-    /// let thread = codex.start_thread(ThreadOptions::new().sandbox(Sandbox::ReadOnly))?;
-    /// println!("{} {:?}", thread.id(), thread.sandbox());
-    /// # Ok(()) }
-    /// ```
-    pub fn start_thread(&self, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.start_thread(options))
-            .map(|t| self.thread(t))
-    }
-
-    /// Resumes a stored thread (see [`crate::Codex::resume_thread`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.resume_thread("thr_123", codex_client::ThreadOptions::new())?;
-    /// println!("{} earlier turns", thread.turns().len());
-    /// # Ok(()) }
-    /// ```
-    pub fn resume_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.resume_thread(thread_id, options))
-            .map(|t| self.thread(t))
-    }
-
-    /// Forks a thread into a new one (see [`crate::Codex::fork_thread`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let fork = codex.fork_thread("thr_123", codex_client::ThreadOptions::new())?;
-    /// println!("forked from {:?}", fork.info().forked_from_id);
-    /// # Ok(()) }
-    /// ```
-    pub fn fork_thread(&self, thread_id: &str, options: ThreadOptions) -> Result<Thread> {
-        self.wait(self.inner.fork_thread(thread_id, options))
-            .map(|t| self.thread(t))
-    }
-
-    /// Lists stored threads, one page at a time (see [`crate::Codex::list_threads`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let page = codex.list_threads(codex_client::ListThreads::new().limit(10))?;
-    /// println!("{} threads, more: {}", page.threads.len(), page.next_cursor.is_some());
-    /// # Ok(()) }
-    /// ```
-    pub fn list_threads(&self, query: ListThreads) -> Result<ThreadPage> {
-        self.wait(self.inner.list_threads(query))
-    }
-
-    /// Reads a thread, with its turns if asked (see [`crate::Codex::read_thread`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.read_thread("thr_123", true)?;
-    /// println!("{} turns", thread.turns.len());
-    /// # Ok(()) }
-    /// ```
-    pub fn read_thread(
-        &self,
-        thread_id: &str,
-        include_turns: bool,
-    ) -> Result<crate::proto::Thread> {
-        self.wait(self.inner.read_thread(thread_id, include_turns))
-    }
-
-    /// Archives a thread by id (see [`crate::Codex::archive_thread`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// codex.archive_thread("thr_123")?;
-    /// # Ok(()) }
-    /// ```
-    pub fn archive_thread(&self, thread_id: &str) -> Result<()> {
-        self.wait(self.inner.archive_thread(thread_id))
-    }
-
-    /// Unarchives a thread by id and returns it (see [`crate::Codex::unarchive_thread`]).
-    ///
-    /// ```no_run
-    /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-    /// let thread = codex.unarchive_thread("thr_123")?;
-    /// println!("{}", thread.preview());
-    /// # Ok(()) }
-    /// ```
-    pub fn unarchive_thread(&self, thread_id: &str) -> Result<Thread> {
-        self.wait(self.inner.unarchive_thread(thread_id))
-            .map(|t| self.thread(t))
     }
 }

@@ -1,39 +1,34 @@
-//! Blocking mirrors of login and account, goals, models and the convenience wrappers
-//! (`api/account.rs`, `api/goal.rs`, `api/models.rs`, `api/extras.rs`): one line over each
-//! async method, and iterator wrappers for the two streams ([`GoalHandle`], [`CommandExec`]).
+//! Blocking mirrors of the login handles, goals, command exec and the thread calls of their
+//! files (`api/account.rs`, `api/goal.rs`, `api/commands.rs`, `api/review.rs`, `api/mcp.rs`):
+//! one line over each async method, and iterator wrappers for the two streams
+//! ([`GoalHandle`], [`CommandExec`]).
 
-use super::codex::Codex;
 use super::runtime::Shared;
 use super::thread::Thread;
 use super::turn::TurnHandle;
-use crate::api::{ExecOutput, GoalOptions, GoalResult, Input, Secret};
+use crate::api::{ExecOutput, GoalOptions, GoalResult, Input};
 use crate::error::Result;
 use crate::proto::{
-    AccountLoginCompletedNotification, CancelLoginAccountStatus, CommandExecParams,
-    CommandExecResponse, ConfigEdit, ConfigReadResponse, ConfigWriteResponse,
-    FsGetMetadataResponse, FsReadDirectoryEntry, GetAccountRateLimitsResponse, GetAccountResponse,
-    GetAccountTokenUsageResponse, McpServerStatus, McpServerToolCallResponse, Model,
-    ModelProviderCapabilitiesReadResponse, ReviewTarget, SkillsListEntry, ThreadGoal,
-    ThreadGoalStatus,
+    AccountLoginCompletedNotification, CancelLoginAccountStatus, CommandExecResponse,
+    McpServerToolCallResponse, ReviewTarget, ThreadGoal, ThreadGoalStatus,
 };
 use crate::router::TurnEvent;
 use futures::StreamExt;
-use std::path::Path;
 use std::sync::Arc;
 
 /// A ChatGPT browser login in progress (see [`crate::ChatgptLogin`]).
 ///
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-/// let mut login = codex.login_chatgpt()?;
+/// let mut login = codex.account().login_chatgpt()?;
 /// println!("Open {}", login.auth_url());
 /// println!("success: {}", login.wait()?.success);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct ChatgptLogin {
-    inner: crate::api::ChatgptLogin,
-    shared: Arc<Shared>,
+    pub(super) inner: crate::api::ChatgptLogin,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl ChatgptLogin {
@@ -62,15 +57,15 @@ impl ChatgptLogin {
 ///
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-/// let mut login = codex.login_chatgpt_device_code()?;
+/// let mut login = codex.account().login_device_code()?;
 /// println!("Go to {} and enter {}", login.verification_url(), login.user_code());
 /// login.wait()?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
 pub struct DeviceCodeLogin {
-    inner: crate::api::DeviceCodeLogin,
-    shared: Arc<Shared>,
+    pub(super) inner: crate::api::DeviceCodeLogin,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl DeviceCodeLogin {
@@ -200,7 +195,7 @@ impl GoalControl {
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
 /// let params = serde_json::from_value(serde_json::json!({"command": ["ls", "-l"]})).unwrap();
-/// let mut exec = codex.exec_streaming(params)?;
+/// let mut exec = codex.commands().spawn(params)?;
 /// for chunk in &mut exec {
 ///     print!("{}", String::from_utf8_lossy(&chunk?.data));
 /// }
@@ -209,8 +204,8 @@ impl GoalControl {
 /// ```
 #[derive(Debug)]
 pub struct CommandExec {
-    inner: crate::api::CommandExec,
-    shared: Arc<Shared>,
+    pub(super) inner: crate::api::CommandExec,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl CommandExec {
@@ -220,8 +215,13 @@ impl CommandExec {
     }
 
     /// See [`crate::CommandExec::write_stdin`].
-    pub fn write_stdin(&self, data: &[u8], close: bool) -> Result<()> {
-        self.shared.wait(self.inner.write_stdin(data, close))
+    pub fn write_stdin(&self, data: &[u8]) -> Result<()> {
+        self.shared.wait(self.inner.write_stdin(data))
+    }
+
+    /// See [`crate::CommandExec::close_stdin`].
+    pub fn close_stdin(&self) -> Result<()> {
+        self.shared.wait(self.inner.close_stdin())
     }
 
     /// See [`crate::CommandExec::terminate`].
@@ -241,157 +241,6 @@ impl Iterator for CommandExec {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.shared.wait(self.inner.next())
-    }
-}
-
-impl Codex {
-    fn run<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.shared().wait(future)
-    }
-
-    /// See [`crate::Codex::login_api_key`].
-    pub fn login_api_key(&self, api_key: impl Into<Secret>) -> Result<()> {
-        self.run(self.inner().login_api_key(api_key))
-    }
-
-    /// See [`crate::Codex::login_chatgpt`].
-    pub fn login_chatgpt(&self) -> Result<ChatgptLogin> {
-        let inner = self.run(self.inner().login_chatgpt())?;
-        Ok(ChatgptLogin {
-            inner,
-            shared: self.shared().clone(),
-        })
-    }
-
-    /// See [`crate::Codex::login_chatgpt_device_code`].
-    pub fn login_chatgpt_device_code(&self) -> Result<DeviceCodeLogin> {
-        let inner = self.run(self.inner().login_chatgpt_device_code())?;
-        Ok(DeviceCodeLogin {
-            inner,
-            shared: self.shared().clone(),
-        })
-    }
-
-    /// See [`crate::Codex::account`].
-    pub fn account(&self, refresh_token: bool) -> Result<GetAccountResponse> {
-        self.run(self.inner().account(refresh_token))
-    }
-
-    /// See [`crate::Codex::logout`].
-    pub fn logout(&self) -> Result<()> {
-        self.run(self.inner().logout())
-    }
-
-    /// See [`crate::Codex::rate_limits`].
-    pub fn rate_limits(&self) -> Result<GetAccountRateLimitsResponse> {
-        self.run(self.inner().rate_limits())
-    }
-
-    /// See [`crate::Codex::token_usage`].
-    pub fn token_usage(&self, thread_id: Option<&str>) -> Result<GetAccountTokenUsageResponse> {
-        self.run(self.inner().token_usage(thread_id))
-    }
-
-    /// See [`crate::Codex::models`].
-    pub fn models(&self, include_hidden: bool) -> Result<Vec<Model>> {
-        self.run(self.inner().models(include_hidden))
-    }
-
-    /// See [`crate::Codex::model_provider_capabilities`].
-    pub fn model_provider_capabilities(&self) -> Result<ModelProviderCapabilitiesReadResponse> {
-        self.run(self.inner().model_provider_capabilities())
-    }
-
-    /// See [`crate::Codex::exec`].
-    pub fn exec<I, S>(&self, command: I) -> Result<CommandExecResponse>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.run(self.inner().exec(command))
-    }
-
-    /// See [`crate::Codex::exec_with`].
-    pub fn exec_with(&self, params: CommandExecParams) -> Result<CommandExecResponse> {
-        self.run(self.inner().exec_with(params))
-    }
-
-    /// See [`crate::Codex::exec_streaming`].
-    pub fn exec_streaming(&self, params: CommandExecParams) -> Result<CommandExec> {
-        let inner = self.run(self.inner().exec_streaming(params))?;
-        Ok(CommandExec {
-            inner,
-            shared: self.shared().clone(),
-        })
-    }
-
-    /// See [`crate::Codex::read_file`].
-    pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Vec<u8>> {
-        self.run(self.inner().read_file(path))
-    }
-
-    /// See [`crate::Codex::write_file`].
-    pub fn write_file(&self, path: impl AsRef<Path>, data: &[u8]) -> Result<()> {
-        self.run(self.inner().write_file(path, data))
-    }
-
-    /// See [`crate::Codex::read_directory`].
-    pub fn read_directory(&self, path: impl AsRef<Path>) -> Result<Vec<FsReadDirectoryEntry>> {
-        self.run(self.inner().read_directory(path))
-    }
-
-    /// See [`crate::Codex::file_metadata`].
-    pub fn file_metadata(&self, path: impl AsRef<Path>) -> Result<FsGetMetadataResponse> {
-        self.run(self.inner().file_metadata(path))
-    }
-
-    /// See [`crate::Codex::create_directory`].
-    pub fn create_directory(&self, path: impl AsRef<Path>, recursive: bool) -> Result<()> {
-        self.run(self.inner().create_directory(path, recursive))
-    }
-
-    /// See [`crate::Codex::remove_path`].
-    pub fn remove_path(&self, path: impl AsRef<Path>, recursive: bool) -> Result<()> {
-        self.run(self.inner().remove_path(path, recursive))
-    }
-
-    /// See [`crate::Codex::copy_path`].
-    pub fn copy_path(
-        &self,
-        from: impl AsRef<Path>,
-        to: impl AsRef<Path>,
-        recursive: bool,
-    ) -> Result<()> {
-        self.run(self.inner().copy_path(from, to, recursive))
-    }
-
-    /// See [`crate::Codex::config`].
-    pub fn config(&self, cwd: Option<&str>) -> Result<ConfigReadResponse> {
-        self.run(self.inner().config(cwd))
-    }
-
-    /// See [`crate::Codex::write_config_value`].
-    pub fn write_config_value(
-        &self,
-        key_path: &str,
-        value: serde_json::Value,
-    ) -> Result<ConfigWriteResponse> {
-        self.run(self.inner().write_config_value(key_path, value))
-    }
-
-    /// See [`crate::Codex::write_config`].
-    pub fn write_config(&self, edits: Vec<ConfigEdit>) -> Result<ConfigWriteResponse> {
-        self.run(self.inner().write_config(edits))
-    }
-
-    /// See [`crate::Codex::mcp_servers`].
-    pub fn mcp_servers(&self) -> Result<Vec<McpServerStatus>> {
-        self.run(self.inner().mcp_servers())
-    }
-
-    /// See [`crate::Codex::skills`].
-    pub fn skills(&self, cwds: &[&str]) -> Result<Vec<SkillsListEntry>> {
-        self.run(self.inner().skills(cwds))
     }
 }
 

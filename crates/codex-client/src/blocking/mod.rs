@@ -8,7 +8,8 @@
 //! | `builder` | [`CodexBuilder`]: the async builder with blocking ends |
 //! | `thread` | [`Thread`]: the snapshot accessors, turns, read / refresh / name / compact / archive / fork |
 //! | `turn` | [`TurnHandle`] (an `Iterator` of [`TurnEvent`]s, `next_timeout`, `run`), [`TurnControl`] |
-//! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the account / goal / model / exec / fs / config / MCP / skills mirrors |
+//! | `groups` | the group handles ([`Threads`], [`Account`], [`Models`], [`Files`], [`ServerConfig`], [`Mcp`], [`Skills`], [`Commands`]) |
+//! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the goal / review / MCP-tool mirrors on [`Thread`] |
 //! | `notifications` | [`NotificationStream`] (an `Iterator` of notifications, `next_timeout`) |
 //! | `runtime` | the runtime every object of one client shares: running calls, closing on the last drop |
 //!
@@ -22,7 +23,7 @@
 //!
 //! fn main() -> Result<(), codex_client::Error> {
 //!     let codex = Codex::start()?;
-//!     let thread = codex.start_thread(ThreadOptions::new())?;
+//!     let thread = codex.threads().start(ThreadOptions::new())?;
 //!
 //!     // Run a turn to its result.
 //!     let result = thread.run("Say hello in one sentence.")?;
@@ -94,6 +95,7 @@
 mod builder;
 mod codex;
 mod extras;
+mod groups;
 mod notifications;
 mod runtime;
 mod thread;
@@ -102,6 +104,7 @@ mod turn;
 pub use builder::CodexBuilder;
 pub use codex::Codex;
 pub use extras::{ChatgptLogin, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle};
+pub use groups::{Account, Commands, Files, Mcp, Models, ServerConfig, Skills, Threads};
 pub use notifications::NotificationStream;
 pub use thread::Thread;
 pub use turn::{TurnControl, TurnHandle};

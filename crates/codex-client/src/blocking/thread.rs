@@ -17,7 +17,7 @@ use std::future::Future;
 /// ```no_run
 /// # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
 /// use codex_client::ThreadOptions;
-/// let thread = codex.start_thread(ThreadOptions::new().model("gpt-5"))?;
+/// let thread = codex.threads().start(ThreadOptions::new().model("gpt-5"))?;
 /// println!("{} on {:?}", thread.id(), thread.model());
 /// let result = thread.run("Say hello in one sentence.")?;
 /// println!("{}", result.final_response().unwrap_or_default());
@@ -45,7 +45,7 @@ impl Thread {
         self.codex.shared().wait(future)
     }
 
-    /// The async thread (for the mirrors in `extras.rs`).
+    /// The async thread (for the mirrors in `extras.rs` and `groups.rs`).
     pub(super) fn inner(&self) -> &crate::api::Thread {
         &self.inner
     }
@@ -260,16 +260,21 @@ impl Thread {
             .map(|t| self.handle(t))
     }
 
-    /// The thread as the server has it now (see [`crate::Thread::read`]).
+    /// The thread as the server has it now, without its turns (see [`crate::Thread::read`]).
     ///
     /// ```no_run
     /// # fn f(thread: codex_client::blocking::Thread) -> Result<(), codex_client::Error> {
-    /// let now = thread.read(true)?;
+    /// let now = thread.read_with_turns()?;
     /// println!("{} turns, status {:?}", now.turns.len(), now.status);
     /// # Ok(()) }
     /// ```
-    pub fn read(&self, include_turns: bool) -> Result<crate::proto::Thread> {
-        self.wait(self.inner.read(include_turns))
+    pub fn read(&self) -> Result<crate::proto::Thread> {
+        self.wait(self.inner.read())
+    }
+
+    /// [`read`](Self::read), with every turn (see [`crate::Thread::read_with_turns`]).
+    pub fn read_with_turns(&self) -> Result<crate::proto::Thread> {
+        self.wait(self.inner.read_with_turns())
     }
 
     /// Re-reads the thread into this `Thread`'s snapshot (see [`crate::Thread::refresh`]).

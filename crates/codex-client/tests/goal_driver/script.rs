@@ -206,7 +206,7 @@ pub async fn setup() -> (Codex, Thread, Server) {
     let codex = Codex::from_connection(conn);
     let mut server = Server { peer };
     let c = codex.clone();
-    let start = tokio::spawn(async move { c.start_thread(ThreadOptions::new()).await });
+    let start = tokio::spawn(async move { c.threads().start(ThreadOptions::new()).await });
     let (id, _) = server.expect("thread/start").await;
     server.answer(&id, thread_start_result());
     let thread = within(T, "thread/start", start)

@@ -119,7 +119,7 @@ impl Thread {
         options: GoalOptions,
     ) -> Result<GoalHandle> {
         check_objective(objective)?;
-        let info = self.read(false).await?;
+        let info = self.read().await?;
         if info.status != ThreadStatus::Idle {
             return Err(Error::InvalidOptions(format!(
                 "thread {} must be idle before starting a goal (it is {:?})",

@@ -5,7 +5,7 @@ use crate::proto::{
 };
 use std::path::PathBuf;
 
-/// Filters and paging of [`Codex::list_threads`](crate::Codex::list_threads) (`thread/list`).
+/// Filters and paging of [`Threads::list`](crate::api::Threads::list) (`thread/list`).
 /// For a field without a setter here, start from the raw params with
 /// [`from_params`](Self::from_params).
 ///
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 ///     .search("refactor")
 ///     .cwd("/work/repo")
 ///     .sort(ThreadSortKey::CreatedAt, SortDirection::Desc);
-/// let page = codex.list_threads(query).await?;
+/// let page = codex.threads().list(query).await?;
 /// for thread in &page.threads {
 ///     println!("{} {}", thread.id, thread.preview);
 /// }

@@ -9,8 +9,8 @@ use crate::proto::{
 };
 use serde_json::{Map, Value};
 
-/// Settings of a thread, for [`Codex::start_thread`](crate::Codex::start_thread),
-/// [`resume_thread`](crate::Codex::resume_thread) and [`fork_thread`](crate::Codex::fork_thread).
+/// Settings of a thread, for [`Threads::start`](crate::api::Threads::start),
+/// [`resume`](crate::api::Threads::resume) and [`fork`](crate::api::Threads::fork).
 ///
 /// Not every call takes every setting: `service_name` is for start only, `ephemeral` for start
 /// and fork, `personality` for start and resume. A setting the call has no field for fails the
@@ -26,9 +26,9 @@ use serde_json::{Map, Value};
 ///     .sandbox(Sandbox::WorkspaceWrite)
 ///     .developer_instructions("Answer in one sentence.")
 ///     .config("model_reasoning_effort", "low");
-/// let thread = codex.start_thread(options.clone()).await?;
+/// let thread = codex.threads().start(options.clone()).await?;
 /// // The same settings, minus what only start takes, for a fork.
-/// let fork = codex.fork_thread(thread.id(), options).await?;
+/// let fork = codex.threads().fork(thread.id(), options).await?;
 /// # drop(fork); Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default)]
