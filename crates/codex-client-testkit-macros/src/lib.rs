@@ -10,7 +10,9 @@ use proc_macro::{Delimiter, Group, TokenStream, TokenTree};
 pub fn both_ways(args: TokenStream, item: TokenStream) -> TokenStream {
     match expand(args, item) {
         Ok(tokens) => tokens,
-        Err(message) => format!("compile_error!({message:?});").parse().expect("an error"),
+        Err(message) => format!("compile_error!({message:?});")
+            .parse()
+            .expect("an error"),
     }
 }
 
@@ -19,7 +21,9 @@ fn expand(args: TokenStream, item: TokenStream) -> Result<TokenStream, String> {
     let tokens: Vec<TokenTree> = item.into_iter().collect();
     let mut attrs = Vec::new();
     let mut i = 0;
-    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) = (tokens.get(i), tokens.get(i + 1)) {
+    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) =
+        (tokens.get(i), tokens.get(i + 1))
+    {
         if p.as_char() != '#' || g.delimiter() != Delimiter::Bracket {
             break;
         }
@@ -29,19 +33,26 @@ fn expand(args: TokenStream, item: TokenStream) -> Result<TokenStream, String> {
     }
     let rest = &tokens[i..];
     let words: Vec<String> = rest.iter().take(3).map(ToString::to_string).collect();
-    if words.first().map(String::as_str) != Some("async") || words.get(1).map(String::as_str) != Some("fn") {
+    if words.first().map(String::as_str) != Some("async")
+        || words.get(1).map(String::as_str) != Some("fn")
+    {
         return Err("#[both_ways] goes on an `async fn` scenario".into());
     }
     let Some(TokenTree::Ident(name)) = rest.get(2) else {
         return Err("#[both_ways]: the scenario needs a name".into());
     };
     match rest.get(3) {
-        Some(TokenTree::Group(params)) if params.delimiter() == Delimiter::Parenthesis && params.stream().is_empty() => {}
+        Some(TokenTree::Group(params))
+            if params.delimiter() == Delimiter::Parenthesis && params.stream().is_empty() => {}
         _ => return Err("#[both_ways]: the scenario takes no parameters".into()),
     }
     let body = match rest.get(4) {
-        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace && rest.len() == 5 => body.stream(),
-        _ => return Err("#[both_ways]: the scenario returns `()` (no `->`), and has a body".into()),
+        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace && rest.len() == 5 => {
+            body.stream()
+        }
+        _ => {
+            return Err("#[both_ways]: the scenario returns `()` (no `->`), and has a body".into());
+        }
     };
     let attrs: TokenStream = attrs.into_iter().collect();
     let blocking_body = without_await(body.clone());
@@ -112,13 +123,14 @@ fn timeout_of(args: TokenStream) -> Result<u64, String> {
     let tokens: Vec<TokenTree> = args.into_iter().collect();
     match &tokens[..] {
         [] => Ok(120),
-        [TokenTree::Ident(key), TokenTree::Punct(eq), TokenTree::Literal(value)]
-            if key.to_string() == "timeout_secs" && eq.as_char() == '=' =>
-        {
-            value
-                .to_string()
-                .parse()
-                .map_err(|_| format!("#[both_ways]: timeout_secs = {value} is not a number of seconds"))
+        [
+            TokenTree::Ident(key),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] if key.to_string() == "timeout_secs" && eq.as_char() == '=' => {
+            value.to_string().parse().map_err(|_| {
+                format!("#[both_ways]: timeout_secs = {value} is not a number of seconds")
+            })
         }
         _ => Err("#[both_ways] takes nothing or `timeout_secs = N`".into()),
     }
@@ -130,7 +142,8 @@ fn without_await(tokens: TokenStream) -> TokenStream {
     let mut out = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
-        if let (TokenTree::Punct(dot), Some(TokenTree::Ident(word))) = (&tokens[i], tokens.get(i + 1))
+        if let (TokenTree::Punct(dot), Some(TokenTree::Ident(word))) =
+            (&tokens[i], tokens.get(i + 1))
             && dot.as_char() == '.'
             && word.to_string() == "await"
         {
@@ -152,7 +165,10 @@ fn replace(tokens: TokenStream, marker: &str, body: &TokenStream) -> TokenStream
     for token in tokens {
         match token {
             TokenTree::Ident(ident) if ident.to_string() == marker => out.extend(body.clone()),
-            TokenTree::Group(g) => out.push(TokenTree::Group(regroup(&g, replace(g.stream(), marker, body)))),
+            TokenTree::Group(g) => out.push(TokenTree::Group(regroup(
+                &g,
+                replace(g.stream(), marker, body),
+            ))),
             other => out.push(other),
         }
     }
@@ -164,4 +180,3 @@ fn regroup(group: &Group, stream: TokenStream) -> Group {
     new.set_span(group.span());
     new
 }
-

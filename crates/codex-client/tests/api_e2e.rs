@@ -122,7 +122,9 @@ async fn run_returns_the_final_response_items_usage_and_times() {
         env.sandbox.workdir().as_path()
     );
 
-    let result = side::within("run", thread.run("Say hello")).await.expect("run");
+    let result = side::within("run", thread.run("Say hello"))
+        .await
+        .expect("run");
     assert_eq!(result.status, TurnStatus::Completed);
     assert!(result.is_completed());
     assert_eq!(result.final_response(), Some("Hello world"));
@@ -238,15 +240,17 @@ async fn steer_adds_input_to_the_running_turn_and_the_model_gets_it() {
             "the model is asked again",
             env.mock.wait_for_requests(2, TURN_TIMEOUT),
         )
-    .await
-    .expect("a second model request");
+        .await
+        .expect("a second model request");
     let texts = requests[1].user_texts();
     assert!(
         texts.iter().any(|t| t.contains("Make it about the sea")),
         "the steer input reaches the model: {texts:?}"
     );
     gate.release();
-    let result = side::within("steered turn", turn.run()).await.expect("result");
+    let result = side::within("steered turn", turn.run())
+        .await
+        .expect("result");
     assert_eq!(result.status, TurnStatus::Completed);
     assert_eq!(
         user_texts(&result.items),
@@ -428,7 +432,9 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
     // Read without and with turns.
     let bare = side::within("read", threads[0].read(false)).await.unwrap();
     assert!(bare.turns.is_empty());
-    let full = side::within("read turns", threads[0].read(true)).await.unwrap();
+    let full = side::within("read turns", threads[0].read(true))
+        .await
+        .unwrap();
     assert_eq!(full.turns.len(), 1);
     assert_eq!(user_texts(&full.turns[0].items), ["topic alpha"]);
 
@@ -568,7 +574,9 @@ async fn a_failed_turn_is_an_error_with_the_turn_error_and_the_partial_result() 
     assert!(err.to_string().contains(&failure.error.message));
     // The thread is still usable.
     env.mock.push(MockResponse::message("Recovered."));
-    let again = side::within("next turn", thread.run("try again")).await.unwrap();
+    let again = side::within("next turn", thread.run("try again"))
+        .await
+        .unwrap();
     assert_eq!(again.final_response(), Some("Recovered."));
     assert!(matches!(err, Error::TurnFailed(_)));
 }
@@ -694,7 +702,9 @@ async fn compact_asks_the_model_to_summarize_the_thread() {
     };
     env.mock.set_default(MockResponse::message("summary"));
     let thread = env.thread().await;
-    side::within("turn", thread.run("some history")).await.unwrap();
+    side::within("turn", thread.run("some history"))
+        .await
+        .unwrap();
     let before = env.mock.request_count();
     side::within("compact", thread.compact())
         .await

@@ -13,22 +13,20 @@ mod common;
 mod sides;
 
 use codex_client::blocking::{
-    Codex, CodexConfig, Error, ListThreads, Thread, TurnEvent, TurnHandle, TurnOptions,
-    TurnResult, WhenBusy,
+    Codex, CodexConfig, Error, ListThreads, Thread, TurnEvent, TurnHandle, TurnOptions, TurnResult,
+    WhenBusy,
 };
 use codex_client::protocol::{
     CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
     ServerNotification, TurnStatus,
 };
 use codex_client::{HandlerResult, ServerRequestHandler};
-use codex_client_testkit::{
-    Matcher, MockModel, MockResponse, StallGate, item_of_type, user_texts,
-};
+use codex_client_testkit::{Matcher, MockModel, MockResponse, StallGate, item_of_type, user_texts};
 use serde_json::{Value, json};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 use sides::TURN_TIMEOUT;
 use sides::blocking::{Env, start, start_with};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// Runs `f` on another OS thread and waits at most `TURN_TIMEOUT` for its answer (a blocking
 /// call that hangs fails the test instead of hanging it).

@@ -85,10 +85,6 @@ mod extra;
 mod generated;
 mod runtime;
 
-pub use generated::{
-    ChatgptLogin, Codex, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle,
-    NotificationStream, Thread, TurnControl, TurnHandle,
-};
 pub use crate::api::{
     ApprovalMode, CodexConfig, Input, InputItem, ListThreads, Sandbox, ThreadOptions, ThreadPage,
     TurnFailure, TurnOptions, TurnResult,
@@ -98,3 +94,7 @@ pub use crate::api::{TurnOrigin, WhenBusy};
 pub use crate::error::{ClosedInfo, Error, Result};
 pub use crate::router::TurnEvent;
 pub use crate::server_requests::PendingServerRequest;
+pub use generated::{
+    ChatgptLogin, Codex, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle, NotificationStream,
+    Thread, TurnControl, TurnHandle,
+};

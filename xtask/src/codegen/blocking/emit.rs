@@ -33,7 +33,10 @@ struct Found<'k> {
 /// How a value of an async type becomes the blocking one.
 enum Conv {
     Same,
-    Wrap { name: syn::Ident, kind: Kind },
+    Wrap {
+        name: syn::Ident,
+        kind: Kind,
+    },
     /// `Result<T>` / `Option<T>`: `.map` over the `T`.
     Map(Box<Conv>),
     Vec(Box<Conv>),
@@ -106,7 +109,14 @@ pub fn generate(
     let mut generated: Vec<(String, String)> = Vec::new();
     let mut used_exceptions = HashSet::new();
     for f in &generator.found {
-        generator.emit_type(f, exceptions, hand, &mut out, &mut generated, &mut used_exceptions)?;
+        generator.emit_type(
+            f,
+            exceptions,
+            hand,
+            &mut out,
+            &mut generated,
+            &mut used_exceptions,
+        )?;
     }
     for (ty, method, _) in exceptions {
         if !used_exceptions.contains(&(ty.to_string(), method.to_string())) {
@@ -226,7 +236,10 @@ impl<'k> Gen<'k> {
             Kind::Owned => quote!(pub(super) shared: Arc<Shared>,),
             Kind::Borrowed => {
                 let Some(lifetime) = generics.lifetimes().next() else {
-                    bail!("`{}` is marked borrowed but has no lifetime", f.wrapped.name);
+                    bail!(
+                        "`{}` is marked borrowed but has no lifetime",
+                        f.wrapped.name
+                    );
                 };
                 let lifetime = &lifetime.lifetime;
                 quote!(pub(super) shared: &#lifetime Arc<Shared>,)
@@ -256,7 +269,10 @@ impl<'k> Gen<'k> {
         }
         writeln!(out, "#[doc = example!({})]", f.wrapped.name)?;
         let (wrap_param, wrap_value) = match f.wrapped.kind {
-            Kind::Owned => (quote!(, shared: &Arc<Shared>), quote!(shared: shared.clone(),)),
+            Kind::Owned => (
+                quote!(, shared: &Arc<Shared>),
+                quote!(shared: shared.clone(),),
+            ),
             Kind::Borrowed => {
                 let lifetime = &generics.lifetimes().next().expect("checked").lifetime;
                 (quote!(, shared: &#lifetime Arc<Shared>), quote!(shared,))
@@ -294,8 +310,17 @@ impl<'k> Gen<'k> {
                         if !self.same_type(file, &imp.self_ty, f) {
                             continue;
                         }
-                        self.emit_impl(f, file, imp, exceptions, hand, out, generated, used_exceptions)
-                            .with_context(|| format!("in {}", file.file.display()))?;
+                        self.emit_impl(
+                            f,
+                            file,
+                            imp,
+                            exceptions,
+                            hand,
+                            out,
+                            generated,
+                            used_exceptions,
+                        )
+                        .with_context(|| format!("in {}", file.file.display()))?;
                     }
                     syn::Item::Impl(imp) => {
                         let (_, trait_path, _) = imp.trait_.as_ref().expect("a trait impl");
@@ -324,7 +349,12 @@ impl<'k> Gen<'k> {
         let syn::Type::Path(p) = &ty else {
             return false;
         };
-        let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let names: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         names == f.path
     }
 
@@ -387,7 +417,8 @@ impl<'k> Gen<'k> {
         }
         let name = format_ident!("{}", f.wrapped.name);
         let mut impl_generics = imp.generics.clone();
-        self.krate.resolve_in(file, &impl_generic_names, &mut impl_generics);
+        self.krate
+            .resolve_in(file, &impl_generic_names, &mut impl_generics);
         let (ig, _, wc) = impl_generics.split_for_impl();
         let ty_args = match &*imp.self_ty {
             syn::Type::Path(p) => p.path.segments.last().map(|s| s.arguments.clone()),
@@ -476,8 +507,18 @@ impl<'k> Gen<'k> {
         let receiver = sig.receiver().map(|r| r.reference.is_some());
         let async_path = path_tokens(&f.path);
         let (prelude, call, runtime, shared) = match (receiver, kind) {
-            (None, _) => (quote!(), quote!(#async_path::#name #turbofish (#(#args),*)), None, None),
-            (Some(true), Kind::Root) => (quote!(), quote!(self.inner.#name #turbofish (#(#args),*)), None, None),
+            (None, _) => (
+                quote!(),
+                quote!(#async_path::#name #turbofish (#(#args),*)),
+                None,
+                None,
+            ),
+            (Some(true), Kind::Root) => (
+                quote!(),
+                quote!(self.inner.#name #turbofish (#(#args),*)),
+                None,
+                None,
+            ),
             (Some(false), Kind::Root) => (
                 quote!(let Self { inner } = self;),
                 quote!(inner.#name #turbofish (#(#args),*)),
@@ -488,13 +529,21 @@ impl<'k> Gen<'k> {
                 quote!(),
                 quote!(self.inner.#name #turbofish (#(#args),*)),
                 Some(quote!(self.shared)),
-                Some(if kind == Kind::Owned { quote!(&self.shared) } else { quote!(self.shared) }),
+                Some(if kind == Kind::Owned {
+                    quote!(&self.shared)
+                } else {
+                    quote!(self.shared)
+                }),
             ),
             (Some(false), _) => (
                 quote!(let Self { inner, shared } = self;),
                 quote!(inner.#name #turbofish (#(#args),*)),
                 Some(quote!(shared)),
-                Some(if kind == Kind::Owned { quote!(&shared) } else { quote!(shared) }),
+                Some(if kind == Kind::Owned {
+                    quote!(&shared)
+                } else {
+                    quote!(shared)
+                }),
             ),
         };
         let body = match (is_async, runtime) {
@@ -502,7 +551,9 @@ impl<'k> Gen<'k> {
             (true, None) => {
                 // No runtime yet: this call makes the client (`Codex::spawn`, a builder's end).
                 let Conv::Map(inner) = &conv else {
-                    bail!("an async call that makes no runtime must return `Result<W>` of a wrapped type");
+                    bail!(
+                        "an async call that makes no runtime must return `Result<W>` of a wrapped type"
+                    );
                 };
                 let wrapped = apply(inner, quote!(inner), Some(&quote!(&shared)))?;
                 quote!(Shared::start(#call).map(|(inner, shared)| #wrapped))
@@ -522,7 +573,9 @@ impl<'k> Gen<'k> {
             writeln!(text, "///{}", prefix_space(line))?;
         }
         let attrs = method.attrs.iter().filter(|a| {
-            a.path().is_ident("cfg") || a.path().is_ident("must_use") || a.path().is_ident("deprecated")
+            a.path().is_ident("cfg")
+                || a.path().is_ident("must_use")
+                || a.path().is_ident("deprecated")
         });
         let tokens = quote! {
             #(#attrs)*
@@ -551,7 +604,11 @@ impl<'k> Gen<'k> {
         };
         self.krate.resolve_in(file, &HashSet::new(), &mut item);
         let (conv, blocking) = self.conv(&item, f)?;
-        let shared = if f.wrapped.kind == Kind::Owned { quote!(&self.shared) } else { quote!(self.shared) };
+        let shared = if f.wrapped.kind == Kind::Owned {
+            quote!(&self.shared)
+        } else {
+            quote!(self.shared)
+        };
         let mapped = match conv {
             Conv::Same => quote!(item),
             conv => {
@@ -759,7 +816,8 @@ fn links(generator: &Gen<'_>, current: &Found<'_>, file: &SourceFile, line: &str
             && let Some(end) = target_rest.find(')')
         {
             let target = &target_rest[..end];
-            let target = link_target(generator, current, file, target).unwrap_or_else(|| target.to_owned());
+            let target =
+                link_target(generator, current, file, target).unwrap_or_else(|| target.to_owned());
             write!(out, "[{label}]({target})").expect("a String");
             rest = &target_rest[end + 1..];
             continue;
@@ -789,7 +847,9 @@ fn link_target(
     if bare.is_empty()
         || bare.contains("://")
         || !bare.chars().next()?.is_ascii_alphabetic()
-        || !bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        || !bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
     {
         return None;
     }

@@ -85,7 +85,11 @@ impl Crate {
             } else if read(&nested).is_some() {
                 (nested, true)
             } else {
-                bail!("module {} of {}: no {name}.rs or {name}/mod.rs", path.join("::"), file.display());
+                bail!(
+                    "module {} of {}: no {name}.rs or {name}/mod.rs",
+                    path.join("::"),
+                    file.display()
+                );
             };
             children.push((child, path, child_cfgs, owner));
         }
@@ -162,8 +166,12 @@ impl Crate {
     }
 
     /// Rewrites every path in `node` (a signature, a type) as the blocking module must write it.
-    pub fn resolve_in<'a, T>(&'a self, file: &'a SourceFile, generics: &'a HashSet<String>, node: &mut T)
-    where
+    pub fn resolve_in<'a, T>(
+        &'a self,
+        file: &'a SourceFile,
+        generics: &'a HashSet<String>,
+        node: &mut T,
+    ) where
         Resolver<'a>: VisitMutFor<T>,
     {
         let mut resolver = Resolver {
@@ -190,10 +198,19 @@ fn expand_local_macros(syntax: &mut syn::File) -> Result<()> {
         let tokens: Vec<TokenTree> = m.mac.tokens.clone().into_iter().collect();
         // One arm: `( $a:ident, $b:ty ) => { body }` (a trailing `;` allowed).
         let arm = match &tokens[..] {
-            [TokenTree::Group(params), TokenTree::Punct(eq), TokenTree::Punct(gt), TokenTree::Group(body)]
-            | [TokenTree::Group(params), TokenTree::Punct(eq), TokenTree::Punct(gt), TokenTree::Group(body), TokenTree::Punct(_)]
-                if eq.as_char() == '=' && gt.as_char() == '>' =>
-            {
+            [
+                TokenTree::Group(params),
+                TokenTree::Punct(eq),
+                TokenTree::Punct(gt),
+                TokenTree::Group(body),
+            ]
+            | [
+                TokenTree::Group(params),
+                TokenTree::Punct(eq),
+                TokenTree::Punct(gt),
+                TokenTree::Group(body),
+                TokenTree::Punct(_),
+            ] if eq.as_char() == '=' && gt.as_char() == '>' => {
                 Some((params.stream(), body.stream()))
             }
             _ => None,
@@ -204,9 +221,12 @@ fn expand_local_macros(syntax: &mut syn::File) -> Result<()> {
         let params: Vec<TokenTree> = params.into_iter().collect();
         for chunk in params.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
             match chunk {
-                [TokenTree::Punct(d), TokenTree::Ident(n), TokenTree::Punct(c), TokenTree::Ident(k)]
-                    if d.as_char() == '$' && c.as_char() == ':' && (k == "ident" || k == "ty") =>
-                {
+                [
+                    TokenTree::Punct(d),
+                    TokenTree::Ident(n),
+                    TokenTree::Punct(c),
+                    TokenTree::Ident(k),
+                ] if d.as_char() == '$' && c.as_char() == ':' && (k == "ident" || k == "ty") => {
                     names.push(n.to_string())
                 }
                 [] => {}
@@ -220,7 +240,9 @@ fn expand_local_macros(syntax: &mut syn::File) -> Result<()> {
     let mut expanded = Vec::new();
     for item in &syntax.items {
         let syn::Item::Macro(m) = item else { continue };
-        let Some(name) = m.mac.path.get_ident() else { continue };
+        let Some(name) = m.mac.path.get_ident() else {
+            continue;
+        };
         let Some((names, body)) = macros.get(&name.to_string()) else {
             continue;
         };
@@ -261,8 +283,8 @@ fn expand_local_macros(syntax: &mut syn::File) -> Result<()> {
             out.into_iter().collect()
         }
         let tokens = substitute(body.clone(), names, &args);
-        let file: syn::File = syn::parse2(tokens)
-            .with_context(|| format!("expanding `{name}!`: not items"))?;
+        let file: syn::File =
+            syn::parse2(tokens).with_context(|| format!("expanding `{name}!`: not items"))?;
         expanded.extend(file.items);
     }
     syntax.items.extend(expanded);
@@ -430,8 +452,7 @@ impl VisitMut for Resolver<'_> {
             let mut names: Vec<String> = target.clone();
             names.extend(rest.iter().map(|s| s.ident.to_string()));
             let public = self.krate.public(&names);
-            let args: Vec<syn::PathArguments> =
-                rest.iter().map(|s| s.arguments.clone()).collect();
+            let args: Vec<syn::PathArguments> = rest.iter().map(|s| s.arguments.clone()).collect();
             let mut out = syn::punctuated::Punctuated::new();
             let m = public.len();
             for (i, name) in public.iter().enumerate() {

@@ -12,7 +12,10 @@ const FILES: &[(&str, &str)] = &[
         "src/lib.rs",
         "pub mod api;\nmod error;\npub use error::Result;\n",
     ),
-    ("src/error.rs", "pub type Result<T> = std::result::Result<T, ()>;\n"),
+    (
+        "src/error.rs",
+        "pub type Result<T> = std::result::Result<T, ()>;\n",
+    ),
     (
         "src/api/mod.rs",
         "mod codex;\nmod threads;\npub use codex::Codex;\npub use threads::{Thread, ThreadOptions, Threads};\n",
@@ -82,9 +85,18 @@ fn krate(extra: &str) -> Crate {
 }
 
 const TABLE: &[Wrapped] = &[
-    Wrapped { name: "Codex", kind: Kind::Owned },
-    Wrapped { name: "Threads", kind: Kind::Borrowed },
-    Wrapped { name: "Thread", kind: Kind::Owned },
+    Wrapped {
+        name: "Codex",
+        kind: Kind::Owned,
+    },
+    Wrapped {
+        name: "Threads",
+        kind: Kind::Borrowed,
+    },
+    Wrapped {
+        name: "Thread",
+        kind: Kind::Owned,
+    },
 ];
 
 fn hand() -> HandWritten {
@@ -116,17 +128,26 @@ fn a_borrowed_handle_borrows_the_runtime_and_hands_out_owned_twins() {
         "/// Starts one, see [`Threads`].\n    ///\n    /// Blocks the calling thread until [`crate::api::Codex::start`] completes",
         "/// Starts a thread with [`ThreadOptions`](crate::api::ThreadOptions).",
     ] {
-        assert!(out.contains(expected), "missing:\n{expected}\n--- in:\n{out}");
+        assert!(
+            out.contains(expected),
+            "missing:\n{expected}\n--- in:\n{out}"
+        );
     }
     assert!(!out.contains("async code here"), "code blocks are left out");
-    assert!(!out.contains("pub fn codex"), "the exception is not generated");
+    assert!(
+        !out.contains("pub fn codex"),
+        "the exception is not generated"
+    );
 }
 
 #[test]
 fn a_method_the_generator_cannot_mirror_fails_naming_the_exceptions_table() {
     let extra = "impl Thread {\n    /// Merges.\n    pub fn merge(&self, other: Thread) -> Thread { other }\n}\n";
     let err = format!("{:#}", generate(extra).unwrap_err());
-    assert!(err.contains("`Thread::merge` has no blocking twin"), "{err}");
+    assert!(
+        err.contains("`Thread::merge` has no blocking twin"),
+        "{err}"
+    );
     assert!(err.contains("EXCEPTIONS"), "{err}");
 }
 
@@ -135,7 +156,10 @@ fn a_hand_written_exception_must_exist_and_a_stale_one_fails() {
     let mut missing = hand();
     missing.methods.clear();
     let err = emit::generate(&krate(""), TABLE, EXCEPTIONS, &missing).unwrap_err();
-    assert!(format!("{err:#}").contains("src/blocking/ has no `pub fn codex`"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("src/blocking/ has no `pub fn codex`"),
+        "{err:#}"
+    );
 
     let stale = &[
         EXCEPTIONS[0],
