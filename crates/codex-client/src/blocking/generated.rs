@@ -959,8 +959,7 @@ impl TurnHandle {
 impl Iterator for TurnHandle {
     type Item = crate::Result<crate::TurnEvent>;
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.shared.wait(futures::StreamExt::next(&mut self.inner));
-        item
+        self.shared.wait(futures::StreamExt::next(&mut self.inner))
     }
 }
 
@@ -1060,8 +1059,7 @@ impl NotificationStream {
 impl Iterator for NotificationStream {
     type Item = crate::Result<std::sync::Arc<crate::proto::ServerNotification>>;
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.shared.wait(futures::StreamExt::next(&mut self.inner));
-        item
+        self.shared.wait(futures::StreamExt::next(&mut self.inner))
     }
 }
 
@@ -1289,8 +1287,7 @@ impl GoalHandle {
 impl Iterator for GoalHandle {
     type Item = crate::Result<crate::TurnEvent>;
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.shared.wait(futures::StreamExt::next(&mut self.inner));
-        item
+        self.shared.wait(futures::StreamExt::next(&mut self.inner))
     }
 }
 
@@ -1421,7 +1418,6 @@ impl CommandExec {
 impl Iterator for CommandExec {
     type Item = crate::Result<crate::api::ExecOutput>;
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.shared.wait(futures::StreamExt::next(&mut self.inner));
-        item
+        self.shared.wait(futures::StreamExt::next(&mut self.inner))
     }
 }

@@ -609,11 +609,12 @@ impl<'k> Gen<'k> {
         } else {
             quote!(self.shared)
         };
-        let mapped = match conv {
-            Conv::Same => quote!(item),
+        let next = quote!(self.shared.wait(futures::StreamExt::next(&mut self.inner)));
+        let body = match conv {
+            Conv::Same => next,
             conv => {
                 let inner = apply(&conv, quote!(v), Some(&shared))?;
-                quote!(item.map(|v| #inner))
+                quote!(#next.map(|v| #inner))
             }
         };
         let name = format_ident!("{}", f.wrapped.name);
@@ -633,8 +634,7 @@ impl<'k> Gen<'k> {
                 type Item = #blocking;
 
                 fn next(&mut self) -> Option<Self::Item> {
-                    let item = self.shared.wait(futures::StreamExt::next(&mut self.inner));
-                    #mapped
+                    #body
                 }
             }
         };
