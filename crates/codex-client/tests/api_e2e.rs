@@ -2,60 +2,30 @@
 //! `codex app-server`, offline: the test kit's mock model on 127.0.0.1 and its sandbox. Skipped
 //! loudly when the binary is missing, unless CODEX_CLIENT_REQUIRE_APP_SERVER=1.
 //!
-//! Every wait is bounded (`TURN_TIMEOUT`); nothing sleeps and hopes.
+//! Each `#[both_ways]` scenario is written once and runs twice, as `NAME::asynchronous`
+//! against the async API and as `NAME::blocking` against `codex_client::blocking` (see
+//! crates/codex-client-testkit-macros; the two sides' harnesses are `sides/`). The scenarios
+//! only the async API has (tasks) are plain `#[tokio::test]`s; those only the blocking twin has
+//! are in `blocking_e2e.rs`. Every wait is bounded; nothing sleeps and hopes.
 
 mod common;
+mod sides;
 
 use codex_client::protocol::{
     CodexErrorInfo, ServerNotification, SortDirection, ThreadItem, ThreadSortKey, TurnStatus,
     UserInput,
 };
 use codex_client::{
-    ApprovalMode, Error, Input, InputItem, ListThreads, Sandbox, Thread, ThreadOptions, TurnEvent,
+    ApprovalMode, Error, Input, InputItem, ListThreads, Sandbox, ThreadOptions, TurnEvent,
     TurnOptions, TurnResult, TurnSettings,
 };
 use codex_client_testkit::{MOCK_MODEL_NAME, Matcher, MockModel, MockResponse, StallGate};
+use codex_client_testkit_macros::both_ways;
 use futures::StreamExt;
 use serde_json::{Value, json};
-use std::future::Future;
+use sides::TURN_TIMEOUT;
+use sides::asynchronous::{start, within};
 use std::time::Duration;
-
-const TURN_TIMEOUT: Duration = Duration::from_secs(60);
-
-use common::AppServerEnv as Env;
-
-async fn start(name: &str) -> Option<Env> {
-    start_with(name, |l| l).await
-}
-
-async fn start_with(
-    name: &str,
-    launch: impl FnOnce(common::Launch) -> common::Launch,
-) -> Option<Env> {
-    common::start_app_server(name, |s| s, launch).await
-}
-
-impl Env {
-    /// Thread options for the sandbox: its workdir, no approvals, read-only.
-    fn options(&self) -> ThreadOptions {
-        ThreadOptions::new()
-            .cwd(self.sandbox.workdir())
-            .approval_mode(ApprovalMode::DenyAll)
-            .sandbox(Sandbox::ReadOnly)
-    }
-
-    async fn thread(&self) -> Thread {
-        self.codex
-            .threads()
-            .start(self.options())
-            .await
-            .expect("thread/start")
-    }
-}
-
-async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    common::within(TURN_TIMEOUT, what, fut).await
-}
 
 fn agent_texts(result: &TurnResult) -> Vec<String> {
     result
@@ -111,20 +81,6 @@ fn command_item(result: &TurnResult) -> Value {
         .expect("a command item")
 }
 
-/// Returns once the wall clock (Unix seconds) is past `secs`.
-async fn next_second(secs: i64) {
-    loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        if now > secs {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Every string anywhere in `value`.
 fn strings(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -135,9 +91,9 @@ fn strings(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-#[tokio::test]
+#[both_ways]
 async fn run_returns_the_final_response_items_usage_and_times() {
-    let Some(env) = start("api_run").await else {
+    let Some(env) = side::start("api_run").await else {
         return;
     };
     let info = env.codex.server_info().expect("initialized");
@@ -166,7 +122,9 @@ async fn run_returns_the_final_response_items_usage_and_times() {
         env.sandbox.workdir().as_path()
     );
 
-    let result = within("run", thread.run("Say hello")).await.expect("run");
+    let result = side::within("run", thread.run("Say hello"))
+        .await
+        .expect("run");
     assert_eq!(result.status, TurnStatus::Completed);
     assert!(result.is_completed());
     assert_eq!(result.final_response(), Some("Hello world"));
@@ -189,11 +147,13 @@ async fn run_returns_the_final_response_items_usage_and_times() {
     assert_eq!(stats.turn_routes, 0, "{stats:?}");
     let closed = env.codex.close().await;
     assert!(closed.exit_status.is_some_and(|s| s.success()), "{closed}");
+    // Closed is latched: later calls fail fast.
+    assert!(thread.run("again").await.unwrap_err().is_closed());
 }
 
-#[tokio::test]
+#[both_ways]
 async fn streamed_deltas_concatenate_to_the_final_response() {
-    let Some(env) = start("api_stream").await else {
+    let Some(env) = side::start("api_stream").await else {
         return;
     };
     let deltas = ["One ", "two ", "three ", "four."];
@@ -204,7 +164,7 @@ async fn streamed_deltas_concatenate_to_the_final_response() {
     assert!(!turn.id().is_empty());
     let mut streamed = String::new();
     let mut last = None;
-    while let Some(event) = within("next event", turn.next()).await {
+    while let Some(event) = side::within("next event", turn.next()).await {
         let event = event.expect("no stream error");
         if let TurnEvent::Notification(n) = &event {
             if let ServerNotification::ItemAgentMessageDelta(d) = &**n {
@@ -221,9 +181,9 @@ async fn streamed_deltas_concatenate_to_the_final_response() {
     assert_eq!(result.final_response(), Some(streamed.as_str()));
 }
 
-#[tokio::test]
+#[both_ways]
 async fn a_turn_that_keeps_no_items_still_streams_them_and_reports_its_outcome() {
-    let Some(env) = start("api_keep_items").await else {
+    let Some(env) = side::start("api_keep_items").await else {
         return;
     };
     env.mock.push(MockResponse::deltas(["All ", "streamed."]));
@@ -233,7 +193,7 @@ async fn a_turn_that_keeps_no_items_still_streams_them_and_reports_its_outcome()
         .await
         .expect("turn/start");
     let mut completed_items = Vec::new();
-    while let Some(event) = within("next event", turn.next()).await {
+    while let Some(event) = side::within("next event", turn.next()).await {
         if let TurnEvent::Notification(n) = event.expect("no stream error")
             && let ServerNotification::ItemCompleted(done) = &*n
         {
@@ -256,9 +216,9 @@ async fn a_turn_that_keeps_no_items_still_streams_them_and_reports_its_outcome()
     assert_eq!(result.final_response(), Some("All streamed."));
 }
 
-#[tokio::test]
+#[both_ways]
 async fn steer_adds_input_to_the_running_turn_and_the_model_gets_it() {
-    let Some(env) = start("api_steer").await else {
+    let Some(env) = side::start("api_steer").await else {
         return;
     };
     let gate = StallGate::new();
@@ -268,25 +228,29 @@ async fn steer_adds_input_to_the_running_turn_and_the_model_gets_it() {
     let thread = env.thread().await;
     let turn = thread.turn("Write a poem").await.expect("turn/start");
     assert!(
-        gate.wait_stalled(1, TURN_TIMEOUT).await,
+        env.mock_wait("stall", gate.wait_stalled(1, TURN_TIMEOUT))
+            .await,
         "the first model stream is open"
     );
-    within("steer", turn.steer("Make it about the sea"))
+    side::within("steer", turn.steer("Make it about the sea"))
         .await
         .expect("turn/steer");
-    let requests = within(
-        "the model is asked again",
-        env.mock.wait_for_requests(2, TURN_TIMEOUT),
-    )
-    .await
-    .expect("a second model request");
+    let requests = env
+        .mock_wait(
+            "the model is asked again",
+            env.mock.wait_for_requests(2, TURN_TIMEOUT),
+        )
+        .await
+        .expect("a second model request");
     let texts = requests[1].user_texts();
     assert!(
         texts.iter().any(|t| t.contains("Make it about the sea")),
         "the steer input reaches the model: {texts:?}"
     );
     gate.release();
-    let result = within("steered turn", turn.run()).await.expect("result");
+    let result = side::within("steered turn", turn.run())
+        .await
+        .expect("result");
     assert_eq!(result.status, TurnStatus::Completed);
     assert_eq!(
         user_texts(&result.items),
@@ -340,18 +304,18 @@ async fn interrupt_ends_the_turn_interrupted_and_reports_open_items() {
     gate.release();
 }
 
-#[tokio::test]
+#[both_ways]
 async fn resume_keeps_the_history_and_the_settings() {
-    let Some(env) = start("api_resume").await else {
+    let Some(env) = side::start("api_resume").await else {
         return;
     };
     env.mock.push(MockResponse::message("First answer."));
     env.mock.push(MockResponse::message("Second answer."));
     let thread = env.thread().await;
-    within("first turn", thread.run("first question"))
+    side::within("first turn", thread.run("first question"))
         .await
         .unwrap();
-    let resumed = within(
+    let resumed = side::within(
         "resume",
         env.codex
             .threads()
@@ -368,7 +332,7 @@ async fn resume_keeps_the_history_and_the_settings() {
         Some(&codex_client::protocol::AskForApproval::Never),
         "settings are inherited"
     );
-    let result = within("turn after resume", resumed.run("second question"))
+    let result = side::within("turn after resume", resumed.run("second question"))
         .await
         .unwrap();
     assert_eq!(result.final_response(), Some("Second answer."));
@@ -380,24 +344,24 @@ async fn resume_keeps_the_history_and_the_settings() {
     );
 }
 
-#[tokio::test]
+#[both_ways]
 async fn fork_makes_a_new_thread_with_the_history() {
-    let Some(env) = start("api_fork").await else {
+    let Some(env) = side::start("api_fork").await else {
         return;
     };
     env.mock.push(MockResponse::message("Original."));
     env.mock.push(MockResponse::message("From the fork."));
     let thread = env.thread().await;
-    within("turn", thread.run("remember the word kiwi"))
+    side::within("turn", thread.run("remember the word kiwi"))
         .await
         .unwrap();
-    let fork = within("fork", thread.fork(ThreadOptions::new()))
+    let fork = side::within("fork", thread.fork(ThreadOptions::new()))
         .await
         .expect("thread/fork");
     assert_ne!(fork.id(), thread.id());
     assert_eq!(fork.info().forked_from_id.as_deref(), Some(thread.id()));
     assert_eq!(fork.model(), Some(MOCK_MODEL_NAME));
-    let result = within("turn on the fork", fork.run("what was the word?"))
+    let result = side::within("turn on the fork", fork.run("what was the word?"))
         .await
         .unwrap();
     assert_eq!(result.final_response(), Some("From the fork."));
@@ -411,33 +375,33 @@ async fn fork_makes_a_new_thread_with_the_history() {
     );
 }
 
-#[tokio::test]
+#[both_ways]
 async fn list_filters_and_pages_read_archive_unarchive_and_name() {
-    let Some(env) = start("api_lifecycle").await else {
+    let Some(env) = side::start("api_lifecycle").await else {
         return;
     };
     env.mock.set_default(MockResponse::message("ok"));
     let mut threads = Vec::new();
     for word in ["alpha", "bravo", "charlie"] {
         let thread = env.thread().await;
-        within("turn", thread.run(format!("topic {word}")))
+        side::within("turn", thread.run(format!("topic {word}")))
             .await
             .unwrap();
         // The server's list cursor is a timestamp with one-second resolution: threads created
         // in the same second as a page boundary are skipped. Give each thread its own second.
-        within("the next second", next_second(thread.info().created_at)).await;
+        side::next_second(thread.info().created_at).await;
         threads.push(thread);
     }
-    let ids: Vec<&str> = threads.iter().map(Thread::id).collect();
+    let ids: Vec<&str> = threads.iter().map(api::Thread::id).collect();
 
     // Pages of two, followed by cursor, cover the three threads exactly once.
     let by_creation = || ListThreads::new().sort(ThreadSortKey::CreatedAt, SortDirection::Desc);
-    let first = within("list", env.codex.threads().list(by_creation().limit(2)))
+    let first = side::within("list", env.codex.threads().list(by_creation().limit(2)))
         .await
         .unwrap();
     assert_eq!(first.threads.len(), 2, "{first:?}");
     let cursor = first.next_cursor.clone().expect("a next page");
-    let second = within(
+    let second = side::within(
         "list page 2",
         env.codex
             .threads()
@@ -459,7 +423,7 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
     assert_eq!(first.threads[0].id, ids[2], "newest first");
 
     // Search filter.
-    let found = within(
+    let found = side::within(
         "search",
         env.codex.threads().list(ListThreads::new().search("bravo")),
     )
@@ -472,26 +436,26 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
         search_term: Some("bravo".into()),
         ..Default::default()
     };
-    let found = within("search raw", env.codex.threads().list_params(raw))
+    let found = side::within("search raw", env.codex.threads().list_params(raw))
         .await
         .unwrap();
     let found: Vec<&str> = found.threads.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(found, [ids[1]]);
 
     // Read without and with turns.
-    let bare = within("read", threads[0].read()).await.unwrap();
+    let bare = side::within("read", threads[0].read()).await.unwrap();
     assert!(bare.turns.is_empty());
-    let full = within("read turns", threads[0].read_with_turns())
+    let full = side::within("read turns", threads[0].read_with_turns())
         .await
         .unwrap();
     assert_eq!(full.turns.len(), 1);
     assert_eq!(user_texts(&full.turns[0].items), ["topic alpha"]);
     // The same two reads by id, through the threads handle.
-    let by_id = within("read by id", env.codex.threads().read(threads[0].id()))
+    let by_id = side::within("read by id", env.codex.threads().read(threads[0].id()))
         .await
         .unwrap();
     assert!(by_id.turns.is_empty());
-    let by_id = within(
+    let by_id = side::within(
         "read by id with turns",
         env.codex.threads().read_with_turns(threads[0].id()),
     )
@@ -501,28 +465,28 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
 
     // Name.
     let mut named = threads[0].clone();
-    within("set name", named.set_name("the alpha thread"))
+    side::within("set name", named.set_name("the alpha thread"))
         .await
         .unwrap();
     assert_eq!(named.name(), Some("the alpha thread"));
-    let read = within("read name", env.codex.threads().read(named.id()))
+    let read = side::within("read name", env.codex.threads().read(named.id()))
         .await
         .unwrap();
     assert_eq!(read.name.as_deref(), Some("the alpha thread"));
 
     // Archive moves a thread to the archived list; unarchive brings it back.
-    within("archive", threads[2].archive()).await.unwrap();
+    side::within("archive", threads[2].archive()).await.unwrap();
     let listed_ids = |page: codex_client::ThreadPage| -> Vec<String> {
         page.threads.into_iter().map(|t| t.id).collect()
     };
     let active = listed_ids(
-        within("list", env.codex.threads().list(ListThreads::new()))
+        side::within("list", env.codex.threads().list(ListThreads::new()))
             .await
             .unwrap(),
     );
     assert!(!active.contains(&ids[2].to_owned()), "{active:?}");
     let archived = listed_ids(
-        within(
+        side::within(
             "list archived",
             env.codex.threads().list(ListThreads::new().archived(true)),
         )
@@ -530,21 +494,21 @@ async fn list_filters_and_pages_read_archive_unarchive_and_name() {
         .unwrap(),
     );
     assert_eq!(archived, [ids[2]]);
-    let back = within("unarchive", env.codex.threads().unarchive(ids[2]))
+    let back = side::within("unarchive", env.codex.threads().unarchive(ids[2]))
         .await
         .unwrap();
     assert_eq!(back.id(), ids[2]);
     let active = listed_ids(
-        within("list", env.codex.threads().list(ListThreads::new()))
+        side::within("list", env.codex.threads().list(ListThreads::new()))
             .await
             .unwrap(),
     );
     assert!(active.contains(&ids[2].to_owned()), "{active:?}");
 }
 
-#[tokio::test]
+#[both_ways]
 async fn without_a_handler_a_command_approval_is_declined() {
-    let Some(env) = start("api_approval_default").await else {
+    let Some(env) = side::start("api_approval_default").await else {
         return;
     };
     script_command(&env.mock, "touch declined.txt && echo ran", "Understood.");
@@ -558,7 +522,7 @@ async fn without_a_handler_a_command_approval_is_declined() {
         )
         .await
         .unwrap();
-    let result = within("turn", thread.run("Create the marker file"))
+    let result = side::within("turn", thread.run("Create the marker file"))
         .await
         .expect("the turn goes on after the decline");
     let command = command_item(&result);
@@ -567,9 +531,9 @@ async fn without_a_handler_a_command_approval_is_declined() {
     assert_eq!(result.final_response(), Some("Understood."));
 }
 
-#[tokio::test]
+#[both_ways]
 async fn an_approval_accepted_in_the_turn_stream_runs_the_command() {
-    let Some(env) = start("api_approval_in_stream").await else {
+    let Some(env) = side::start("api_approval_in_stream").await else {
         return;
     };
     script_command(
@@ -590,7 +554,7 @@ async fn an_approval_accepted_in_the_turn_stream_runs_the_command() {
         .await
         .unwrap();
     let mut approvals = 0;
-    while let Some(event) = within("next event", turn.next()).await {
+    while let Some(event) = side::within("next event", turn.next()).await {
         if let TurnEvent::ServerRequest(request) = event.expect("no stream error") {
             assert_eq!(request.method(), "item/commandExecution/requestApproval");
             assert_eq!(request.turn_id(), Some(turn.id()));
@@ -606,15 +570,15 @@ async fn an_approval_accepted_in_the_turn_stream_runs_the_command() {
     assert_eq!(result.final_response(), Some("The command ran."));
 }
 
-#[tokio::test]
+#[both_ways]
 async fn a_failed_turn_is_an_error_with_the_turn_error_and_the_partial_result() {
-    let Some(env) = start("api_failed_turn").await else {
+    let Some(env) = side::start("api_failed_turn").await else {
         return;
     };
     env.mock
         .push(MockResponse::http_error(500, "mock forced HTTP 500"));
     let thread = env.thread().await;
-    let err = within("failing turn", thread.run("this will fail"))
+    let err = side::within("failing turn", thread.run("this will fail"))
         .await
         .expect_err("a failed turn is an error");
     let failure = err.turn_failure().expect("Error::TurnFailed");
@@ -639,14 +603,16 @@ async fn a_failed_turn_is_an_error_with_the_turn_error_and_the_partial_result() 
     assert!(err.to_string().contains(&failure.error.message));
     // The thread is still usable.
     env.mock.push(MockResponse::message("Recovered."));
-    let again = within("next turn", thread.run("try again")).await.unwrap();
+    let again = side::within("next turn", thread.run("try again"))
+        .await
+        .unwrap();
     assert_eq!(again.final_response(), Some("Recovered."));
     assert!(matches!(err, Error::TurnFailed(_)));
 }
 
-#[tokio::test]
+#[both_ways]
 async fn the_output_schema_is_sent_to_the_model() {
-    let Some(env) = start("api_output_schema").await else {
+    let Some(env) = side::start("api_output_schema").await else {
         return;
     };
     env.mock
@@ -658,7 +624,7 @@ async fn the_output_schema_is_sent_to_the_model() {
         "required": ["answer_value_x"],
         "additionalProperties": false
     });
-    let result = within(
+    let result = side::within(
         "turn",
         thread.run_with("2 + 2?", TurnSettings::new().output_schema(schema.clone())),
     )
@@ -680,9 +646,9 @@ const TINY_PNG: &[u8] = &[
     0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-#[tokio::test]
+#[both_ways]
 async fn image_url_and_local_image_inputs_reach_the_model() {
-    let Some(env) = start("api_images").await else {
+    let Some(env) = side::start("api_images").await else {
         return;
     };
     env.mock.push(MockResponse::message("Two images."));
@@ -694,7 +660,7 @@ async fn image_url_and_local_image_inputs_reach_the_model() {
         .text("Describe these")
         .image_url(data_url)
         .item(InputItem::local_image(&path));
-    let result = within("turn", thread.run(input)).await.unwrap();
+    let result = side::within("turn", thread.run(input)).await.unwrap();
     assert_eq!(result.final_response(), Some("Two images."));
     let request = env.mock.requests().pop().unwrap();
     let images: Vec<Value> = request
@@ -758,19 +724,21 @@ async fn four_turns_run_at_once_from_separate_tasks_on_one_codex() {
     assert_eq!(stats.lagged_events, 0, "{stats:?}");
 }
 
-#[tokio::test]
+#[both_ways]
 async fn compact_asks_the_model_to_summarize_the_thread() {
-    let Some(env) = start("api_compact").await else {
+    let Some(env) = side::start("api_compact").await else {
         return;
     };
     env.mock.set_default(MockResponse::message("summary"));
     let thread = env.thread().await;
-    within("turn", thread.run("some history")).await.unwrap();
+    side::within("turn", thread.run("some history"))
+        .await
+        .unwrap();
     let before = env.mock.request_count();
-    within("compact", thread.compact())
+    side::within("compact", thread.compact())
         .await
         .expect("thread/compact/start");
-    within(
+    env.mock_wait(
         "the compaction request",
         env.mock.wait_for_requests(before + 1, TURN_TIMEOUT),
     )

@@ -17,6 +17,7 @@
 //! The output goes through `rustfmt --edition 2024`, so it is stable and `cargo fmt --check`
 //! accepts it. `--check` regenerates in memory and fails listing the stale files.
 
+mod blocking;
 mod docs;
 mod emit;
 mod load;
@@ -32,6 +33,7 @@ use std::process::{Command, Stdio};
 
 /// Generate the protocol types; with `check`, fail when the checked-in output is stale.
 pub fn run(workspace: &Path, check: bool) -> Result<()> {
+    blocking::run(workspace, check)?;
     let crate_dir = workspace.join("crates/codex-client-protocol");
     let stable = model::build(load::load(&crate_dir.join("schema"))?)?;
     let experimental = model::build(

@@ -2,17 +2,6 @@
 //! arguments as the async one, so switching is changing an import (the `reqwest::blocking`
 //! pattern). Iterators where async has streams; no tokio knowledge required.
 //!
-//! | module | owns |
-//! |---|---|
-//! | `codex` | [`Codex`]: start, close, the thread calls, `request::<M>()`, notifications |
-//! | `builder` | [`CodexBuilder`]: the async builder with blocking ends |
-//! | `thread` | [`Thread`]: the snapshot accessors, turns, read / refresh / name / compact / archive / fork |
-//! | `turn` | [`TurnHandle`] (an `Iterator` of [`TurnEvent`]s, `next_timeout`, `run`), [`TurnControl`] |
-//! | `groups` | the group handles ([`Threads`], [`Account`], [`Models`], [`Files`], [`ServerConfig`], [`Mcp`], [`Skills`], [`Commands`]) |
-//! | `extras` | login handles, [`GoalHandle`] (an `Iterator`), [`GoalControl`], [`CommandExec`] (an `Iterator`), and the goal / review / MCP-tool mirrors on [`Thread`] |
-//! | `notifications` | [`NotificationStream`] (an `Iterator` of notifications, `next_timeout`) |
-//! | `runtime` | the runtime every object of one client shares: running calls, closing on the last drop |
-//!
 //! The plain-data types are not duplicated: [`SpawnConfig`], [`ConnectionConfig`], [`ThreadOptions`],
 //! [`TurnOptions`], [`ListThreads`], [`ThreadPage`], [`Input`], [`TurnResult`], the presets,
 //! [`TurnEvent`] and [`Error`] are the async API's own, re-exported here for a one-line switch.
@@ -80,34 +69,21 @@
 //! `respond()` are synchronous already, so the iterating thread answers on the spot. The
 //! default stays fail-closed.
 //!
-//! # Mirroring a new async method
+//! # The twin is generated
 //!
-//! Every method here is one line over its async twin, so adding one is mechanical: copy the
-//! async signature without `async`, keep the names and arguments, and write the body as
-//! `self.wait(self.inner.the_method(args))`. Each type has a private `wait` that runs a future
-//! on the calling thread with the client's runtime. Wrap what comes back when it is an async
-//! handle: a `crate::Thread` becomes a blocking [`Thread`] with `.map(|t| self.thread(t))` on
-//! [`Codex`] (`self.codex.thread(t)` on [`Thread`]), a stream becomes an iterator through its
-//! wrapper (as `notifications()` does). Plain data (results, pages, server types) passes
-//! through unchanged. Link the async method in the doc (`see [`crate::Codex::...`]`) and give
-//! the example in blocking form.
+//! `generated.rs` is written by `cargo xtask codegen` from the async `impl`s (the table of
+//! wrapped types and the exceptions, each with its reason, are in
+//! `xtask/src/codegen/blocking/`; `cargo xtask codegen --check` fails when an async public
+//! method has no twin). A new async method needs nothing but a rerun; a new async type that
+//! hands out async values is one line in that table and an example in `examples.rs`. Written
+//! here by hand: the runtime (`runtime.rs`), the bounded waits `next_timeout` and
+//! [`Thread::codex`] (`extra.rs`).
 
-mod builder;
-mod codex;
-mod extras;
-mod groups;
-mod notifications;
+#[macro_use]
+mod examples;
+mod extra;
+mod generated;
 mod runtime;
-mod thread;
-mod turn;
-
-pub use builder::CodexBuilder;
-pub use codex::Codex;
-pub use extras::{ChatgptLogin, CommandExec, DeviceCodeLogin, GoalControl, GoalHandle};
-pub use groups::{Account, Commands, Files, Mcp, Models, ServerConfig, Skills, Threads};
-pub use notifications::NotificationStream;
-pub use thread::Thread;
-pub use turn::{TurnControl, TurnHandle};
 
 pub use crate::api::{
     ApprovalMode, Input, InputItem, ListThreads, Sandbox, ThreadOptions, ThreadPage, TurnFailure,
@@ -120,3 +96,8 @@ pub use crate::error::{ClosedInfo, Error, Result};
 pub use crate::router::TurnEvent;
 pub use crate::server_requests::PendingServerRequest;
 pub use crate::spawn::SpawnConfig;
+pub use generated::{
+    Account, ChatgptLogin, Codex, CodexBuilder, CommandExec, Commands, DeviceCodeLogin, Files,
+    GoalControl, GoalHandle, Mcp, Models, NotificationStream, ServerConfig, Skills, Thread,
+    Threads, TurnControl, TurnHandle,
+};

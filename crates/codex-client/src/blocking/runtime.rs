@@ -1,14 +1,7 @@
-//! The engine room of the blocking facade: [`Shared`], which owns the tokio runtime and the
-//! connection that every blocking object of one client shares, runs futures to completion on
-//! the caller's thread ([`Shared::wait`]), and, when the last object goes away, closes the
-//! connection and stops the runtime within a bound.
-//!
-//! Why the future runs on the *caller's* thread (`Handle::block_on` of a multi-thread runtime)
-//! rather than being shipped to a dedicated runtime thread over a channel: four OS threads
-//! iterating four turns then make progress in parallel, each on its own thread, with no hop and
-//! no single thread to queue behind. The runtime's workers only run what must run in the
-//! background anyway — the connection's reader and writer, the stderr drain, the child monitor,
-//! server-request handlers — and keep the IO and timer drivers turning while callers block.
+//! [`Shared`]: the tokio runtime and the connection that every blocking object of one client
+//! shares. It starts the runtime for the call that makes a client ([`Shared::start`]), runs
+//! futures to completion on the caller's thread ([`Shared::wait`]), and, when the last object
+//! goes away, closes the connection and stops the runtime within a bound.
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -41,7 +34,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Builds the runtime (no connection yet).
-    pub(crate) fn new() -> Result<Arc<Self>> {
+    fn new() -> Result<Arc<Self>> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
             .thread_name("codex-client-blocking")
@@ -56,8 +49,19 @@ impl Shared {
     }
 
     /// Records the connection to close on the last drop.
-    pub(crate) fn adopt(&self, connection: &Connection) {
+    fn adopt(&self, connection: &Connection) {
         let _ = self.connection.set(connection.clone());
+    }
+
+    /// Builds a runtime and runs on it `connecting`, an async call that makes a client
+    /// (`Codex::spawn`, a builder's end); the client's connection is closed on the last drop.
+    pub(crate) fn start<C: Client>(
+        connecting: impl Future<Output = Result<C>>,
+    ) -> Result<(C, Arc<Self>)> {
+        let shared = Self::new()?;
+        let client = shared.wait(connecting)?;
+        shared.adopt(client.connection());
+        Ok((client, shared))
     }
 
     /// Runs `future` to completion on the calling thread.
@@ -90,6 +94,17 @@ impl Shared {
                 timeout,
             })),
         }
+    }
+}
+
+/// An async value that owns a connection: what [`Shared::start`] makes.
+pub(crate) trait Client {
+    fn connection(&self) -> &Connection;
+}
+
+impl Client for crate::api::Codex {
+    fn connection(&self) -> &Connection {
+        crate::api::Codex::connection(self)
     }
 }
 

@@ -1,0 +1,60 @@
+//! The async side: `codex_client::Codex` on the test's tokio runtime, the mock on it too.
+
+use super::{TURN_TIMEOUT, unix_now};
+use codex_client::{ApprovalMode, Sandbox, ThreadOptions};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use crate::common::AppServerEnv as Env;
+
+/// The app-server and mock of a test (client name `name`); `None` when the binary is missing
+/// and not required.
+pub async fn start(name: &str) -> Option<Env> {
+    start_with(name, |l| l).await
+}
+
+/// [`start`] with the client's launch (builder and process) adjusted.
+pub async fn start_with(
+    name: &str,
+    launch: impl FnOnce(crate::common::Launch) -> crate::common::Launch,
+) -> Option<Env> {
+    crate::common::start_app_server(name, |s| s, launch).await
+}
+
+/// `fut`, or a panic naming `what` after [`TURN_TIMEOUT`].
+pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    crate::common::within(TURN_TIMEOUT, what, fut).await
+}
+
+/// Returns once the wall clock (Unix seconds) is past `secs` (polls the clock, bounded).
+pub async fn next_second(secs: i64) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while unix_now() <= secs {
+        assert!(Instant::now() < deadline, "the clock does not move");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl Env {
+    /// Thread options for the sandbox: its workdir, no approvals, read-only.
+    pub fn options(&self) -> ThreadOptions {
+        ThreadOptions::new()
+            .cwd(self.sandbox.workdir())
+            .approval_mode(ApprovalMode::DenyAll)
+            .sandbox(Sandbox::ReadOnly)
+    }
+
+    /// A thread with [`options`](Self::options).
+    pub async fn thread(&self) -> codex_client::Thread {
+        self.codex
+            .threads()
+            .start(self.options())
+            .await
+            .expect("thread/start")
+    }
+
+    /// One of the mock's async waits, bounded.
+    pub async fn mock_wait<T>(&self, what: &str, fut: impl Future<Output = T>) -> T {
+        within(what, fut).await
+    }
+}
