@@ -87,7 +87,7 @@ std::thread::spawn(move || {
         r#"
 ```no_run
 # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-let mut login = codex.login_chatgpt()?;
+let mut login = codex.account().login_chatgpt()?;
 println!("Open {}", login.auth_url());
 println!("success: {}", login.wait()?.success);
 # Ok(()) }
@@ -97,7 +97,7 @@ println!("success: {}", login.wait()?.success);
         r#"
 ```no_run
 # fn f(codex: codex_client::blocking::Codex) -> Result<(), codex_client::Error> {
-let mut login = codex.login_chatgpt_device_code()?;
+let mut login = codex.account().login_device_code()?;
 println!("Go to {} and enter {}", login.verification_url(), login.user_code());
 login.wait()?;
 # Ok(()) }
