@@ -10,10 +10,9 @@
 mod common;
 
 use codex_client::protocol::{
-    Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, ThreadGoalStatus,
-    TurnStatus,
+    Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, TurnStatus,
 };
-use codex_client::{ApprovalMode, Error, GoalOptions, Sandbox, Thread, ThreadOptions};
+use codex_client::{ApprovalMode, Error, Sandbox, Thread, ThreadOptions};
 use codex_client_testkit::{CodexSandbox, MockResponse};
 use futures::StreamExt;
 use std::future::Future;
@@ -380,8 +379,10 @@ async fn close_stdin_ends_a_cat() {
 #[cfg(feature = "blocking")]
 #[test]
 fn blocking_goal_and_streamed_exec() {
+    use codex_client::GoalOptions;
     use codex_client::blocking;
     use codex_client::core::ConnectionConfig;
+    use codex_client::protocol::ThreadGoalStatus;
     use codex_client_testkit::MockModel;
     let Some(binary) = codex_client_testkit::require_codex_binary("blocking_goal") else {
         return;

@@ -93,10 +93,10 @@ mod tests {
         let err = Transport::connect("wss://localhost:1", &ConnectOptions::new())
             .await
             .unwrap_err();
-        assert_eq!(
-            ConnectError::of(&err).map(|e| e.kind),
-            Some(ConnectErrorKind::FeatureDisabled("tls"))
-        );
+        let crate::Error::Connect(err) = err else {
+            panic!("Error::Connect, got {err}")
+        };
+        assert_eq!(err.kind, ConnectErrorKind::FeatureDisabled("tls"));
     }
 
     /// `unix://` needs no feature: the upgrade and a message each way over a socket served by a
