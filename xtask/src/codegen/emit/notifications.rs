@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use std::fmt::Write;
 
 /// The `IdPath` variant (hand-written in `crates/codex-client-protocol/src/routing.rs`) of each
-/// routing path [`route`] can produce: the places the raw scanner behind
+/// routing path `routed::route` can produce: the places the raw scanner behind
 /// `ServerNotification::route_raw` knows how to read.
 const ID_PATHS: &[(&str, &str)] = &[
     ("params.threadId", "ThreadId"),
