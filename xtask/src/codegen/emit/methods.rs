@@ -63,7 +63,7 @@ pub fn client_methods(model: &Model) -> Result<Vec<ClientMethodInfo>> {
                     .map(|(_, r)| r.to_string())
                     .with_context(|| {
                         format!(
-                            "client method `{}` has no params and no known response type: add it to NO_PARAMS_RESPONSES in xtask/src/codegen/emit.rs",
+                            "client method `{}` has no params and no known response type: add it to NO_PARAMS_RESPONSES in xtask/src/codegen/emit/methods.rs",
                             m.method
                         )
                     })?;

@@ -28,7 +28,7 @@ fn id_path_variant(method: &str, path: &str) -> Result<&'static str> {
                 "notification `{method}` carries its routing id at `{path}`, which \
                  `crate::routing::IdPath` cannot express: add a variant to \
                  crates/codex-client-protocol/src/routing.rs (and teach its scanner that place), \
-                 then map the path to it in ID_PATHS in xtask/src/codegen/emit.rs"
+                 then map the path to it in ID_PATHS in xtask/src/codegen/emit/notifications.rs"
             )
         })
 }
