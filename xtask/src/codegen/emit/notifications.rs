@@ -6,8 +6,8 @@ use super::routed::{EnumSpec, RoutedMethod, routed_enum_src};
 use anyhow::{Context, Result};
 use std::fmt::Write;
 
-/// The `IdPath` variant (hand-written in `crates/codex-client-protocol/src/routing.rs`) of each
-/// routing path `routed::route` can produce: the places the raw scanner behind
+/// The `IdPath` variant (hand-written in `crates/codex-client-protocol/src/routing/id_path.rs`)
+/// of each routing path `routed::route` can produce: the places the raw scanner behind
 /// `ServerNotification::route_raw` knows how to read.
 const ID_PATHS: &[(&str, &str)] = &[
     ("params.threadId", "ThreadId"),
@@ -27,7 +27,7 @@ fn id_path_variant(method: &str, path: &str) -> Result<&'static str> {
             format!(
                 "notification `{method}` carries its routing id at `{path}`, which \
                  `crate::routing::IdPath` cannot express: add a variant to \
-                 crates/codex-client-protocol/src/routing.rs (and teach its scanner that place), \
+                 crates/codex-client-protocol/src/routing/id_path.rs (and teach routing/scanner.rs that place), \
                  then map the path to it in ID_PATHS in xtask/src/codegen/emit/notifications.rs"
             )
         })
