@@ -177,7 +177,7 @@ pub enum Error {
          Install the pinned runtime {version} into a virtualenv and point CODEX_BIN at it:\n  \
          python3 -m venv ~/.codex-runtime && ~/.codex-runtime/bin/pip install openai-codex-cli-bin=={version}\n  \
          export CODEX_BIN=\"$(~/.codex-runtime/bin/python -c 'import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())')\"\n\
-         (or activate that virtualenv, or put a `codex` {version} on PATH, or set SpawnConfig::program)",
+         (or activate that virtualenv, or put a `codex` {version} on PATH, or set SpawnConfig::codex_bin)",
         searched.join("; ")
     )]
     BinaryNotFound {

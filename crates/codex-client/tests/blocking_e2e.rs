@@ -475,7 +475,7 @@ async fn spawning_inside_a_current_thread_runtime_panics_without_aborting() {
     // must not turn into a double panic (abort).
     let outcome = std::panic::catch_unwind(|| {
         Codex::builder()
-            .spawn(SpawnConfig::new().program("/nonexistent/codex"))
+            .spawn(SpawnConfig::new().codex_bin("/nonexistent/codex"))
             .map(drop)
     });
     let message =

@@ -83,7 +83,7 @@ async fn close_terminates_a_server_that_ignores_stdin() {
 #[tokio::test]
 async fn a_missing_explicit_binary_is_reported_with_what_was_searched() {
     let err = Connection::spawn(
-        SpawnConfig::new().program("/nonexistent/codex"),
+        SpawnConfig::new().codex_bin("/nonexistent/codex"),
         ConnectionConfig::default(),
     )
     .await

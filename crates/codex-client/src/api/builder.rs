@@ -35,7 +35,7 @@ use crate::transport::{ConnectOptions, Transport};
 ///     )
 ///     .spawn(
 ///         SpawnConfig::new()
-///             .program("/opt/codex/bin/codex")
+///             .codex_bin("/opt/codex/bin/codex")
 ///             .config_override("model", "\"gpt-5\"")
 ///             .cwd("/work/repo"),
 ///     )

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 /// use codex_client::SpawnConfig;
 ///
 /// let config = SpawnConfig::new()
-///     .program("/opt/codex/bin/codex")
+///     .codex_bin("/opt/codex/bin/codex")
 ///     .config_override("analytics.enabled", "false")
 ///     .disable_feature("plugins")
 ///     .env("RUST_LOG", "warn")
@@ -188,10 +188,10 @@ impl SpawnConfig {
     /// Uses this binary instead of discovering one.
     ///
     /// ```
-    /// let config = codex_client::SpawnConfig::new().program("/usr/local/bin/codex");
+    /// let config = codex_client::SpawnConfig::new().codex_bin("/usr/local/bin/codex");
     /// # let _ = config;
     /// ```
-    pub fn program(mut self, path: impl Into<PathBuf>) -> Self {
+    pub fn codex_bin(mut self, path: impl Into<PathBuf>) -> Self {
         self.program = Some(path.into());
         self
     }
@@ -406,7 +406,7 @@ impl SpawnConfig {
     /// The command this configuration runs (stdio not set up yet).
     ///
     /// ```
-    /// let cmd = codex_client::SpawnConfig::new().program("/bin/codex").to_std_command()?;
+    /// let cmd = codex_client::SpawnConfig::new().codex_bin("/bin/codex").to_std_command()?;
     /// assert_eq!(cmd.get_program(), "/bin/codex");
     /// # Ok::<(), codex_client::Error>(())
     /// ```
@@ -466,23 +466,23 @@ mod tests {
                 .and_then(|(_, v)| v.map(|v| v.to_owned()))
         };
         let expected = std::env::join_paths([helpers.clone(), "/usr/bin".into()]).unwrap();
-        let explicit = SpawnConfig::new().program(&bin).env("PATH", "/usr/bin");
+        let explicit = SpawnConfig::new().codex_bin(&bin).env("PATH", "/usr/bin");
         assert_eq!(path_of(explicit.clone()), Some(expected.clone()));
         // Already there: not added twice.
         assert_eq!(path_of(explicit.env("PATH", &expected)), Some(expected));
         // Turned off, or not the runtime layout: PATH untouched.
         let off = SpawnConfig::new()
-            .program(&bin)
+            .codex_bin(&bin)
             .env("PATH", "/usr/bin")
             .runtime_path(false);
         assert_eq!(path_of(off), Some("/usr/bin".into()));
         let other = SpawnConfig::new()
-            .program("/bin/sh")
+            .codex_bin("/bin/sh")
             .env("PATH", "/usr/bin");
         assert_eq!(path_of(other), Some("/usr/bin".into()));
         // A cleared environment without PATH keeps the system's default search path.
         assert_eq!(
-            path_of(SpawnConfig::new().program(&bin).env_clear(true)),
+            path_of(SpawnConfig::new().codex_bin(&bin).env_clear(true)),
             None
         );
     }

@@ -3,7 +3,7 @@
 //!
 //! Discovery order (the first hit wins):
 //!
-//! 1. the explicit path in [`SpawnConfig::program`];
+//! 1. the explicit path in [`SpawnConfig::codex_bin`];
 //! 2. the `CODEX_BIN` environment variable;
 //! 3. the pinned runtime package `openai-codex-cli-bin` pip-installed in the **active
 //!    virtualenv** (`$VIRTUAL_ENV/lib/python3.*/site-packages/codex_cli_bin/bin/codex`): the
