@@ -62,13 +62,13 @@ use tokio::sync::watch;
 /// # Ok(()) }
 /// ```
 pub struct MockModel {
-    shared: Arc<Shared>,
+    shared: Arc<MockState>,
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     accept: tokio::task::JoinHandle<()>,
 }
 
-struct Shared {
+struct MockState {
     script: Mutex<Script>,
     requests: Mutex<Recorded>,
     /// The number of requests received so far (forgotten ones included), for waiters.
@@ -148,7 +148,7 @@ impl MockModel {
     pub async fn start() -> Result<Self, Error> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(MockState {
             script: Mutex::new(Script {
                 routes: Vec::new(),
                 queue: VecDeque::new(),
@@ -428,7 +428,11 @@ impl Drop for MockModel {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<MockState>,
+    shutdown: watch::Receiver<bool>,
+) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -445,7 +449,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: watch
 
 async fn serve_connection(
     stream: TcpStream,
-    shared: Arc<Shared>,
+    shared: Arc<MockState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -469,7 +473,7 @@ type Body = BoxBody<Bytes, Infallible>;
 
 async fn handle(
     request: Request<Incoming>,
-    shared: Arc<Shared>,
+    shared: Arc<MockState>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Response<Body>, hyper::Error> {
     let (parts, body) = request.into_parts();

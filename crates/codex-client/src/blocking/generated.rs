@@ -2,7 +2,7 @@
 //! `cargo xtask codegen` from the async `impl`s (the table of wrapped types and the
 //! exceptions are in `xtask/src/codegen/blocking/`); do not edit by hand.
 
-use super::runtime::Shared;
+use super::runtime::ClientRuntime;
 use std::sync::Arc;
 
 // `Codex::from_connection`: not mirrored; a `Connection` runs on the runtime that made it; the blocking client makes its own runtime and connection.
@@ -33,7 +33,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Codex {
     pub(super) inner: crate::api::Codex,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for Codex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,7 +42,7 @@ impl std::fmt::Debug for Codex {
 }
 impl Codex {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Codex, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Codex, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -58,7 +58,8 @@ impl Codex {
     ///
     /// Blocks the calling thread until [`crate::api::Codex::start`] completes, which runs on the client's runtime.
     pub fn start() -> crate::Result<Self> {
-        Shared::start(crate::api::Codex::start()).map(|(inner, shared)| Self::wrap(inner, &shared))
+        ClientRuntime::start(crate::api::Codex::start())
+            .map(|(inner, shared)| Self::wrap(inner, &shared))
     }
 
     /// A [`CodexBuilder`]: the connection's settings and the login check, then one of its ends
@@ -180,7 +181,7 @@ impl Codex {
 #[derive(Clone)]
 pub struct Thread {
     pub(super) inner: crate::api::Thread,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for Thread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,7 +190,7 @@ impl std::fmt::Debug for Thread {
 }
 impl Thread {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Thread, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Thread, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -599,7 +600,7 @@ impl Thread {
 #[doc = example!(TurnHandle)]
 pub struct TurnHandle {
     pub(super) inner: crate::api::TurnHandle,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for TurnHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -608,7 +609,7 @@ impl std::fmt::Debug for TurnHandle {
 }
 impl TurnHandle {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::TurnHandle, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::TurnHandle, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -720,7 +721,7 @@ impl Iterator for TurnHandle {
 #[derive(Clone)]
 pub struct TurnControl {
     pub(super) inner: crate::api::TurnControl,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for TurnControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -729,7 +730,7 @@ impl std::fmt::Debug for TurnControl {
 }
 impl TurnControl {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::TurnControl, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::TurnControl, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -787,7 +788,7 @@ impl TurnControl {
 #[doc = example!(NotificationStream)]
 pub struct NotificationStream {
     pub(super) inner: crate::core::NotificationStream,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for NotificationStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -796,7 +797,10 @@ impl std::fmt::Debug for NotificationStream {
 }
 impl NotificationStream {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::core::NotificationStream, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(
+        inner: crate::core::NotificationStream,
+        shared: &Arc<ClientRuntime>,
+    ) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -819,7 +823,7 @@ impl Iterator for NotificationStream {
 #[doc = example!(ChatgptLogin)]
 pub struct ChatgptLogin {
     pub(super) inner: crate::api::ChatgptLogin,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for ChatgptLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -828,7 +832,7 @@ impl std::fmt::Debug for ChatgptLogin {
 }
 impl ChatgptLogin {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::ChatgptLogin, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::ChatgptLogin, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -880,7 +884,7 @@ impl ChatgptLogin {
 #[doc = example!(DeviceCodeLogin)]
 pub struct DeviceCodeLogin {
     pub(super) inner: crate::api::DeviceCodeLogin,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for DeviceCodeLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -889,7 +893,7 @@ impl std::fmt::Debug for DeviceCodeLogin {
 }
 impl DeviceCodeLogin {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::DeviceCodeLogin, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::DeviceCodeLogin, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -950,7 +954,7 @@ impl DeviceCodeLogin {
 #[doc = example!(GoalHandle)]
 pub struct GoalHandle {
     pub(super) inner: crate::api::GoalHandle,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for GoalHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -959,7 +963,7 @@ impl std::fmt::Debug for GoalHandle {
 }
 impl GoalHandle {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::GoalHandle, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::GoalHandle, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -1051,7 +1055,7 @@ impl Iterator for GoalHandle {
 #[derive(Clone)]
 pub struct GoalControl {
     pub(super) inner: crate::api::GoalControl,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for GoalControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1060,7 +1064,7 @@ impl std::fmt::Debug for GoalControl {
 }
 impl GoalControl {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::GoalControl, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::GoalControl, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -1117,7 +1121,7 @@ impl GoalControl {
 #[doc = example!(CommandExec)]
 pub struct CommandExec {
     pub(super) inner: crate::api::CommandExec,
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<ClientRuntime>,
 }
 impl std::fmt::Debug for CommandExec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1126,7 +1130,7 @@ impl std::fmt::Debug for CommandExec {
 }
 impl CommandExec {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::CommandExec, shared: &Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::CommandExec, shared: &Arc<ClientRuntime>) -> Self {
         Self {
             inner,
             shared: shared.clone(),
@@ -1243,7 +1247,7 @@ impl CodexBuilder {
     /// Blocks the calling thread until [`crate::api::CodexBuilder::spawn`] completes, which runs on the client's runtime.
     pub fn spawn(self, spawn: crate::SpawnConfig) -> crate::Result<Codex> {
         let Self { inner } = self;
-        Shared::start(inner.spawn(spawn)).map(|(inner, shared)| Codex::wrap(inner, &shared))
+        ClientRuntime::start(inner.spawn(spawn)).map(|(inner, shared)| Codex::wrap(inner, &shared))
     }
 
     /// Connects to a running app-server at `endpoint` (`ws://HOST:PORT[/PATH]`,
@@ -1259,7 +1263,7 @@ impl CodexBuilder {
         options: crate::transport::ConnectOptions,
     ) -> crate::Result<Codex> {
         let Self { inner } = self;
-        Shared::start(inner.connect(endpoint, options))
+        ClientRuntime::start(inner.connect(endpoint, options))
             .map(|(inner, shared)| Codex::wrap(inner, &shared))
     }
 
@@ -1269,7 +1273,8 @@ impl CodexBuilder {
     /// Blocks the calling thread until [`crate::api::CodexBuilder::transport`] completes, which runs on the client's runtime.
     pub fn transport(self, transport: crate::transport::Transport) -> crate::Result<Codex> {
         let Self { inner } = self;
-        Shared::start(inner.transport(transport)).map(|(inner, shared)| Codex::wrap(inner, &shared))
+        ClientRuntime::start(inner.transport(transport))
+            .map(|(inner, shared)| Codex::wrap(inner, &shared))
     }
 }
 
@@ -1286,7 +1291,7 @@ impl CodexBuilder {
 #[derive(Clone, Copy)]
 pub struct Threads<'a> {
     pub(super) inner: crate::api::Threads<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Threads<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1295,7 +1300,7 @@ impl<'a> std::fmt::Debug for Threads<'a> {
 }
 impl<'a> Threads<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Threads<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Threads<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }
@@ -1411,7 +1416,7 @@ impl<'a> Threads<'a> {
 #[derive(Clone, Copy)]
 pub struct Account<'a> {
     pub(super) inner: crate::api::Account<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Account<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1420,7 +1425,7 @@ impl<'a> std::fmt::Debug for Account<'a> {
 }
 impl<'a> Account<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Account<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Account<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }
@@ -1517,7 +1522,7 @@ impl<'a> Account<'a> {
 #[derive(Clone, Copy)]
 pub struct Models<'a> {
     pub(super) inner: crate::api::Models<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Models<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1526,7 +1531,7 @@ impl<'a> std::fmt::Debug for Models<'a> {
 }
 impl<'a> Models<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Models<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Models<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }
@@ -1576,7 +1581,7 @@ impl<'a> Models<'a> {
 #[derive(Clone, Copy)]
 pub struct Files<'a> {
     pub(super) inner: crate::api::Files<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Files<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1585,7 +1590,7 @@ impl<'a> std::fmt::Debug for Files<'a> {
 }
 impl<'a> Files<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Files<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Files<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }
@@ -1691,7 +1696,7 @@ impl<'a> Files<'a> {
 #[derive(Clone, Copy)]
 pub struct ServerConfig<'a> {
     pub(super) inner: crate::api::ServerConfig<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for ServerConfig<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1700,7 +1705,10 @@ impl<'a> std::fmt::Debug for ServerConfig<'a> {
 }
 impl<'a> ServerConfig<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::ServerConfig<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(
+        inner: crate::api::ServerConfig<'a>,
+        shared: &'a Arc<ClientRuntime>,
+    ) -> Self {
         Self { inner, shared }
     }
 }
@@ -1761,7 +1769,7 @@ impl<'a> ServerConfig<'a> {
 #[derive(Clone, Copy)]
 pub struct Mcp<'a> {
     pub(super) inner: crate::api::Mcp<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Mcp<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1770,7 +1778,7 @@ impl<'a> std::fmt::Debug for Mcp<'a> {
 }
 impl<'a> Mcp<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Mcp<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Mcp<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }
@@ -1797,7 +1805,7 @@ impl<'a> Mcp<'a> {
 #[derive(Clone, Copy)]
 pub struct Skills<'a> {
     pub(super) inner: crate::api::Skills<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Skills<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1806,7 +1814,7 @@ impl<'a> std::fmt::Debug for Skills<'a> {
 }
 impl<'a> Skills<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Skills<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Skills<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }
@@ -1835,7 +1843,7 @@ impl<'a> Skills<'a> {
 #[derive(Clone, Copy)]
 pub struct Commands<'a> {
     pub(super) inner: crate::api::Commands<'a>,
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<ClientRuntime>,
 }
 impl<'a> std::fmt::Debug for Commands<'a> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1844,7 +1852,7 @@ impl<'a> std::fmt::Debug for Commands<'a> {
 }
 impl<'a> Commands<'a> {
     #[allow(dead_code)]
-    pub(super) fn wrap(inner: crate::api::Commands<'a>, shared: &'a Arc<Shared>) -> Self {
+    pub(super) fn wrap(inner: crate::api::Commands<'a>, shared: &'a Arc<ClientRuntime>) -> Self {
         Self { inner, shared }
     }
 }

@@ -1,6 +1,6 @@
-//! [`Shared`]: the tokio runtime and the connection that every blocking object of one client
-//! shares. It starts the runtime for the call that makes a client ([`Shared::start`]), runs
-//! futures to completion on the caller's thread ([`Shared::wait`]), and, when the last object
+//! [`ClientRuntime`]: the tokio runtime and the connection that every blocking object of one client
+//! shares. It starts the runtime for the call that makes a client ([`ClientRuntime::start`]), runs
+//! futures to completion on the caller's thread ([`ClientRuntime::wait`]), and, when the last object
 //! goes away, closes the connection and stops the runtime within a bound.
 
 use crate::connection::Connection;
@@ -22,9 +22,9 @@ const DROP_CLOSE_LIMIT: Duration = Duration::from_secs(20);
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(2);
 
 /// The runtime and connection one blocking client shares across all its clones, threads, turns
-/// and streams (each holds an `Arc<Shared>`).
+/// and streams (each holds an `Arc<ClientRuntime>`).
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct ClientRuntime {
     handle: tokio::runtime::Handle,
     /// `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
@@ -32,7 +32,7 @@ pub(crate) struct Shared {
     connection: OnceLock<Connection>,
 }
 
-impl Shared {
+impl ClientRuntime {
     /// Builds the runtime (no connection yet).
     fn new() -> Result<Arc<Self>> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -41,7 +41,7 @@ impl Shared {
             .enable_all()
             .build()
             .map_err(|err| Error::Transport(Arc::new(err)))?;
-        Ok(Arc::new(Shared {
+        Ok(Arc::new(ClientRuntime {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
             connection: OnceLock::new(),
@@ -97,7 +97,7 @@ impl Shared {
     }
 }
 
-/// An async value that owns a connection: what [`Shared::start`] makes.
+/// An async value that owns a connection: what [`ClientRuntime::start`] makes.
 pub(crate) trait Client {
     fn connection(&self) -> &Connection;
 }
@@ -108,7 +108,7 @@ impl Client for crate::api::Codex {
     }
 }
 
-impl Drop for Shared {
+impl Drop for ClientRuntime {
     fn drop(&mut self) {
         let Some(runtime) = self.runtime.take() else {
             return;

@@ -20,7 +20,7 @@ use std::path::Path;
 /// How a wrapped type holds the client's runtime.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
-    /// Owns a share of the runtime (`Arc<Shared>`): the client and what it hands out.
+    /// Owns a share of the runtime (`Arc<ClientRuntime>`): the client and what it hands out.
     Owned,
     /// Borrows it for `'a`, as the async type borrows the `Codex` (`Threads<'a>`).
     Borrowed,

@@ -118,12 +118,12 @@ fn generate(extra: &str) -> anyhow::Result<String> {
 fn a_borrowed_handle_borrows_the_runtime_and_hands_out_owned_twins() {
     let out = generate("").expect("generates");
     for expected in [
-        "#[derive(Clone, Copy)]\npub struct Threads<'a> {\n    pub(super) inner: crate::api::Threads<'a>,\n    pub(super) shared: &'a Arc<Shared>,\n}",
+        "#[derive(Clone, Copy)]\npub struct Threads<'a> {\n    pub(super) inner: crate::api::Threads<'a>,\n    pub(super) shared: &'a Arc<ClientRuntime>,\n}",
         "pub fn threads(&self) -> Threads<'_> {\n        Threads::wrap(self.inner.threads(), &self.shared)\n    }",
         "impl<'a> Threads<'a> {",
         "pub fn start(&self, options: crate::api::ThreadOptions) -> crate::Result<Thread> {\n        self.shared\n            .wait(self.inner.start(options))\n            .map(|v| Thread::wrap(v, self.shared))",
         "v.into_iter()\n                .map(|v| Thread::wrap(v, self.shared))\n                .collect()",
-        "pub fn start() -> crate::Result<Codex> {\n        Shared::start(crate::api::Codex::start()).map(|(inner, shared)| Codex::wrap(inner, &shared))",
+        "pub fn start() -> crate::Result<Codex> {\n        ClientRuntime::start(crate::api::Codex::start()).map(|(inner, shared)| Codex::wrap(inner, &shared))",
         "#[derive(Clone)]\npub struct Codex {",
         "/// Starts one, see [`Threads`].\n    ///\n    /// Blocks the calling thread until [`crate::api::Codex::start`] completes",
         "/// Starts a thread with [`ThreadOptions`](crate::api::ThreadOptions).",

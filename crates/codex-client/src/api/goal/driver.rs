@@ -1,7 +1,7 @@
 //! The goal driver: the state machine that turns the thread's notification stream into one
 //! logical turn. It runs inside the [`GoalHandle`]'s stream (no task of its own: nothing runs
 //! when nobody polls, and dropping the handle drops the thread subscription), and publishes
-//! where it is ([`Progress`] for steer / interrupt, [`Shared`] for `snapshot`, `turn_ids`,
+//! where it is ([`Progress`] for steer / interrupt, [`GoalProgress`] for `snapshot`, `turn_ids`,
 //! `goal` and the result).
 //!
 //! # States
@@ -44,7 +44,7 @@ pub(super) struct Progress {
 
 /// What the [`GoalHandle`] reads while the driver runs inside its stream.
 #[derive(Debug, Default)]
-pub(super) struct Shared {
+pub(super) struct GoalProgress {
     pub(super) goal: Option<ThreadGoal>,
     pub(super) turn_ids: Vec<String>,
     pub(super) turn_limit_reached: bool,
@@ -54,7 +54,7 @@ pub(super) struct Shared {
     pub(super) snapshot: Option<TurnResult>,
 }
 
-pub(super) fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+pub(super) fn lock(shared: &Mutex<GoalProgress>) -> std::sync::MutexGuard<'_, GoalProgress> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -71,7 +71,7 @@ pub(super) struct Driver {
     /// The thread subscription, taken before `thread/goal/set` so that nothing is missed.
     events: NotificationStream,
     progress: watch::Sender<Progress>,
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<Mutex<GoalProgress>>,
     /// The first physical turn's id; empty while *Starting*.
     logical_id: String,
     /// Physical turns that completed, in order.
@@ -108,9 +108,9 @@ impl Driver {
             thread_id: thread_id.to_owned(),
             events,
             progress,
-            shared: Arc::new(Mutex::new(Shared {
+            shared: Arc::new(Mutex::new(GoalProgress {
                 goal: Some(goal),
-                ..Shared::default()
+                ..GoalProgress::default()
             })),
             logical_id: String::new(),
             finished: Vec::new(),

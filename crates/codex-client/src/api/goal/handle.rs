@@ -2,7 +2,7 @@
 //! state so far, its result) and [`GoalControl`] (steer / interrupt, cloneable). Both only read
 //! what the driver publishes; neither subscribes to anything.
 
-use super::driver::{Progress, Shared, lock};
+use super::driver::{GoalProgress, Progress, lock};
 use super::options::GoalResult;
 use super::thread::set_status;
 use crate::api::input::Input;
@@ -165,7 +165,7 @@ impl GoalControl {
 /// ```
 pub struct GoalHandle {
     pub(super) events: Pin<Box<dyn Stream<Item = Result<TurnEvent>> + Send>>,
-    pub(super) shared: Arc<Mutex<Shared>>,
+    pub(super) shared: Arc<Mutex<GoalProgress>>,
     pub(super) control: GoalControl,
     pub(super) logical_id: String,
 }

@@ -26,7 +26,7 @@ const CLOSE_WAIT: Duration = Duration::from_secs(2);
 const OUTBOUND_QUEUE: usize = 256;
 
 /// State shared by the read half, the writer task and the control.
-struct Shared {
+struct SocketState {
     endpoint: String,
     /// Cancelled to drop the connection now (kill, keepalive failure, write failure).
     kill: CancellationToken,
@@ -43,7 +43,7 @@ struct Shared {
     close_sent: AtomicBool,
 }
 
-impl Shared {
+impl SocketState {
     fn kill_with(&self, reason: String) {
         self.kill_reason.lock().unwrap().get_or_insert(reason);
         self.kill.cancel();
@@ -59,7 +59,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sink, stream) = ws.split();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(SocketState {
         endpoint: endpoint.clone(),
         kill: CancellationToken::new(),
         kill_reason: Mutex::new(None),
@@ -98,7 +98,7 @@ where
 struct Incoming<S> {
     inner: futures::stream::SplitStream<WebSocketStream<Recorded<S>>>,
     killed: Pin<Box<WaitForCancellationFutureOwned>>,
-    shared: Arc<Shared>,
+    shared: Arc<SocketState>,
     max_message_bytes: usize,
     done: bool,
     binary_frames: u64,
@@ -220,7 +220,7 @@ type WsSink<S> = futures::stream::SplitSink<WebSocketStream<Recorded<S>>, Messag
 async fn run_writer<S>(
     mut sink: WsSink<S>,
     mut lines: mpsc::Receiver<String>,
-    shared: Arc<Shared>,
+    shared: Arc<SocketState>,
     keepalive: Option<Duration>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -304,7 +304,7 @@ async fn run_writer<S>(
 
 /// The control side: close information, shutdown (close frame) and kill (drop the socket).
 struct WsControl {
-    shared: Arc<Shared>,
+    shared: Arc<SocketState>,
 }
 
 impl TransportControl for WsControl {

@@ -231,7 +231,7 @@ impl Gen<'_> {
                     );
                 };
                 let wrapped = apply(inner, quote!(inner), Some(&quote!(&shared)))?;
-                quote!(Shared::start(#call).map(|(inner, shared)| #wrapped))
+                quote!(ClientRuntime::start(#call).map(|(inner, shared)| #wrapped))
             }
             (false, _) => apply(&conv, call, shared.as_ref())?,
         };

@@ -35,7 +35,7 @@ impl Gen<'_> {
             .collect();
         let (clone, copy) = derives(f);
         let shared_field = match f.wrapped.kind {
-            Kind::Owned => quote!(pub(super) shared: Arc<Shared>,),
+            Kind::Owned => quote!(pub(super) shared: Arc<ClientRuntime>,),
             Kind::Borrowed => {
                 let Some(lifetime) = generics.lifetimes().next() else {
                     bail!(
@@ -44,7 +44,7 @@ impl Gen<'_> {
                     );
                 };
                 let lifetime = &lifetime.lifetime;
-                quote!(pub(super) shared: &#lifetime Arc<Shared>,)
+                quote!(pub(super) shared: &#lifetime Arc<ClientRuntime>,)
             }
             Kind::Root => quote!(),
         };
@@ -72,12 +72,15 @@ impl Gen<'_> {
         writeln!(out, "#[doc = example!({})]", f.wrapped.name)?;
         let (wrap_param, wrap_value) = match f.wrapped.kind {
             Kind::Owned => (
-                quote!(, shared: &Arc<Shared>),
+                quote!(, shared: &Arc<ClientRuntime>),
                 quote!(shared: shared.clone(),),
             ),
             Kind::Borrowed => {
                 let lifetime = &generics.lifetimes().next().expect("checked").lifetime;
-                (quote!(, shared: &#lifetime Arc<Shared>), quote!(shared,))
+                (
+                    quote!(, shared: &#lifetime Arc<ClientRuntime>),
+                    quote!(shared,),
+                )
             }
             Kind::Root => (quote!(), quote!()),
         };
