@@ -123,7 +123,7 @@ fn a_borrowed_handle_borrows_the_runtime_and_hands_out_owned_twins() {
         "impl<'a> Threads<'a> {",
         "pub fn start(&self, options: crate::api::ThreadOptions) -> crate::Result<Thread> {\n        self.shared\n            .wait(self.inner.start(options))\n            .map(|v| Thread::wrap(v, self.shared))",
         "v.into_iter()\n                .map(|v| Thread::wrap(v, self.shared))\n                .collect()",
-        "pub fn start() -> crate::Result<Codex> {\n        ClientRuntime::start(crate::api::Codex::start()).map(|(inner, shared)| Codex::wrap(inner, &shared))",
+        "pub fn start() -> crate::Result<Codex> {\n        ClientRuntime::start(crate::api::Codex::start())\n            .map(|(inner, shared)| Codex::wrap(inner, &shared))",
         "#[derive(Clone)]\npub struct Codex {",
         "/// Starts one, see [`Threads`].\n    ///\n    /// Blocks the calling thread until [`crate::api::Codex::start`] completes",
         "/// Starts a thread with [`ThreadOptions`](crate::api::ThreadOptions).",
