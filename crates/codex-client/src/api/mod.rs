@@ -1,26 +1,6 @@
 //! The high-level API: [`Codex`] → [`Thread`] → [`TurnHandle`] → [`TurnResult`].
 //!
-//! | module | owns |
-//! |---|---|
-//! | `codex` | [`Codex`] (the entry point, the group accessors, pass-throughs) |
-//! | `builder` | [`CodexBuilder`]: the connection's settings and the login check, then spawn / connect / transport |
-//! | `threads` | [`Threads`]: start, resume, fork, list, read, archive, unarchive by id; [`ThreadPage`] |
-//! | `thread`, `thread_turns` | [`Thread`]: the server's answer kept as a snapshot, read / name / compact / archive / fork; its turns (`run`, `turn`, the busy check) |
-//! | `turn` | [`TurnHandle`] (the turn's event stream, collecting as it goes; interrupts its turn when dropped unfinished, unless detached), [`TurnControl`] (steer, interrupt), [`TurnOrigin`] |
-//! | `lanes` | one turn at a time per thread for this client: the busy check, the per-thread FIFO queue ([`WhenBusy`]) |
-//! | `result` | [`TurnResult`], [`TurnFailure`], the final-response rule |
-//! | `input` | [`Input`], [`InputItem`] |
-//! | `options` | the wire's [`ThreadOptions`], [`TurnSettings`]; the client's [`TurnOptions`] (carrying a `TurnSettings`); [`ListThreads`] |
-//! | `presets` | [`ApprovalMode`], [`Sandbox`] |
-//! | `account` | [`Account`]: login (API key as a [`Secret`], [`ChatgptLogin`], [`DeviceCodeLogin`]), account, logout, rate limits, usage |
-//! | `goal` | [`GoalHandle`] (a goal as one logical turn), [`GoalControl`], [`GoalResult`], [`GoalOptions`], the goal calls on [`Thread`] |
-//! | `models` | [`Models`]: the model catalog and the provider's capabilities |
-//! | `files` | [`Files`]: the server machine's file system |
-//! | `server_config` | [`ServerConfig`]: the server's configuration, read and written |
-//! | `mcp` | [`Mcp`]: MCP server status; [`Thread::call_mcp_tool`] |
-//! | `skills` | [`Skills`] |
-//! | `commands` | [`Commands`]: command exec, buffered or streamed ([`CommandExec`]) |
-//! | `review` | [`Thread::review`] |
+//! Where each type lives, file by file: ARCHITECTURE.md, "codex-client: the high-level API".
 //!
 //! Everything here is built on the connection core ([`Connection`](crate::core::Connection)): a turn's
 //! stream *is* the router's per-turn stream, so many turns on one `Codex` from many tasks need

@@ -36,10 +36,8 @@
 //! the client, and every blocking call is `Handle::block_on` of the async call: the future runs
 //! on the *calling* OS thread while the workers carry the background tasks (the connection's
 //! reader and writer, the stderr drain, the child monitor, server-request handlers) and keep
-//! the IO and timer drivers turning. The alternative, a dedicated runtime thread fed through
-//! channels, funnels every caller through one thread; here four OS threads iterating four turns
-//! progress in parallel with no hop, and the async code runs unchanged (no second
-//! implementation to keep in step). [`Codex`], [`Thread`], [`TurnControl`] are
+//! the IO and timer drivers turning (why this design: ARCHITECTURE.md, the blocking facade).
+//! [`Codex`], [`Thread`], [`TurnControl`] are
 //! `Clone + Send + Sync`; [`TurnHandle`] and [`NotificationStream`] are `Send`.
 //!
 //! **Called from inside an async context** (a tokio task, or the body of `#[tokio::main]` /
