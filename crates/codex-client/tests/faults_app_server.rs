@@ -9,8 +9,8 @@
 //! the server recording the command as `declined` and the command not run. The other kinds
 //! (file change, permissions, user input, elicitation, dynamic tools, token refresh, attestation)
 //! cannot be triggered through the mock; their fail-closed answers are checked on the memory
-//! transport (`connection_memory::default_answers_are_fail_closed_for_every_kind`) and against the
-//! schema (the protocol crate's tests).
+//! transport (`connection_server_requests::default_answers_are_fail_closed_for_every_kind`) and
+//! against the schema (the protocol crate's tests).
 
 mod common;
 
