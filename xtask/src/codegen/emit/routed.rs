@@ -8,7 +8,6 @@ use crate::codegen::model::{Field, Mode, Model, Shape, TaggedVariant, Ty, TypeDe
 use crate::codegen::names::{bare, pascal};
 use anyhow::{Result, bail};
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 pub struct RoutedMethod {
     pub method: String,
@@ -149,122 +148,193 @@ pub struct EnumSpec<'a> {
     pub unknown_ids: [&'a str; 4],
 }
 
+const ENUM: &str = r##"
+$doc
+#[derive(Debug, Clone, PartialEq)]
+pub enum $name {
+$variants
+    /// A $what method this version of the crate does not know, with its raw params (`null` when absent).
+    Unknown {
+        /// The method name.
+        method: String,
+        /// The params, as sent.
+        params: serde_json::Value,
+    },
+}
+
+impl $name {
+    /// Decodes the params of `method` into their type. An unknown method is not an error: it
+    /// becomes [`Self::Unknown`]. Params that do not match the method's type are a [`DecodeError`](crate::DecodeError).
+    pub fn decode(method: &str, params: Option<&serde_json::value::RawValue>) -> Result<Self, crate::DecodeError> {
+        Self::decode_str(method, params.map(serde_json::value::RawValue::get))
+    }
+
+    /// [`Self::decode`] from the params' JSON text, for a caller that kept the text rather than
+    /// a [`RawValue`](serde_json::value::RawValue) (text that is not JSON is a [`DecodeError`](crate::DecodeError) too).
+    ///
+    /// ```
+    /// use codex_client_protocol::$name;
+    ///
+    /// let message = $name::decode_str("some/future/method", Some(r#"{"x":1}"#)).unwrap();
+    /// assert_eq!(message.method(), "some/future/method");
+    /// assert!($name::decode_str("some/future/method", Some("not json")).is_err());
+    /// ```
+    pub fn decode_str(method: &str, params: Option<&str>) -> Result<Self, crate::DecodeError> {
+        Ok(match method {
+$decode_arms
+            _ => Self::Unknown {
+                method: method.to_owned(),
+                params: crate::support::decode_params(method, params)?,
+            },
+        })
+    }
+
+    /// The method name.
+    pub fn method(&self) -> &str {
+        match self {
+$method_arms
+            Self::Unknown { method, .. } => method,
+        }
+    }
+
+$id_fns
+}
+
+/// Serialized as the message's `{"method": ..., "params": ...}` (params omitted when
+/// absent): for logging a $what as JSON.
+impl serde::Serialize for $name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+$serialize_arms
+            Self::Unknown { method, params } => crate::support::serialize_message(serializer, method, (!params.is_null()).then_some(params)),
+        }
+    }
+}
+
+/// The $count $what methods of the pinned schema, in schema order.
+pub const METHODS: &[&str] = &[
+$methods
+];
+
+/// Routing metadata generated from the schema: `(method, thread id path, turn id path)`, the
+/// paths as in `params.threadId` / `params.turn.id`, `None` where the message carries no such id.
+/// `thread_id()` and `turn_id()` read exactly these paths.
+pub const ROUTING: &[(&str, Option<&str>, Option<&str>)] = &[
+$routing
+];
+"##;
+
+/// `thread_id()` / `turn_id()`: `$none` is the arm of the methods without such an id (empty
+/// when every method has one).
+const ID_FN: &str = r#"
+    /// The id of the $kind this message belongs to, where the schema puts one (see [`ROUTING`]);
+    /// for [`Self::Unknown`], read $places.
+    pub fn $id_fn(&self) -> Option<&str> {
+        match self {
+$arms
+$none
+            Self::Unknown { $fields } => $fallback,
+        }
+    }
+
+"#;
+
 pub fn routed_enum_src(spec: &EnumSpec, methods: &[RoutedMethod], s: &mut String) {
-    let name = spec.name;
-    s.push_str(&raw_doc_lines(spec.doc));
-    s.push_str("#[derive(Debug, Clone, PartialEq)]\n");
-    let _ = writeln!(s, "pub enum {name} {{");
-    for m in methods {
+    let boxed = |m: &RoutedMethod| spec.box_large && m.boxed;
+    let lines = |line: &dyn Fn(&RoutedMethod) -> String| -> String {
+        methods.iter().map(line).collect::<Vec<_>>().join("\n")
+    };
+    let variants = lines(&|m| {
         let mut doc = format!("`{}`: {}.", m.method, link(&m.params));
         if let Some(d) = &m.doc {
             doc.push_str("\n\n");
             doc.push_str(&crate::codegen::docs::markdown(d).join("\n"));
         }
-        for l in raw_doc_lines(&doc).lines() {
-            let _ = writeln!(s, "    {l}");
-        }
-        if spec.box_large && m.boxed {
-            let _ = writeln!(s, "    {}(Box<crate::types::{}>),", m.variant, m.params);
+        let mut variant: String = raw_doc_lines(&doc)
+            .lines()
+            .map(|l| format!("    {l}\n"))
+            .collect();
+        let params = format!("crate::types::{}", m.params);
+        if boxed(m) {
+            variant.push_str(&format!("    {}(Box<{params}>),", m.variant));
         } else {
-            let _ = writeln!(s, "    {}(crate::types::{}),", m.variant, m.params);
+            variant.push_str(&format!("    {}({params}),", m.variant));
         }
-    }
-    let _ = writeln!(
-        s,
-        "    /// A {} method this version of the crate does not know, with its raw params (`null` when absent).\n    Unknown {{\n        /// The method name.\n        method: String,\n        /// The params, as sent.\n        params: serde_json::Value,\n    }},\n}}\n",
-        spec.what
-    );
-    let _ = writeln!(s, "impl {name} {{");
-    let _ = writeln!(
-        s,
-        "    /// Decodes the params of `method` into their type. An unknown method is not an error: it\n    /// becomes [`Self::Unknown`]. Params that do not match the method's type are a [`DecodeError`](crate::DecodeError).\n    pub fn decode(method: &str, params: Option<&serde_json::value::RawValue>) -> Result<Self, crate::DecodeError> {{\n        Self::decode_str(method, params.map(serde_json::value::RawValue::get))\n    }}\n\n    /// [`Self::decode`] from the params' JSON text, for a caller that kept the text rather than\n    /// a [`RawValue`](serde_json::value::RawValue) (text that is not JSON is a [`DecodeError`](crate::DecodeError) too).\n    ///\n    /// ```\n    /// use codex_client_protocol::{name};\n    ///\n    /// let message = {name}::decode_str(\"some/future/method\", Some(r#\"{{\"x\":1}}\"#)).unwrap();\n    /// assert_eq!(message.method(), \"some/future/method\");\n    /// assert!({name}::decode_str(\"some/future/method\", Some(\"not json\")).is_err());\n    /// ```\n    pub fn decode_str(method: &str, params: Option<&str>) -> Result<Self, crate::DecodeError> {{\n        Ok(match method {{"
-    );
-    for m in methods {
+        variant
+    });
+    let decode_arms = lines(&|m| {
         let decode = "crate::support::decode_params(method, params)?";
-        let decode = if spec.box_large && m.boxed {
+        let decode = if boxed(m) {
             format!("Box::new({decode})")
         } else {
             decode.to_owned()
         };
-        let _ = writeln!(
-            s,
+        format!(
             "            \"{}\" => Self::{}({decode}),",
             m.method, m.variant
-        );
-    }
-    s.push_str("            _ => Self::Unknown {\n                method: method.to_owned(),\n                params: crate::support::decode_params(method, params)?,\n            },\n        })\n    }\n\n");
-    s.push_str(
-        "    /// The method name.\n    pub fn method(&self) -> &str {\n        match self {\n",
-    );
-    for m in methods {
-        let _ = writeln!(s, "            Self::{}(_) => \"{}\",", m.variant, m.method);
-    }
-    s.push_str("            Self::Unknown { method, .. } => method,\n        }\n    }\n\n");
+        )
+    });
+    let method_arms =
+        lines(&|m| format!("            Self::{}(_) => \"{}\",", m.variant, m.method));
     let [places, fields, thread_fallback, turn_fallback] = spec.unknown_ids;
+    let mut id_fns = String::new();
     for (kind, pick, fallback) in [
         ("thread", 0usize, thread_fallback),
         ("turn", 1, turn_fallback),
     ] {
-        let _ = writeln!(
-            s,
-            "    /// The id of the {kind} this message belongs to, where the schema puts one (see [`ROUTING`]);\n    /// for [`Self::Unknown`], read {places}.\n    pub fn {kind}_id(&self) -> Option<&str> {{\n        match self {{"
-        );
+        let mut arms = Vec::new();
         let mut none = Vec::new();
         for m in methods {
             let r = if pick == 0 { &m.thread } else { &m.turn };
             match r {
                 Some((_, expr)) => {
-                    let _ = writeln!(s, "            Self::{}(p) => {expr},", m.variant);
+                    arms.push(format!("            Self::{}(p) => {expr},", m.variant))
                 }
                 None => none.push(format!("Self::{}(_)", m.variant)),
             }
         }
-        if !none.is_empty() {
-            let _ = writeln!(s, "            {} => None,", none.join(" | "));
-        }
-        let _ = writeln!(
-            s,
-            "            Self::Unknown {{ {fields} }} => {fallback},\n        }}\n    }}\n"
-        );
+        let none = if none.is_empty() {
+            String::new()
+        } else {
+            format!("            {} => None,", none.join(" | "))
+        };
+        id_fns.push_str(&fill!(
+            ID_FN,
+            kind = kind,
+            places = places,
+            id_fn = format!("{kind}_id"),
+            arms = arms.join("\n"),
+            none = none,
+            fields = fields,
+            fallback = fallback,
+        ));
     }
-    s.push_str("}\n\n");
-    let _ = writeln!(
-        s,
-        "/// Serialized as the message's `{{\"method\": ..., \"params\": ...}}` (params omitted when\n/// absent): for logging a {} as JSON.\nimpl serde::Serialize for {name} {{\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        match self {{",
-        spec.what
-    );
-    for m in methods {
-        let _ = writeln!(
-            s,
+    let serialize_arms = lines(&|m| {
+        format!(
             "            Self::{}(p) => crate::support::serialize_message(serializer, \"{}\", Some(p)),",
             m.variant, m.method
-        );
-    }
-    s.push_str("            Self::Unknown { method, params } => crate::support::serialize_message(serializer, method, (!params.is_null()).then_some(params)),\n        }\n    }\n}\n\n");
-    let _ = writeln!(
-        s,
-        "/// The {} {} methods of the pinned schema, in schema order.\npub const METHODS: &[&str] = &[",
-        methods.len(),
-        spec.what
-    );
-    for m in methods {
-        let _ = writeln!(s, "    \"{}\",", m.method);
-    }
-    s.push_str("];\n\n");
-    s.push_str("/// Routing metadata generated from the schema: `(method, thread id path, turn id path)`, the\n/// paths as in `params.threadId` / `params.turn.id`, `None` where the message carries no such id.\n/// `thread_id()` and `turn_id()` read exactly these paths.\n");
-    s.push_str("pub const ROUTING: &[(&str, Option<&str>, Option<&str>)] = &[\n");
-    for m in methods {
+        )
+    });
+    let method_list = lines(&|m| format!("    \"{}\",", m.method));
+    let routing = lines(&|m| {
         let p = |r: &Option<(String, String)>| match r {
             Some((path, _)) => format!("Some(\"{path}\")"),
             None => "None".into(),
         };
-        let _ = writeln!(
-            s,
-            "    (\"{}\", {}, {}),",
-            m.method,
-            p(&m.thread),
-            p(&m.turn)
-        );
-    }
-    s.push_str("];\n");
+        format!("    (\"{}\", {}, {}),", m.method, p(&m.thread), p(&m.turn))
+    });
+    s.push_str(&fill!(
+        ENUM,
+        doc = raw_doc_lines(spec.doc).trim_end(),
+        name = spec.name,
+        what = spec.what,
+        variants = variants,
+        decode_arms = decode_arms,
+        method_arms = method_arms,
+        id_fns = id_fns.strip_suffix('\n').unwrap_or(&id_fns),
+        serialize_arms = serialize_arms,
+        count = methods.len(),
+        methods = method_list,
+        routing = routing,
+    ));
 }
