@@ -9,7 +9,65 @@ use crate::codegen::model::{
 };
 use crate::codegen::names::bare;
 use anyhow::{Context, Result};
-use std::fmt::Write;
+
+/// Lines of generated code placed on a placeholder's own line: without their last newline (the
+/// template's line ends there).
+fn block(lines: &str) -> &str {
+    lines.strip_suffix('\n').unwrap_or(lines)
+}
+
+const UNTAGGED: &str = r#"
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum $name {
+$variants
+}
+
+impl $name {
+    /// What each variant looks like on the wire, in declaration order.
+    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &[
+$expects
+    ];
+
+    /// How well `value` fits the best variant (for a union nesting this one).
+    #[allow(dead_code)] // only unions that nest this one call it
+    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {
+        crate::support::best_score(value, Self::VARIANTS)
+    }
+}
+
+impl<'de> Deserialize<'de> for $name {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        crate::support::untagged("$name", value, Self::VARIANTS, |i, value| {
+            Ok(match i {
+$arms
+                _ => unreachable!("a variant index"),
+            })
+        })
+        .map_err(serde::de::Error::custom)
+    }
+}
+"#;
+
+/// An untagged variant with fields (`$fields`: their lines, from `fields_src`).
+const UNTAGGED_FIELDS_VARIANT: &str = r#"
+    $variant {
+$fields
+    },
+"#;
+
+/// The decoding of an untagged variant with fields: through a struct of the same fields.
+const UNTAGGED_FIELDS_ARM: &str = r#"
+                $i => {
+                    #[derive(Deserialize)]
+                    struct Fields {
+$fields
+                    }
+                    let Fields { $idents } = serde_json::from_value(value)?;
+                    Self::$variant { $idents }
+                }
+"#;
 
 /// An untagged union: serialized as its variant, decoded by what distinguishes the variants
 /// (`support::untagged`: required fields, discriminating string values, fewest unknown fields),
@@ -20,64 +78,46 @@ pub(super) fn untagged_src(
     variants: &[UntaggedVariant],
     s: &mut String,
 ) {
-    s.push_str("#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\n");
-    let _ = writeln!(s, "pub enum {name} {{");
-    for v in variants {
-        s.push_str(&doc_lines(v.doc.as_deref().unwrap_or(""), "    "));
+    let mut variants_src = String::new();
+    let mut expects = String::new();
+    let mut arms = String::new();
+    for (i, v) in variants.iter().enumerate() {
+        variants_src.push_str(&doc_lines(v.doc.as_deref().unwrap_or(""), "    "));
         match &v.payload {
             UntaggedPayload::Newtype(t) => {
-                let _ = writeln!(s, "    {}({}),", v.variant, rust_ty(t));
-            }
-            UntaggedPayload::Fields(fields) => {
-                let _ = writeln!(s, "    {} {{", v.variant);
-                s.push_str(&fields_src(fields, false));
-                s.push_str("    },\n");
-            }
-        }
-    }
-    s.push_str("}\n\n");
-    let _ = writeln!(
-        s,
-        "impl {name} {{\n    /// What each variant looks like on the wire, in declaration order.\n    pub(crate) const VARIANTS: &'static [crate::support::Expect] = &["
-    );
-    for v in variants {
-        let e = match &v.payload {
-            UntaggedPayload::Newtype(t) => expect_src(model, t),
-            UntaggedPayload::Fields(fields) => object_expect_src(model, fields),
-        };
-        let _ = writeln!(s, "        {e},");
-    }
-    s.push_str("    ];\n\n    /// How well `value` fits the best variant (for a union nesting this one).\n    #[allow(dead_code)] // only unions that nest this one call it\n    pub(crate) fn fit(value: &serde_json::Value) -> Option<crate::support::Score> {\n        crate::support::best_score(value, Self::VARIANTS)\n    }\n}\n\n");
-    let _ = writeln!(
-        s,
-        "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        let value = serde_json::Value::deserialize(deserializer)?;\n        crate::support::untagged(\"{name}\", value, Self::VARIANTS, |i, value| {{\n            Ok(match i {{"
-    );
-    for (i, v) in variants.iter().enumerate() {
-        match &v.payload {
-            UntaggedPayload::Newtype(_) => {
-                let _ = writeln!(
-                    s,
-                    "                {i} => Self::{}(serde_json::from_value(value)?),",
+                variants_src.push_str(&format!("    {}({}),\n", v.variant, rust_ty(t)));
+                expects.push_str(&format!("        {},\n", expect_src(model, t)));
+                arms.push_str(&format!(
+                    "                {i} => Self::{}(serde_json::from_value(value)?),\n",
                     v.variant
-                );
+                ));
             }
             UntaggedPayload::Fields(fields) => {
-                let _ = writeln!(
-                    s,
-                    "                {i} => {{\n                    #[derive(Deserialize)]\n                    struct Fields {{"
-                );
-                s.push_str(&fields_src(fields, false));
+                let fields_lines = fields_src(fields, false);
+                variants_src.push_str(&fill!(
+                    UNTAGGED_FIELDS_VARIANT,
+                    variant = v.variant,
+                    fields = block(&fields_lines),
+                ));
+                expects.push_str(&format!("        {},\n", object_expect_src(model, fields)));
                 let idents: Vec<&str> = fields.iter().map(|f| f.ident.as_str()).collect();
-                let _ = writeln!(
-                    s,
-                    "                    }}\n                    let Fields {{ {0} }} = serde_json::from_value(value)?;\n                    Self::{1} {{ {0} }}\n                }}",
-                    idents.join(", "),
-                    v.variant
-                );
+                arms.push_str(&fill!(
+                    UNTAGGED_FIELDS_ARM,
+                    i = i,
+                    fields = block(&fields_lines),
+                    idents = idents.join(", "),
+                    variant = v.variant,
+                ));
             }
         }
     }
-    s.push_str("                _ => unreachable!(\"a variant index\"),\n            })\n        })\n        .map_err(serde::de::Error::custom)\n    }\n}\n");
+    s.push_str(&fill!(
+        UNTAGGED,
+        name = name,
+        variants = block(&variants_src),
+        expects = block(&expects),
+        arms = block(&arms),
+    ));
 }
 
 /// The `support::Expect` of a variant holding a `ty`.
@@ -157,6 +197,66 @@ fn object_expect_src(model: &Model, fields: &[Field]) -> String {
     )
 }
 
+/// A tagged union: a variant per known tag, `$unknown` keeping any other object verbatim;
+/// `$accessors` are the string fields every variant carries ([`TAGGED_ACCESSOR`]).
+const TAGGED: &str = r#"
+#[derive(Debug, Clone, PartialEq)]
+pub enum $name {
+$variants
+    /// A `$tag` this version of the crate does not know: the whole JSON object, kept verbatim.
+    $unknown(serde_json::Value),
+}
+
+impl $name {
+    /// The `$tag` discriminator as it is on the wire (empty for an [`Self::$unknown`] value without one).
+    pub fn tag(&self) -> &str {
+        match self {
+$tag_arms
+            Self::$unknown(value) => value.get("$tag").and_then(serde_json::Value::as_str).unwrap_or_default(),
+        }
+    }
+$accessors
+}
+
+impl Serialize for $name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "$tag")]
+        enum Tagged$lt {
+$mirror
+        }
+        match self {
+$serialize_arms
+            Self::$unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for $name {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let tag = crate::support::tag(&value, "$tag").map_err(serde::de::Error::custom)?;
+        Ok(match tag {
+$deserialize_arms
+            _ => Self::$unknown(value),
+        })
+    }
+}
+"#;
+
+/// The accessor of a string field every variant of a tagged union carries (its first line is
+/// blank: it follows the previous method).
+const TAGGED_ACCESSOR: &str = r#"
+
+    /// The `$wire` every variant carries (read from the raw JSON for [`Self::$unknown`]).
+    pub fn $ident(&self) -> Option<&str> {
+        match self {
+$arms
+            Self::$unknown(value) => value.get("$wire").and_then(serde_json::Value::as_str),
+        }
+    }
+"#;
+
 pub(super) fn tagged_src(
     model: &Model,
     name: &str,
@@ -165,41 +265,43 @@ pub(super) fn tagged_src(
     unknown: &str,
     s: &mut String,
 ) -> Result<()> {
-    s.push_str("#[derive(Debug, Clone, PartialEq)]\n");
-    let _ = writeln!(s, "pub enum {name} {{");
+    let mut variants_src = String::new();
+    let mut tag_arms = String::new();
+    let mut mirror = String::new();
+    let mut serialize_arms = String::new();
+    let mut deserialize_arms = String::new();
     for v in variants {
-        s.push_str(&variant_doc(
+        let (variant, wire) = (&v.variant, &v.wire);
+        variants_src.push_str(&variant_doc(
             v.doc.as_deref(),
-            &format!("`\"{tag}\": \"{}\"`", v.wire),
+            &format!("`\"{tag}\": \"{wire}\"`"),
         ));
+        mirror.push_str(&format!("            #[serde(rename = \"{wire}\")]\n"));
         match &v.payload {
             Some(p) => {
-                let _ = writeln!(s, "    {}({p}),", v.variant);
+                variants_src.push_str(&format!("    {variant}({p}),\n"));
+                tag_arms.push_str(&format!("            Self::{variant}(_) => \"{wire}\",\n"));
+                mirror.push_str(&format!("            {variant}(&'a {p}),\n"));
+                serialize_arms.push_str(&format!(
+                    "            Self::{variant}(value) => Tagged::{variant}(value).serialize(serializer),\n"
+                ));
+                deserialize_arms.push_str(&format!(
+                    "            \"{wire}\" => Self::{variant}(crate::support::payload(\"{wire}\", value).map_err(serde::de::Error::custom)?),\n"
+                ));
             }
             None => {
-                let _ = writeln!(s, "    {},", v.variant);
+                variants_src.push_str(&format!("    {variant},\n"));
+                tag_arms.push_str(&format!("            Self::{variant} => \"{wire}\",\n"));
+                mirror.push_str(&format!("            {variant},\n"));
+                serialize_arms.push_str(&format!(
+                    "            Self::{variant} => Tagged::{variant}.serialize(serializer),\n"
+                ));
+                deserialize_arms.push_str(&format!("            \"{wire}\" => Self::{variant},\n"));
             }
         }
     }
-    let _ = writeln!(
-        s,
-        "    /// A `{tag}` this version of the crate does not know: the whole JSON object, kept verbatim.\n    {unknown}(serde_json::Value),\n}}\n"
-    );
-    // accessors
-    let _ = writeln!(s, "impl {name} {{");
-    let _ = writeln!(
-        s,
-        "    /// The `{tag}` discriminator as it is on the wire (empty for an [`Self::{unknown}`] value without one).\n    pub fn tag(&self) -> &str {{\n        match self {{"
-    );
-    for v in variants {
-        let pat = if v.payload.is_some() { "(_)" } else { "" };
-        let _ = writeln!(s, "            Self::{}{pat} => \"{}\",", v.variant, v.wire);
-    }
-    let _ = writeln!(
-        s,
-        "            Self::{unknown}(value) => value.get(\"{tag}\").and_then(serde_json::Value::as_str).unwrap_or_default(),\n        }}\n    }}"
-    );
-    // shared string fields
+    // The string fields every variant carries get an accessor.
+    let mut accessors = String::new();
     let first_fields = variants
         .first()
         .and_then(|v| v.payload.as_deref())
@@ -212,95 +314,41 @@ pub(super) fn tagged_src(
         let Some(ident) = shared_str_field(model, variants, &f.wire) else {
             continue;
         };
-        let _ = writeln!(
-            s,
-            "\n    /// The `{}` every variant carries (read from the raw JSON for [`Self::{unknown}`]).\n    pub fn {}(&self) -> Option<&str> {{\n        match self {{",
-            f.wire,
-            bare(&ident)
-        );
+        let mut arms = Vec::new();
         for v in variants {
             let payload = v.payload.as_deref().context("payload")?;
             let g = model
                 .struct_fields(payload)
                 .and_then(|fs| fs.iter().find(|g| g.wire == f.wire))
                 .context("shared field")?;
-            let _ = writeln!(
-                s,
+            arms.push(format!(
                 "            Self::{}(v) => {},",
                 v.variant,
                 str_expr("v", g)
-            );
+            ));
         }
-        let _ = writeln!(
-            s,
-            "            Self::{unknown}(value) => value.get(\"{}\").and_then(serde_json::Value::as_str),\n        }}\n    }}",
-            f.wire
-        );
+        accessors.push_str(&fill!(
+            TAGGED_ACCESSOR,
+            wire = f.wire,
+            unknown = unknown,
+            ident = bare(&ident),
+            arms = arms.join("\n"),
+        ));
     }
-    s.push_str("}\n\n");
-    // Serialize through a borrowed internally tagged mirror.
+    // Serialize goes through a borrowed internally tagged mirror.
     let has_payload = variants.iter().any(|v| v.payload.is_some());
-    let lt = if has_payload { "<'a>" } else { "" };
-    let _ = writeln!(
-        s,
-        "impl Serialize for {name} {{\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        #[derive(Serialize)]\n        #[serde(tag = \"{tag}\")]\n        enum Tagged{lt} {{"
-    );
-    for v in variants {
-        let _ = writeln!(s, "            #[serde(rename = \"{}\")]", v.wire);
-        match &v.payload {
-            Some(p) => {
-                let _ = writeln!(s, "            {}(&'a {p}),", v.variant);
-            }
-            None => {
-                let _ = writeln!(s, "            {},", v.variant);
-            }
-        }
-    }
-    s.push_str("        }\n        match self {\n");
-    for v in variants {
-        match &v.payload {
-            Some(_) => {
-                let _ = writeln!(
-                    s,
-                    "            Self::{0}(value) => Tagged::{0}(value).serialize(serializer),",
-                    v.variant
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    s,
-                    "            Self::{0} => Tagged::{0}.serialize(serializer),",
-                    v.variant
-                );
-            }
-        }
-    }
-    let _ = writeln!(
-        s,
-        "            Self::{unknown}(value) => value.serialize(serializer),\n        }}\n    }}\n}}\n"
-    );
-    // Deserialize: read the tag, dispatch, keep unknown tags raw.
-    let _ = writeln!(
-        s,
-        "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        let value = serde_json::Value::deserialize(deserializer)?;\n        let tag = crate::support::tag(&value, \"{tag}\").map_err(serde::de::Error::custom)?;\n        Ok(match tag {{"
-    );
-    for v in variants {
-        match &v.payload {
-            Some(_) => {
-                let _ = writeln!(
-                    s,
-                    "            \"{0}\" => Self::{1}(crate::support::payload(\"{0}\", value).map_err(serde::de::Error::custom)?),",
-                    v.wire, v.variant
-                );
-            }
-            None => {
-                let _ = writeln!(s, "            \"{}\" => Self::{},", v.wire, v.variant);
-            }
-        }
-    }
-    let _ = writeln!(
-        s,
-        "            _ => Self::{unknown}(value),\n        }})\n    }}\n}}"
-    );
+    s.push_str(&fill!(
+        TAGGED,
+        name = name,
+        tag = tag,
+        unknown = unknown,
+        variants = block(&variants_src),
+        tag_arms = block(&tag_arms),
+        accessors = block(&accessors),
+        lt = if has_payload { "<'a>" } else { "" },
+        mirror = block(&mirror),
+        serialize_arms = block(&serialize_arms),
+        deserialize_arms = block(&deserialize_arms),
+    ));
     Ok(())
 }
