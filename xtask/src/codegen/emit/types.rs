@@ -7,7 +7,6 @@ use crate::codegen::docs::doc_lines;
 use crate::codegen::model::{Field, Mode, Model, Shape, Ty, TypeDef, refs};
 use anyhow::Result;
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 /// Names reachable from the method types.
 pub fn reachable(model: &Model, roots: &[String]) -> BTreeSet<String> {
@@ -93,10 +92,14 @@ fn field_doc(f: &Field, indent: &str) -> String {
 pub(super) fn fields_src(fields: &[Field], public: bool) -> String {
     let mut s = String::new();
     for f in fields {
-        s.push_str(&field_doc(f, "    "));
-        let _ = writeln!(s, "    {}", field_attr(f));
         let vis = if public { "pub " } else { "" };
-        let _ = writeln!(s, "    {vis}{}: {},", f.ident, field_ty(f));
+        s.push_str(&field_doc(f, "    "));
+        s.push_str(&format!(
+            "    {}\n    {vis}{}: {},\n",
+            field_attr(f),
+            f.ident,
+            field_ty(f)
+        ));
     }
     s
 }
@@ -119,27 +122,150 @@ fn is_secret_field(field: &Field) -> bool {
     SECRET_FIELDS.contains(&field.wire.as_str()) && rust_ty(&field.ty).contains("String")
 }
 
+/// Lines of generated code placed on a placeholder's own line: without their last newline (the
+/// template's line ends there).
+fn block(lines: &str) -> &str {
+    lines.strip_suffix('\n').unwrap_or(lines)
+}
+
+/// A hand-shaped `Debug` for a struct with credential fields (its first line is blank: it
+/// follows the struct).
+const REDACTING_DEBUG: &str = r#"
+
+impl std::fmt::Debug for $name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("$name")
+$fields
+            .finish()
+    }
+}
+"#;
+
 /// A hand-shaped `Debug` for a struct with credential fields: the others as derived, the
 /// credentials through `support::Redacted`.
 fn redacting_debug_src(name: &str, fields: &[Field]) -> String {
-    let mut s = format!(
-        "\nimpl std::fmt::Debug for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct(\"{name}\")\n"
-    );
-    for field in fields {
-        let ident = &field.ident;
-        let label = ident.trim_start_matches("r#");
-        if is_secret_field(field) {
-            let _ = writeln!(
-                s,
-                "            .field(\"{label}\", &crate::support::Redacted::of(&self.{ident}))"
-            );
-        } else {
-            let _ = writeln!(s, "            .field(\"{label}\", &self.{ident})");
+    let lines: Vec<String> = fields
+        .iter()
+        .map(|field| {
+            let ident = &field.ident;
+            let label = ident.trim_start_matches("r#");
+            if is_secret_field(field) {
+                format!(
+                    "            .field(\"{label}\", &crate::support::Redacted::of(&self.{ident}))"
+                )
+            } else {
+                format!("            .field(\"{label}\", &self.{ident})")
+            }
+        })
+        .collect();
+    fill!(REDACTING_DEBUG, name = name, fields = lines.join("\n"))
+}
+
+/// A struct; `$redacts` names its credential fields (empty when it has none), `$debug` is then
+/// its [`REDACTING_DEBUG`].
+const STRUCT: &str = r#"
+$redacts
+#[derive($derives)]
+pub struct $name {
+$fields
+}
+$debug
+"#;
+
+/// A string enum: the known values, and `$unknown` keeping any other.
+const STR_ENUM: &str = r#"
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum $name {
+$variants
+    /// A value this version of the crate does not know, kept verbatim.
+    $unknown(String),
+}
+
+impl $name {
+    /// The value as it is on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+$as_str_arms
+            Self::$unknown(value) => value,
         }
     }
-    s.push_str("            .finish()\n    }\n}\n");
-    s
+
+    /// The variant for a wire value; values this version does not know become [`Self::$unknown`].
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+$from_wire_arms
+            other => Self::$unknown(other.to_owned()),
+        }
+    }
 }
+
+impl std::fmt::Display for $name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for $name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for $name {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::support::deserialize_wire_str(deserializer, Self::from_wire)
+    }
+}
+"#;
+
+/// An externally tagged union: unit variants as strings, the others as a one-entry object;
+/// `$units` and `$structs` decode each kind ([`EXTERNAL_UNITS`], [`EXTERNAL_STRUCTS`]; empty
+/// when there is none of the kind).
+const EXTERNAL: &str = r#"
+#[derive(Debug, Clone, PartialEq)]
+pub enum $name {
+$variants
+    /// A value this version of the crate does not know: the raw JSON, kept verbatim.
+    $unknown(serde_json::Value),
+}
+
+impl Serialize for $name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+$serialize_arms
+            Self::$unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for $name {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(match value {
+$units
+$structs
+            other => Self::$unknown(other),
+        })
+    }
+}
+"#;
+
+const EXTERNAL_UNITS: &str = r#"
+            serde_json::Value::String(text) => match text.as_str() {
+$arms
+                _ => Self::$unknown(serde_json::Value::String(text)),
+            },
+"#;
+
+const EXTERNAL_STRUCTS: &str = r#"
+            serde_json::Value::Object(map) if map.len() == 1 => {
+                let (key, inner) = crate::support::single_entry(map);
+                match key.as_str() {
+$arms
+                    _ => Self::$unknown(crate::support::entry_value(key, inner)),
+                }
+            }
+"#;
 
 fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
     let name = &td.name;
@@ -151,70 +277,51 @@ fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
                 .iter()
                 .all(|f| !matches!(f.mode, Mode::Required | Mode::Flatten));
             let secrets: Vec<&Field> = fields.iter().filter(|f| is_secret_field(f)).collect();
-            if !secrets.is_empty() {
+            let (redacts, debug) = if secrets.is_empty() {
+                (String::new(), String::new())
+            } else {
                 let wires: Vec<String> = secrets.iter().map(|f| format!("`{}`", f.wire)).collect();
                 let gap = if doc.is_empty() { "" } else { "///\n" };
-                let _ = writeln!(s, "{gap}/// `Debug` output redacts {}.", wires.join(", "));
-            }
-            let _ = writeln!(
-                s,
-                "#[derive({}Clone, PartialEq, Serialize, Deserialize{})]",
+                (
+                    format!("{gap}/// `Debug` output redacts {}.", wires.join(", ")),
+                    redacting_debug_src(name, fields),
+                )
+            };
+            let derives = format!(
+                "{}Clone, PartialEq, Serialize, Deserialize{}",
                 if secrets.is_empty() { "Debug, " } else { "" },
                 if default { ", Default" } else { "" }
             );
-            let _ = writeln!(s, "pub struct {name} {{");
-            s.push_str(&fields_src(fields, true));
-            s.push_str("}\n");
-            if !secrets.is_empty() {
-                s.push_str(&redacting_debug_src(name, fields));
-            }
+            let fields = fields_src(fields, true);
+            s.push_str(&fill!(
+                STRUCT,
+                redacts = redacts,
+                derives = derives,
+                name = name,
+                fields = block(&fields),
+                debug = block(&debug),
+            ));
         }
-        Shape::Alias(t) => {
-            let _ = writeln!(s, "pub type {name} = {};", rust_ty(t));
-        }
+        Shape::Alias(t) => s.push_str(&format!("pub type {name} = {};\n", rust_ty(t))),
         Shape::StrEnum { values, unknown } => {
-            s.push_str("#[derive(Debug, Clone, PartialEq, Eq, Hash)]\n");
-            let _ = writeln!(s, "pub enum {name} {{");
+            let mut variants = String::new();
+            let mut as_str_arms = Vec::new();
+            let mut from_wire_arms = Vec::new();
             for v in values {
-                s.push_str(&variant_doc(v.doc.as_deref(), &format!("`{}`", v.wire)));
-                let _ = writeln!(s, "    {},", v.variant);
+                let (variant, wire) = (&v.variant, &v.wire);
+                variants.push_str(&variant_doc(v.doc.as_deref(), &format!("`{wire}`")));
+                variants.push_str(&format!("    {variant},\n"));
+                as_str_arms.push(format!("            Self::{variant} => \"{wire}\","));
+                from_wire_arms.push(format!("            \"{wire}\" => Self::{variant},"));
             }
-            let _ = writeln!(
-                s,
-                "    /// A value this version of the crate does not know, kept verbatim.\n    {unknown}(String),\n}}\n"
-            );
-            let _ = writeln!(s, "impl {name} {{");
-            s.push_str("    /// The value as it is on the wire.\n    pub fn as_str(&self) -> &str {\n        match self {\n");
-            for v in values {
-                let _ = writeln!(s, "            Self::{} => \"{}\",", v.variant, v.wire);
-            }
-            let _ = writeln!(
-                s,
-                "            Self::{unknown}(value) => value,\n        }}\n    }}\n"
-            );
-            let _ = writeln!(
-                s,
-                "    /// The variant for a wire value; values this version does not know become [`Self::{unknown}`].\n    pub fn from_wire(value: &str) -> Self {{\n        match value {{"
-            );
-            for v in values {
-                let _ = writeln!(s, "            \"{}\" => Self::{},", v.wire, v.variant);
-            }
-            let _ = writeln!(
-                s,
-                "            other => Self::{unknown}(other.to_owned()),\n        }}\n    }}\n}}\n"
-            );
-            let _ = writeln!(
-                s,
-                "impl std::fmt::Display for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.write_str(self.as_str())\n    }}\n}}\n"
-            );
-            let _ = writeln!(
-                s,
-                "impl Serialize for {name} {{\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        serializer.serialize_str(self.as_str())\n    }}\n}}\n"
-            );
-            let _ = writeln!(
-                s,
-                "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        crate::support::deserialize_wire_str(deserializer, Self::from_wire)\n    }}\n}}"
-            );
+            s.push_str(&fill!(
+                STR_ENUM,
+                name = name,
+                variants = block(&variants),
+                unknown = unknown,
+                as_str_arms = as_str_arms.join("\n"),
+                from_wire_arms = from_wire_arms.join("\n"),
+            ));
         }
         Shape::Tagged {
             tag,
@@ -226,81 +333,60 @@ fn type_src(model: &Model, td: &TypeDef, s: &mut String) -> Result<()> {
             structs,
             unknown,
         } => {
-            s.push_str("#[derive(Debug, Clone, PartialEq)]\n");
-            let _ = writeln!(s, "pub enum {name} {{");
+            let mut variants = String::new();
+            let mut serialize_arms = Vec::new();
+            let mut unit_arms = Vec::new();
+            let mut struct_arms = Vec::new();
             for v in units {
-                s.push_str(&variant_doc(v.doc.as_deref(), &format!("`\"{}\"`", v.wire)));
-                let _ = writeln!(s, "    {},", v.variant);
-            }
-            for v in structs {
-                s.push_str(&variant_doc(
-                    v.doc.as_deref(),
-                    &format!("`{{\"{}\": ...}}`", v.key),
+                let (variant, wire) = (&v.variant, &v.wire);
+                variants.push_str(&variant_doc(v.doc.as_deref(), &format!("`\"{wire}\"`")));
+                variants.push_str(&format!("    {variant},\n"));
+                serialize_arms.push(format!(
+                    "            Self::{variant} => serializer.serialize_str(\"{wire}\"),"
                 ));
-                let _ = writeln!(s, "    {}({}),", v.variant, rust_ty(&v.ty));
-            }
-            let _ = writeln!(
-                s,
-                "    /// A value this version of the crate does not know: the raw JSON, kept verbatim.\n    {unknown}(serde_json::Value),\n}}\n"
-            );
-            // Serialize
-            let _ = writeln!(
-                s,
-                "impl Serialize for {name} {{\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        match self {{"
-            );
-            for v in units {
-                let _ = writeln!(
-                    s,
-                    "            Self::{} => serializer.serialize_str(\"{}\"),",
-                    v.variant, v.wire
-                );
+                unit_arms.push(format!("                \"{wire}\" => Self::{variant},"));
             }
             for v in structs {
-                let _ = writeln!(
-                    s,
-                    "            Self::{}(value) => crate::support::serialize_entry(serializer, \"{}\", value),",
-                    v.variant, v.key
-                );
+                let (variant, key) = (&v.variant, &v.key);
+                variants.push_str(&variant_doc(
+                    v.doc.as_deref(),
+                    &format!("`{{\"{key}\": ...}}`"),
+                ));
+                variants.push_str(&format!("    {variant}({}),\n", rust_ty(&v.ty)));
+                serialize_arms.push(format!(
+                    "            Self::{variant}(value) => crate::support::serialize_entry(serializer, \"{key}\", value),"
+                ));
+                struct_arms.push(format!(
+                    "                    \"{key}\" => Self::{variant}(crate::support::payload(\"{key}\", inner).map_err(serde::de::Error::custom)?),"
+                ));
             }
-            let _ = writeln!(
-                s,
-                "            Self::{unknown}(value) => value.serialize(serializer),\n        }}\n    }}\n}}\n"
-            );
-            // Deserialize
-            let _ = writeln!(
-                s,
-                "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        let value = serde_json::Value::deserialize(deserializer)?;\n        Ok(match value {{"
-            );
-            if !units.is_empty() {
-                s.push_str(
-                    "            serde_json::Value::String(text) => match text.as_str() {\n",
-                );
-                for v in units {
-                    let _ = writeln!(s, "                \"{}\" => Self::{},", v.wire, v.variant);
-                }
-                let _ = writeln!(
-                    s,
-                    "                _ => Self::{unknown}(serde_json::Value::String(text)),\n            }},"
-                );
-            }
-            if !structs.is_empty() {
-                s.push_str("            serde_json::Value::Object(map) if map.len() == 1 => {\n                let (key, inner) = crate::support::single_entry(map);\n                match key.as_str() {\n");
-                for v in structs {
-                    let _ = writeln!(
-                        s,
-                        "                    \"{}\" => Self::{}(crate::support::payload(\"{}\", inner).map_err(serde::de::Error::custom)?),",
-                        v.key, v.variant, v.key
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    "                    _ => Self::{unknown}(crate::support::entry_value(key, inner)),\n                }}\n            }}"
-                );
-            }
-            let _ = writeln!(
-                s,
-                "            other => Self::{unknown}(other),\n        }})\n    }}\n}}"
-            );
+            let units = if units.is_empty() {
+                String::new()
+            } else {
+                fill!(
+                    EXTERNAL_UNITS,
+                    arms = unit_arms.join("\n"),
+                    unknown = unknown
+                )
+            };
+            let structs = if structs.is_empty() {
+                String::new()
+            } else {
+                fill!(
+                    EXTERNAL_STRUCTS,
+                    arms = struct_arms.join("\n"),
+                    unknown = unknown
+                )
+            };
+            s.push_str(&fill!(
+                EXTERNAL,
+                name = name,
+                variants = block(&variants),
+                unknown = unknown,
+                serialize_arms = serialize_arms.join("\n"),
+                units = block(&units),
+                structs = block(&structs),
+            ));
         }
         Shape::Untagged(variants) => untagged_src(model, name, variants, s),
     }
@@ -346,6 +432,16 @@ fn gate(text: &str, cfg: &str) -> String {
     out
 }
 
+const FILE_DOC: &str = r#"
+//! Every type of the pinned schema reachable from the client requests, server notifications
+//! and server requests (their params and results), generated from its definitions. With the
+//! `experimental` feature, the types of the experimental bundle (`schema-experimental/`): its
+//! own types, and its version of the types whose experimental fields or variants it adds.
+
+use serde::{Deserialize, Serialize};
+
+"#;
+
 /// `types.rs` of both bundles: a type both have alike is written once, a type only the
 /// experimental bundle has is gated on the feature, and a type the experimental bundle changes
 /// (new fields, variants, values) is written twice, each version gated.
@@ -355,10 +451,7 @@ pub(super) fn merged_types(
     experimental: &Model,
     experimental_names: &BTreeSet<String>,
 ) -> Result<String> {
-    let mut s = String::new();
-    s.push_str(HEADER);
-    s.push_str("\n//! Every type of the pinned schema reachable from the client requests, server notifications\n//! and server requests (their params and results), generated from its definitions. With the\n//! `experimental` feature, the types of the experimental bundle (`schema-experimental/`): its\n//! own types, and its version of the types whose experimental fields or variants it adds.\n\n");
-    s.push_str("use serde::{Deserialize, Serialize};\n\n");
+    let mut s = format!("{HEADER}\n{}", fill!(FILE_DOC));
     let text = |model: &Model, name: &str| -> Result<String> {
         let mut t = String::new();
         type_src(model, &model.types[name], &mut t)?;
