@@ -2,7 +2,7 @@
 //! against the real `codex app-server` and a mock model on 127.0.0.1 — no account, no network
 //! after the runtime is installed.
 //!
-//! The demo itself is an example of the SDK (`crates/codex-client/examples/offline_demo.rs`), so
+//! The demo itself is an example of the SDK (`crates/codex-client/examples/offline_demo/`), so
 //! that CI compiles it with every other example and this crate does not depend on the SDK (xtask
 //! must keep working, e.g. for `codegen`, when the SDK does not build). This module only
 //! installs the pinned runtime when it is missing and runs the example with `CODEX_BIN` pointing
