@@ -58,6 +58,12 @@ pub fn fill(template: &str, vars: &[(&str, &dyn Display)]) -> String {
     out
 }
 
+/// Lines of generated code placed on a placeholder's own line: without their last newline (the
+/// template's line ends there).
+pub fn block(lines: &str) -> &str {
+    lines.strip_suffix('\n').unwrap_or(lines)
+}
+
 fn first_line(template: &str) -> &str {
     template.trim_start().lines().next().unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 //! externally tagged unions; the other unions are in `unions.rs`), both bundles merged.
 
 use super::HEADER;
+use super::template::block;
 use super::unions::{tagged_src, untagged_src};
 use crate::codegen::docs::doc_lines;
 use crate::codegen::model::{Field, Mode, Model, Shape, Ty, TypeDef, refs};
@@ -120,12 +121,6 @@ const SECRET_FIELDS: [&str; 8] = [
 /// A string field named like a credential (a `refreshToken: bool` flag is not one).
 fn is_secret_field(field: &Field) -> bool {
     SECRET_FIELDS.contains(&field.wire.as_str()) && rust_ty(&field.ty).contains("String")
-}
-
-/// Lines of generated code placed on a placeholder's own line: without their last newline (the
-/// template's line ends there).
-fn block(lines: &str) -> &str {
-    lines.strip_suffix('\n').unwrap_or(lines)
 }
 
 /// A hand-shaped `Debug` for a struct with credential fields (its first line is blank: it

@@ -2,6 +2,7 @@
 //! `Deserialize` that keeps what it does not know.
 
 use super::routed::{shared_str_field, str_expr};
+use super::template::block;
 use super::types::{fields_src, rust_ty, variant_doc};
 use crate::codegen::docs::doc_lines;
 use crate::codegen::model::{
@@ -9,12 +10,6 @@ use crate::codegen::model::{
 };
 use crate::codegen::names::bare;
 use anyhow::{Context, Result};
-
-/// Lines of generated code placed on a placeholder's own line: without their last newline (the
-/// template's line ends there).
-fn block(lines: &str) -> &str {
-    lines.strip_suffix('\n').unwrap_or(lines)
-}
 
 const UNTAGGED: &str = r#"
 #[derive(Debug, Clone, PartialEq, Serialize)]
