@@ -9,10 +9,10 @@
 
 mod common;
 
+use codex_client::Error;
 use codex_client::protocol::{
     Account, CancelLoginAccountStatus, CommandExecOutputStream, ReviewTarget, TurnStatus,
 };
-use codex_client::{ApprovalMode, Error, Sandbox, Thread, ThreadOptions};
 use codex_client_testkit::{CodexSandbox, MockResponse};
 use futures::StreamExt;
 use std::future::Future;
@@ -28,21 +28,6 @@ async fn start(name: &str) -> Option<Env> {
 
 async fn start_with(name: &str, edit: impl FnOnce(CodexSandbox) -> CodexSandbox) -> Option<Env> {
     common::start_app_server(name, edit, |l| l).await
-}
-
-impl Env {
-    /// A persisted thread in the sandbox's workdir: no approvals, read-only.
-    async fn thread(&self) -> Thread {
-        let options = ThreadOptions::new()
-            .cwd(self.sandbox.workdir())
-            .approval_mode(ApprovalMode::DenyAll)
-            .sandbox(Sandbox::ReadOnly);
-        self.codex
-            .threads()
-            .start(options)
-            .await
-            .expect("thread/start")
-    }
 }
 
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
@@ -379,10 +364,10 @@ async fn close_stdin_ends_a_cat() {
 #[cfg(feature = "blocking")]
 #[test]
 fn blocking_goal_and_streamed_exec() {
-    use codex_client::GoalOptions;
     use codex_client::blocking;
     use codex_client::core::ConnectionConfig;
     use codex_client::protocol::ThreadGoalStatus;
+    use codex_client::{GoalOptions, ThreadOptions};
     use codex_client_testkit::MockModel;
     let Some(binary) = codex_client_testkit::require_codex_binary("blocking_goal") else {
         return;

@@ -7,9 +7,9 @@
 
 mod common;
 
-use codex_client::protocol::{ServerNotification, ThreadGoalStatus, ThreadItem, TurnStatus};
-use codex_client::{ApprovalMode, Error, GoalOptions, Sandbox, Thread, ThreadOptions, TurnEvent};
-use codex_client_testkit::MockResponse;
+use codex_client::protocol::{ServerNotification, ThreadGoalStatus, TurnStatus};
+use codex_client::{Error, GoalOptions, ThreadOptions, TurnEvent};
+use codex_client_testkit::{MockResponse, agent_texts};
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;
@@ -22,33 +22,8 @@ async fn start(name: &str) -> Option<Env> {
     common::start_app_server(name, |s| s, |c| c).await
 }
 
-impl Env {
-    /// A persisted thread in the sandbox's workdir: no approvals, read-only.
-    async fn thread(&self) -> Thread {
-        let options = ThreadOptions::new()
-            .cwd(self.sandbox.workdir())
-            .approval_mode(ApprovalMode::DenyAll)
-            .sandbox(Sandbox::ReadOnly);
-        self.codex
-            .threads()
-            .start(options)
-            .await
-            .expect("thread/start")
-    }
-}
-
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
     common::within(TIMEOUT, what, fut).await
-}
-
-fn agent_texts(items: &[ThreadItem]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            ThreadItem::AgentMessage(m) => Some(m.text.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -42,6 +42,25 @@ pub struct AppServerEnv {
     pub mock: codex_client_testkit::MockModel,
 }
 
+impl AppServerEnv {
+    /// Thread options for the sandbox: its workdir, no approvals, read-only.
+    pub fn options(&self) -> codex_client::ThreadOptions {
+        codex_client::ThreadOptions::new()
+            .cwd(self.sandbox.workdir())
+            .approval_mode(codex_client::ApprovalMode::DenyAll)
+            .sandbox(codex_client::Sandbox::ReadOnly)
+    }
+
+    /// A persisted thread with [`options`](Self::options).
+    pub async fn thread(&self) -> codex_client::Thread {
+        self.codex
+            .threads()
+            .start(self.options())
+            .await
+            .expect("thread/start")
+    }
+}
+
 /// Starts the mock model and the real app-server through the test kit and connects a `Codex`
 /// (client name `name`); `None` when the binary is missing and not required (the kit's
 /// skip-or-fail rule). `sandbox` adjusts the sandbox, `launch` the builder (connection

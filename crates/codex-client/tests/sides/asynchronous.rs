@@ -1,7 +1,6 @@
 //! The async side: `codex_client::Codex` on the test's tokio runtime, the mock on it too.
 
 use super::{TURN_TIMEOUT, unix_now};
-use codex_client::{ApprovalMode, Sandbox, ThreadOptions};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -36,23 +35,6 @@ pub async fn next_second(secs: i64) {
 }
 
 impl Env {
-    /// Thread options for the sandbox: its workdir, no approvals, read-only.
-    pub fn options(&self) -> ThreadOptions {
-        ThreadOptions::new()
-            .cwd(self.sandbox.workdir())
-            .approval_mode(ApprovalMode::DenyAll)
-            .sandbox(Sandbox::ReadOnly)
-    }
-
-    /// A thread with [`options`](Self::options).
-    pub async fn thread(&self) -> codex_client::Thread {
-        self.codex
-            .threads()
-            .start(self.options())
-            .await
-            .expect("thread/start")
-    }
-
     /// One of the mock's async waits, bounded.
     pub async fn mock_wait<T>(&self, what: &str, fut: impl Future<Output = T>) -> T {
         within(what, fut).await
