@@ -1,14 +1,32 @@
 //! `codex_client._native`: the Rust core of the `codex-client` Python package.
 //!
 //! The Python layer (`python/codex_client/`) is the `openai_codex` API; this module is what it
-//! stands on: the connection (spawn, handshake, requests with timeouts), the router's turn and
-//! notification streams, and the server-request handler, all from `codex-client`.
+//! stands on: the connection of `codex-client` (spawn, handshake, requests with timeouts, the
+//! bounded writer), the router's turn, thread and global streams (events handed to Python in
+//! batches, one release of the GIL per batch), and the server-request handler that asks a
+//! Python callable and fails closed. What each file owns:
+//!
+//! - `runtime.rs`: the one tokio runtime, and waiting on it from Python with the GIL released
+//!   while staying interruptible (Ctrl-C);
+//! - `client.rs`: `NativeClient`, a `codex_client::core::Connection`;
+//! - `stream.rs`: `NativeStream`, a turn, thread or global stream of notifications;
+//! - `handler.rs`: server requests answered by a Python callable;
+//! - `errors.rs`: `codex_client::Error` → the exceptions of `codex_client.errors`.
 
 use pyo3::prelude::*;
+
+mod client;
+mod errors;
+mod handler;
+mod runtime;
+mod stream;
 
 /// The module `codex_client._native`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("CODEX_VERSION", codex_client::protocol::CODEX_VERSION)?;
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<stream::NativeStream>()?;
     Ok(())
 }

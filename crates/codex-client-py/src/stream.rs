@@ -1,0 +1,241 @@
+//! `NativeStream`: one of the router's streams (a turn's, a thread's, or the connection's
+//! global one) handed to Python in batches.
+//!
+//! A batch is every event already queued, up to `max`, taken in one release of the GIL: the
+//! first event is waited for, the rest are taken without waiting. Each event is a tuple
+//! `(method, params_json)`; a gap (this consumer fell behind and the router dropped events for
+//! it alone) is `(None, count)`, at its place. `None` instead of a batch means the stream ended
+//! (a turn's after its `turn/completed`); the end of the connection raises
+//! `TransportClosedError` once what was queued before it has been handed out.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use codex_client::Error;
+use codex_client::core::{NotificationStream, TurnEvent, TurnStream};
+use futures::{FutureExt, StreamExt};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use tokio::sync::{Mutex, Notify};
+
+use crate::errors;
+use crate::runtime;
+
+/// One event for Python: a notification's method and params, or a gap.
+enum Event {
+    Notification { method: String, params: String },
+    Lagged(u64),
+}
+
+impl<'py> IntoPyObject<'py> for Event {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
+        Ok(match self {
+            Event::Notification { method, params } => {
+                (method, params).into_pyobject(py)?.into_any()
+            }
+            Event::Lagged(n) => (py.None(), n).into_pyobject(py)?.into_any(),
+        })
+    }
+}
+
+enum Inner {
+    Turn(TurnStream),
+    Notifications(NotificationStream),
+}
+
+/// What a stream holds: the router's stream (`None` once it ended or was closed) and an error
+/// met while a batch was being filled, raised at the next call.
+struct State {
+    inner: Option<Inner>,
+    deferred: Option<Error>,
+}
+
+/// What a stream's callers share: the state, and the close signal, which a waiting call (an
+/// asyncio task awaiting the next batch holds the state's lock) sees at once.
+struct Shared {
+    state: Mutex<State>,
+    closed: AtomicBool,
+    close: Notify,
+}
+
+/// A stream of notifications from the router.
+#[pyclass(module = "codex_client._native", frozen)]
+pub(crate) struct NativeStream {
+    shared: Arc<Shared>,
+    turn_id: Option<String>,
+}
+
+impl NativeStream {
+    pub(crate) fn turn(stream: TurnStream) -> Self {
+        let turn_id = Some(stream.turn_id().to_string());
+        Self::new(Inner::Turn(stream), turn_id)
+    }
+
+    pub(crate) fn notifications(stream: NotificationStream) -> Self {
+        Self::new(Inner::Notifications(stream), None)
+    }
+
+    fn new(inner: Inner, turn_id: Option<String>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    inner: Some(inner),
+                    deferred: None,
+                }),
+                closed: AtomicBool::new(false),
+                close: Notify::new(),
+            }),
+            turn_id,
+        }
+    }
+}
+
+/// The next event of `inner`: `None` at the end, `Some(Err)` when the connection failed.
+async fn next_event(inner: &mut Inner) -> Option<Result<Event, Error>> {
+    match inner {
+        Inner::Turn(stream) => stream
+            .next()
+            .await
+            .map(|event| event.and_then(from_turn_event)),
+        Inner::Notifications(stream) => stream
+            .next()
+            .await
+            .map(|event| event.and_then(|n| from_notification(&n))),
+    }
+}
+
+fn from_turn_event(event: TurnEvent) -> Result<Event, Error> {
+    match event {
+        TurnEvent::Notification(n) => from_notification(&n),
+        TurnEvent::Lagged(n) => Ok(Event::Lagged(n)),
+        // Server requests are answered by the connection's handler (the Python one or the
+        // fail-closed default); streams are subscribed without them.
+        TurnEvent::ServerRequest(request) => Err(Error::Protocol(format!(
+            "server request `{}` reached a stream that did not ask for it",
+            request.method()
+        ))),
+        other => Err(Error::Protocol(format!(
+            "an event this module does not know: {other:?}"
+        ))),
+    }
+}
+
+fn from_notification(n: &codex_client::protocol::ServerNotification) -> Result<Event, Error> {
+    let mut message = serde_json::to_value(n).map_err(|err| Error::Protocol(err.to_string()))?;
+    let method = match message.get_mut("method").map(serde_json::Value::take) {
+        Some(serde_json::Value::String(method)) => method,
+        _ => return Err(Error::Protocol("a notification without a method".into())),
+    };
+    let params = match message.get("params") {
+        Some(params) => params.to_string(),
+        None => "{}".to_string(),
+    };
+    Ok(Event::Notification { method, params })
+}
+
+/// Fills a batch: waits for the first event, then takes what is queued, up to `max`.
+/// `Ok(None)`: the stream ended.
+async fn next_batch(shared: &Shared, max: usize) -> Result<Option<Vec<Event>>, Error> {
+    let mut state = shared.state.lock().await;
+    // Registered before the flag is read, so a close between the two is not missed.
+    let closed = shared.close.notified();
+    tokio::pin!(closed);
+    closed.as_mut().enable();
+    if shared.closed.load(Ordering::Acquire) {
+        state.inner = None;
+        return Ok(None);
+    }
+    if let Some(err) = state.deferred.take() {
+        state.inner = None;
+        return Err(err);
+    }
+    let Some(inner) = state.inner.as_mut() else {
+        return Ok(None);
+    };
+    let first = tokio::select! {
+        event = next_event(inner) => event,
+        () = closed => {
+            state.inner = None;
+            return Ok(None);
+        }
+    };
+    let first = match first {
+        None => {
+            state.inner = None;
+            return Ok(None);
+        }
+        Some(Err(err)) => {
+            state.inner = None;
+            return Err(err);
+        }
+        Some(Ok(event)) => event,
+    };
+    let mut batch = Vec::with_capacity(16);
+    batch.push(first);
+    while batch.len() < max {
+        match next_event(inner).now_or_never() {
+            Some(Some(Ok(event))) => batch.push(event),
+            Some(Some(Err(err))) => {
+                state.deferred = Some(err);
+                break;
+            }
+            Some(None) => {
+                state.inner = None;
+                break;
+            }
+            None => break,
+        }
+    }
+    Ok(Some(batch))
+}
+
+#[pymethods]
+impl NativeStream {
+    /// The turn's id, for a turn stream.
+    #[getter]
+    fn turn_id(&self) -> Option<String> {
+        self.turn_id.clone()
+    }
+
+    /// The next batch (a list of events), or `None` at the end. Blocks with the GIL released;
+    /// Ctrl-C raises `KeyboardInterrupt` (nothing of the stream is lost).
+    #[pyo3(signature = (max = 256))]
+    fn next_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Option<Bound<'py, PyList>>> {
+        let shared = self.shared.clone();
+        let batch = runtime::wait(py, async move { next_batch(&shared, max.max(1)).await })?;
+        match batch {
+            Ok(Some(events)) => Ok(Some(PyList::new(py, events)?)),
+            Ok(None) => Ok(None),
+            Err(err) => Err(errors::to_py(err)),
+        }
+    }
+
+    /// [`next_batch`](Self::next_batch) for asyncio: an awaitable of the batch or `None`.
+    #[pyo3(signature = (max = 256))]
+    fn next_batch_async<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyAny>> {
+        let shared = self.shared.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            match next_batch(&shared, max.max(1)).await {
+                Ok(batch) => Ok(batch),
+                Err(err) => Err(errors::to_py(err)),
+            }
+        })
+    }
+
+    /// Ends the stream here: the router forgets this subscriber (a turn's buffers are freed
+    /// when its last stream goes); a call waiting for the next batch returns `None`. Never
+    /// blocks. Idempotent.
+    fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.close.notify_waiters();
+        // Nobody waiting: drop the router's stream now; else the waiting call drops it.
+        if let Ok(mut state) = self.shared.state.try_lock() {
+            state.inner = None;
+            state.deferred = None;
+        }
+    }
+}
