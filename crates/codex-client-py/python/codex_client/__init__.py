@@ -45,6 +45,7 @@ from .errors import (
     InvalidRequestError,
     JsonRpcError,
     MethodNotFoundError,
+    NotLoggedInError,
     ParseError,
     RequestTimeoutError,
     RetryLimitExceededError,
@@ -98,5 +99,6 @@ __all__ = [
     "RequestTimeoutError",
     "TransportOverloadedError",
     "TurnFailedError",
+    "NotLoggedInError",
     "is_retryable_error",
 ]

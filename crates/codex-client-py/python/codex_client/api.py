@@ -240,6 +240,7 @@ class Codex:
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
+        self._client._ensure_logged_in()
         started = self._client.thread_start(params)
         return Thread(self._client, started.thread.id)
 
@@ -305,6 +306,7 @@ class Codex:
             personality=personality,
             service_tier=service_tier,
         )
+        self._client._ensure_logged_in()
         resumed = self._client.thread_resume(thread_id, params)
         return Thread(self._client, resumed.thread.id)
 
@@ -341,6 +343,7 @@ class Codex:
             service_tier=service_tier,
             thread_source=thread_source,
         )
+        self._client._ensure_logged_in()
         forked = self._client.thread_fork(thread_id, params)
         return Thread(self._client, forked.thread.id)
 
@@ -455,6 +458,7 @@ class AsyncCodex:
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
+        await self._client._ensure_logged_in()
         started = await self._client.thread_start(params)
         return AsyncThread(self, started.thread.id)
 
@@ -520,6 +524,7 @@ class AsyncCodex:
             personality=personality,
             service_tier=service_tier,
         )
+        await self._client._ensure_logged_in()
         resumed = await self._client.thread_resume(thread_id, params)
         return AsyncThread(self, resumed.thread.id)
 
@@ -556,6 +561,7 @@ class AsyncCodex:
             service_tier=service_tier,
             thread_source=thread_source,
         )
+        await self._client._ensure_logged_in()
         forked = await self._client.thread_fork(thread_id, params)
         return AsyncThread(self, forked.thread.id)
 

@@ -23,7 +23,7 @@ from .client import (
     _normalize_input_items,
     _params_dict,
 )
-from .errors import TransportClosedError
+from .errors import JsonRpcError, TransportClosedError
 from .generated.v2_all import (
     AccountLoginCompletedNotification,
     AgentMessageDeltaNotification,
@@ -174,7 +174,19 @@ class AsyncCodexClient:
             self._sync._logins[root.login_id] = pending
         else:
             pending.close()
+            self._sync._login_checked = True
         return response
+
+    async def _ensure_logged_in(self) -> None:
+        """:meth:`CodexClient._ensure_logged_in` for asyncio."""
+        if self._sync._login_checked:
+            return
+        try:
+            answer = await self.account_read({"refreshToken": False})
+        except JsonRpcError:
+            self._sync._login_checked = True
+            return
+        self._sync._login_verdict(answer)
 
     # -- notifications
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from . import _native
 from ._routing import _TurnSubscription
 from ._version import __version__ as SDK_VERSION
-from .errors import CodexError, TransportClosedError
+from .errors import CodexError, JsonRpcError, NotLoggedInError, TransportClosedError
 from .generated.v2_all import (
     AccountLoginCompletedNotification,
     AgentMessageDeltaNotification,
@@ -141,7 +141,10 @@ class CodexConfig:
       (accept command and file-change approvals) as an explicit choice;
     * ``server_request_timeout_s``: how long the handler may take before the refusal is sent;
     * ``url`` / ``bearer_token``: connect to a running app-server (``ws://``, ``unix://``)
-      instead of spawning one.
+      instead of spawning one;
+    * ``login_check``: before the first thread call, one ``account/read``: no account where the
+      model provider needs OpenAI auth raises :class:`~codex_client.errors.NotLoggedInError`
+      (instead of a turn that waits on a model it cannot reach).
     """
 
     codex_bin: str | None = None
@@ -159,6 +162,7 @@ class CodexConfig:
     approval_handler: ApprovalHandler | None = None
     url: str | None = None
     bearer_token: str | None = None
+    login_check: bool = True
 
 
 def _params_dict(params: BaseModel | JsonObject | None) -> JsonObject | None:
@@ -280,6 +284,7 @@ class CodexClient:
         self._turns: dict[str, _TurnSubscription] = {}
         self._logins: dict[str, _TurnSubscription] = {}
         self._init: InitializeResponse | None = None
+        self._login_checked = not self.config.login_check
 
     def __enter__(self) -> "CodexClient":
         self.start()
@@ -338,6 +343,34 @@ class CodexClient:
     def stderr_tail(self) -> str:
         """The last lines the app-server wrote to stderr."""
         return self._native.stderr_tail() if self._native is not None else ""
+
+    # -- the login check
+
+    def _login_verdict(self, answer: GetAccountResponse) -> None:
+        """Raises when there is no account and the provider needs OpenAI auth; else marks the
+        check passed (it runs until it passes once)."""
+        if answer.account is None and answer.requires_openai_auth:
+            info = self._native.server_info() if self._native is not None else None
+            codex_home = info[1] if info else None
+            raise NotLoggedInError(
+                "not logged in: the model provider needs an OpenAI login and there is none"
+                + (f" in CODEX_HOME={codex_home}" if codex_home else "")
+                + ". Run `codex login`, or call codex.login_api_key(...) / login_chatgpt() first"
+                " (CodexConfig(login_check=False) turns this check off).",
+                codex_home=codex_home,
+            )
+        self._login_checked = True
+
+    def _ensure_logged_in(self) -> None:
+        if self._login_checked:
+            return
+        try:
+            answer = self.account_read({"refreshToken": False})
+        except JsonRpcError:
+            # A server that cannot answer account/read is not checked (the turn will tell).
+            self._login_checked = True
+            return
+        self._login_verdict(answer)
 
     # -- requests
 
@@ -447,6 +480,8 @@ class CodexClient:
             self._logins[root.login_id] = pending
         else:
             pending.close()
+            # An API key or tokens: logged in now; a later check would only ask again.
+            self._login_checked = True
         return response
 
     def account_login_cancel(self, login_id: str) -> CancelLoginAccountResponse:

@@ -10,7 +10,9 @@ would catch:
 * :class:`TurnFailedError` (also ``RuntimeError``, what the official SDK raises for a failed
   turn): carries the turn's ``TurnError`` and the items collected before it failed;
 * :class:`TransportOverloadedError`: the connection's write queue is full (the server is not
-  reading), nothing was sent.
+  reading), nothing was sent;
+* :class:`NotLoggedInError`: the first thread call found no login where the model provider
+  needs one (the official SDK starts the turn and waits).
 """
 
 from __future__ import annotations
@@ -75,6 +77,18 @@ class ServerBusyError(CodexRpcError):
 
 class RetryLimitExceededError(ServerBusyError):
     """The server exhausted its own retry budget for the operation."""
+
+
+class NotLoggedInError(CodexError):
+    """The configured model provider needs an OpenAI login and there is none: raised by the
+    first ``thread_start`` / ``thread_resume`` / ``thread_fork`` instead of a turn that would
+    wait on a model it cannot reach. Log in with ``codex login`` (the CLI) or
+    ``codex.login_api_key(...)`` / ``login_chatgpt()`` first; ``CodexConfig(login_check=False)``
+    turns the check off. ``codex_home`` is the server's ``CODEX_HOME``."""
+
+    def __init__(self, message: str, *, codex_home: str | None = None):
+        super().__init__(message)
+        self.codex_home = codex_home
 
 
 class TurnFailedError(CodexError, RuntimeError):
