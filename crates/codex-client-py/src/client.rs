@@ -18,6 +18,11 @@ use crate::handler::PyHandler;
 use crate::runtime;
 use crate::stream::NativeStream;
 
+/// Events a turn's queue holds before its consumer counts as behind (then the grace, then a gap).
+const TURN_QUEUE_EVENTS: usize = 4096;
+/// Bytes a turn's queue holds, likewise.
+const TURN_QUEUE_BYTES: usize = 64 * 1024 * 1024;
+
 /// The settings of a connection, as the Python layer's `CodexConfig` gives them.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
@@ -55,7 +60,10 @@ impl Settings {
         }
         let mut config = ConnectionConfig::new()
             .client_info(info)
-            .experimental_api(self.experimental_api);
+            .experimental_api(self.experimental_api)
+            // A Python consumer takes events more slowly than a Rust one and may be held up by
+            // the GIL: deeper turn queues than the core's default before a gap is reported.
+            .turn_queue_limits(TURN_QUEUE_EVENTS, TURN_QUEUE_BYTES);
         if let Some(t) = seconds("request_timeout_s", self.request_timeout_s)? {
             config = config.request_timeout(t);
         }
