@@ -7,6 +7,7 @@
 //! | `user-recipe` | runs docs/getting-started.md's runtime recipe into a virtualenv under `target/` and checks the SDK finds it (also a step of `test`) |
 //! | `schema [--check]` | regenerates `crates/codex-client-protocol/schema/` from the installed runtime |
 //! | `codegen [--check]` | generates the protocol crate's `src/generated/` from that schema |
+//! | `py-models [--check]` | generates the Python package's `codex_client/generated/` from that schema |
 //! | `bump-codex <version>` | moves the pin to another runtime and prints the protocol drift |
 //! | `bench [--quick]` | builds and runs the benchmark suite, writes `target/bench/report*.json` (see BENCHMARKS.md) |
 //! | `soak [--minutes N]` | the soak test: hundreds of turns on one connection against the real app-server, RSS sampled (RELIABILITY.md) |
@@ -20,6 +21,7 @@ mod codegen;
 mod demo;
 mod drift;
 mod manifest;
+mod py_models;
 mod runtime;
 mod schema;
 mod soak;
@@ -37,6 +39,8 @@ commands:
   user-recipe          run the getting-started runtime recipe (a venv under target/) and check the SDK finds it
   schema [--check]     regenerate the pinned JSON schema from the installed runtime (--check: fail on drift)
   codegen [--check]    generate the protocol types from the schema (--check: fail when stale)
+  py-models [--check]  generate the Python models (codex_client/generated/) from the schema, with
+                       CODEX_PY_GEN_PYTHON or target/py-venv/bin/python (--check: fail when stale)
   bump-codex <version> [--no-test]
                        move to another codex runtime: install it, regenerate schema and types,
                        update the pin, run the tests, print the protocol drift for the CHANGELOG
@@ -79,6 +83,7 @@ fn run() -> Result<()> {
         }
         Some("schema") => schema::run(&workspace, check),
         Some("codegen") => codegen::run(&workspace, check),
+        Some("py-models") => py_models::run(&workspace, check),
         Some("test") => test::run(&workspace),
         Some("demo") => demo::run(&workspace),
         Some("bench") => bench::run(&workspace, &args[1..]),
