@@ -279,7 +279,7 @@ fn msrv_toolchain(listed: &str, msrv: &str) -> Option<String> {
 
 /// The `unshare` prefix that gives a fresh network namespace with only `lo` up, if this machine
 /// can make one (as root directly, otherwise as a mapped user namespace).
-fn loopback_only_wrapper() -> Option<Vec<String>> {
+pub fn loopback_only_wrapper() -> Option<Vec<String>> {
     let probes: [&[&str]; 2] = [
         &["unshare", "--net"],
         &["unshare", "--map-root-user", "--net"],
@@ -303,7 +303,7 @@ fn loopback_only_wrapper() -> Option<Vec<String>> {
 }
 
 /// `wrapper... sh -c 'ip link set lo up && exec "$@"' sh <cmd...>` with `cmd`'s env and cwd.
-fn wrap(wrapper: &[String], cmd: &Command) -> Command {
+pub fn wrap(wrapper: &[String], cmd: &Command) -> Command {
     let mut wrapped = Command::new(&wrapper[0]);
     wrapped.args(&wrapper[1..]);
     wrapped.args(["sh", "-c", "ip link set lo up && exec \"$@\"", "sh"]);
