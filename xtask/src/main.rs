@@ -11,6 +11,7 @@
 //! | `bump-codex <version>` | moves the pin to another runtime and prints the protocol drift |
 //! | `bench [--quick]` | builds and runs the benchmark suite, writes `target/bench/report*.json` (see BENCHMARKS.md) |
 //! | `soak [--minutes N]` | the soak test: hundreds of turns on one connection against the real app-server, RSS sampled (RELIABILITY.md) |
+//! | `python [setup\|build\|test]` | the Python bindings (`crates/codex-client-py`): the venv `target/py-venv` with the pins of its `requirements-dev.txt`, the wheel built by maturin and installed into it, the pytest suite (also steps of `test`) |
 //! | `test` | the whole gate CI runs: fmt, clippy, drift checks, docs, and every test against the real app-server |
 //!
 //! The pinned Codex version lives in one place: `crates/codex-client-protocol/CODEX_VERSION`.
@@ -22,6 +23,7 @@ mod demo;
 mod drift;
 mod manifest;
 mod py_models;
+mod python;
 mod runtime;
 mod schema;
 mod soak;
@@ -50,7 +52,15 @@ commands:
   soak [--minutes N] [--seed S]
                        soak test: hundreds of turns on one connection against the real app-server,
                        random interrupts/approvals/dropped handles, router tables and RSS checked
-  test                 fmt, clippy, drift checks, docs and the full test suite (what CI runs)";
+  python [setup|build|test] [-- <pytest args>]
+                       the Python bindings (crates/codex-client-py): setup makes target/py-venv with
+                       the exact pins of crates/codex-client-py/requirements-dev.txt (skipped when
+                       they are already installed); build runs maturin from it and installs the wheel
+                       into it; test (the default) does both, then runs pytest on
+                       crates/codex-client-py/tests against the real app-server, loopback only, and
+                       fails when a test fails or none ran
+  test                 fmt, clippy, drift checks, docs and the full test suite, Rust and Python
+                       (what CI runs)";
 
 fn main() {
     if let Err(err) = run() {
@@ -88,6 +98,7 @@ fn run() -> Result<()> {
         Some("demo") => demo::run(&workspace),
         Some("bench") => bench::run(&workspace, &args[1..]),
         Some("soak") => soak::run(&workspace, &args[1..]),
+        Some("python") => python::run(&workspace, &args[1..]),
         Some("drift") => {
             let Some(version) = args.get(1) else {
                 bail!("usage: cargo xtask drift <version>");

@@ -31,7 +31,7 @@ pub fn install_dir(workspace: &Path, version: &str) -> PathBuf {
 }
 
 /// `CARGO_TARGET_DIR`, else `<workspace>/target`.
-fn target_dir(workspace: &Path) -> PathBuf {
+pub fn target_dir(workspace: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))

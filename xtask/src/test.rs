@@ -5,9 +5,11 @@
 //! their "binary not found, skipping" into a failure. Everything that needs the network (crates,
 //! the runtime) is fetched and built first; the test phase then runs inside a loopback-only
 //! network namespace when the machine allows one, so no test can reach anything but 127.0.0.1.
+//! The Python bindings are part of it: their venv and wheel are made in the set-up phase
+//! (`python::setup`, `python::build`), their pytest suite runs in the loopback-only phase.
 
 use crate::util::{cargo, run_step};
-use crate::{codegen, demo, runtime, schema};
+use crate::{codegen, demo, python, runtime, schema};
 use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
@@ -91,6 +93,11 @@ pub fn run(workspace: &Path) -> Result<()> {
     println!("\n==> the user runtime recipe (docs/getting-started.md)");
     runtime::check_user_recipe(workspace)?;
 
+    // The Python side's venv (the exact pins, from PyPI) and its wheel (maturin, release), built
+    // while the network is still there; its pytest suite runs below, loopback only.
+    python::setup(workspace)?;
+    python::build(workspace)?;
+
     let mut tests = cargo();
     tests
         .current_dir(workspace)
@@ -152,6 +159,14 @@ pub fn run(workspace: &Path) -> Result<()> {
         None => experimental,
     };
     run_step("cargo test --features experimental", &mut experimental)?;
+    // The Python bindings' suite, against the wheel just built and the venv's runtime; fails on a
+    // failed test and on a run that tested nothing (no test collected, or all skipped).
+    let pytest = python::test_command(workspace, &[]);
+    let mut pytest = match loopback_only_wrapper() {
+        Some(wrapper) => wrap(&wrapper, &pytest),
+        None => pytest,
+    };
+    python::run_tests(workspace, &mut pytest)?;
     // The demo, as a newcomer runs it, in the same network arrangement as the tests.
     let demo = demo::command(workspace, &bin, true);
     let mut demo = match loopback_only_wrapper() {
@@ -279,7 +294,7 @@ fn msrv_toolchain(listed: &str, msrv: &str) -> Option<String> {
 
 /// The `unshare` prefix that gives a fresh network namespace with only `lo` up, if this machine
 /// can make one (as root directly, otherwise as a mapped user namespace).
-fn loopback_only_wrapper() -> Option<Vec<String>> {
+pub fn loopback_only_wrapper() -> Option<Vec<String>> {
     let probes: [&[&str]; 2] = [
         &["unshare", "--net"],
         &["unshare", "--map-root-user", "--net"],
@@ -303,7 +318,7 @@ fn loopback_only_wrapper() -> Option<Vec<String>> {
 }
 
 /// `wrapper... sh -c 'ip link set lo up && exec "$@"' sh <cmd...>` with `cmd`'s env and cwd.
-fn wrap(wrapper: &[String], cmd: &Command) -> Command {
+pub fn wrap(wrapper: &[String], cmd: &Command) -> Command {
     let mut wrapped = Command::new(&wrapper[0]);
     wrapped.args(&wrapper[1..]);
     wrapped.args(["sh", "-c", "ip link set lo up && exec \"$@\"", "sh"]);
