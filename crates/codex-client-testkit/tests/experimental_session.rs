@@ -124,7 +124,7 @@ async fn an_experimental_session_with_a_turn_and_its_queue() -> Result<(), Error
             TURN_TIMEOUT,
         )
         .await?;
-    assert_eq!(ids(&list), [a.clone()]);
+    assert_eq!(ids(&list), [a]);
 
     // The turn ends; the server starts the queued submission as the next turn.
     gate.release();
