@@ -62,19 +62,21 @@ fn diff(
     }
 }
 
+/// `result` decoded into `T` (no catch-all reached) and serialized back.
+fn back<T: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug>(
+    result: &Value,
+) -> Result<Value, String> {
+    let typed: T = serde_json::from_value(result.clone()).map_err(|e| e.to_string())?;
+    let debug = format!("{typed:?}");
+    if reached_catch_all(&debug) {
+        return Err(format!("reached a catch-all: {debug}"));
+    }
+    serde_json::to_value(&typed).map_err(|e| e.to_string())
+}
+
 /// A response's result, decoded by the type its shape names (the fixtures do not record the
 /// requests); `None` for an empty result (`{}`: interrupt, steer, ...).
 fn decode_result(result: &Value) -> Option<Result<Value, String>> {
-    fn back<T: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug>(
-        result: &Value,
-    ) -> Result<Value, String> {
-        let typed: T = serde_json::from_value(result.clone()).map_err(|e| e.to_string())?;
-        let debug = format!("{typed:?}");
-        if reached_catch_all(&debug) {
-            return Err(format!("reached a catch-all: {debug}"));
-        }
-        serde_json::to_value(&typed).map_err(|e| e.to_string())
-    }
     let obj = result.as_object()?;
     if obj.is_empty() {
         return None;
@@ -85,9 +87,35 @@ fn decode_result(result: &Value) -> Option<Result<Value, String>> {
         back::<ThreadStartResponse>(result)
     } else if obj.contains_key("turn") {
         back::<TurnStartResponse>(result)
+    } else if let Some(back) = experimental_result(obj, result) {
+        back
     } else {
         Err(format!("no response type known for result {result}"))
     })
+}
+
+/// The responses of the experimental methods the recorded experimental session calls
+/// (`thread/queue/add` and `update` answer `queuedSubmission`, `list` a page of them, `delete`
+/// `deleted`).
+#[cfg(feature = "experimental")]
+fn experimental_result(obj: &Map<String, Value>, result: &Value) -> Option<Result<Value, String>> {
+    use codex_client_protocol::{
+        ThreadQueueAddResponse, ThreadQueueDeleteResponse, ThreadQueueListResponse,
+    };
+    if obj.contains_key("queuedSubmission") {
+        Some(back::<ThreadQueueAddResponse>(result))
+    } else if obj.contains_key("data") {
+        Some(back::<ThreadQueueListResponse>(result))
+    } else if obj.contains_key("deleted") {
+        Some(back::<ThreadQueueDeleteResponse>(result))
+    } else {
+        None
+    }
+}
+
+#[cfg(not(feature = "experimental"))]
+fn experimental_result(_: &Map<String, Value>, _: &Value) -> Option<Result<Value, String>> {
+    None
 }
 
 /// Whether a decoded value's `Debug` shows a catch-all: an unknown method (`Unknown {`), union
@@ -115,8 +143,11 @@ struct Report {
     other: Vec<String>,
 }
 
-fn round_trip_fixtures() -> Report {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+/// The `*.jsonl` files of `tests/fixtures/<sub>`, sorted.
+fn fixture_files(sub: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(sub);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -124,13 +155,28 @@ fn round_trip_fixtures() -> Report {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no fixtures in {}", dir.display());
+    files
+}
+
+/// The recorded stable sessions, and with the `experimental` feature the experimental ones
+/// (`tests/fixtures/experimental/`: `initialize` with `capabilities.experimentalApi`, a turn
+/// and `thread/queue/*`), whose experimental methods and notifications only that build types.
+fn round_trip_fixtures() -> Report {
+    let mut files = fixture_files("");
+    if cfg!(feature = "experimental") {
+        files.extend(fixture_files("experimental"));
+    }
     let mut report = Report {
         lines: 0,
         dropped: Vec::new(),
         other: Vec::new(),
     };
     for file in files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let name = file
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
             let at = format!("{name}:{}", n + 1);
             let original: Value = serde_json::from_str(line).unwrap();

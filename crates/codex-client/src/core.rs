@@ -46,4 +46,7 @@
 
 pub use crate::config::{ClientInfo, ConnectionConfig};
 pub use crate::connection::{Connection, RequestOptions, ServerInfo};
-pub use crate::router::{NotificationStream, RouterStats, SubscribeOptions, TurnEvent, TurnStream};
+pub use crate::router::{
+    NotificationStream, RawEvent, RawNotification, RouterStats, SubscribeOptions, TurnEvent,
+    TurnStream,
+};

@@ -191,14 +191,16 @@ fn decode_response(method: &str, result: &str) {
     }
 }
 
-/// Writes the transcript to `<fixtures>/<name>.jsonl` when [`RECORD_ENV`] is `1`.
+/// Writes the transcript to `<fixtures>/<name>.jsonl` (`name` may name a subdirectory) when
+/// [`RECORD_ENV`] is `1`.
 pub fn record_fixture(server: &RawAppServer, name: &str) {
     if std::env::var(RECORD_ENV).as_deref() != Ok("1") {
         return;
     }
-    let dir = fixtures_dir();
-    std::fs::create_dir_all(&dir).expect("create the fixtures dir");
+    let path = fixtures_dir().join(format!("{name}.jsonl"));
+    std::fs::create_dir_all(path.parent().expect("in the fixtures dir"))
+        .expect("create the fixtures dir");
     let mut text = server.transcript().join("\n");
     text.push('\n');
-    std::fs::write(dir.join(format!("{name}.jsonl")), text).expect("write the fixture");
+    std::fs::write(path, text).expect("write the fixture");
 }

@@ -80,6 +80,17 @@ std::thread::spawn(move || {
         }
     }
 });
+// The raw path: no typed decode, everything already queued in one call.
+let mut raw = codex.notifications();
+let mut batch = Vec::new();
+while let Some(n) = raw.next_raw_batch(&mut batch, 256) {
+    n?;
+    for event in batch.drain(..) {
+        if let Some(n) = event.notification() {
+            println!("{} {}", n.method(), n.params().unwrap_or("null"));
+        }
+    }
+}
 # Ok(()) }
 ```"#
     };

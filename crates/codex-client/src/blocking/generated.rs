@@ -808,6 +808,48 @@ impl NotificationStream {
     }
 }
 
+impl NotificationStream {
+    /// The next notification with its raw JSON: the typed notification as
+    /// [`next()`](futures::StreamExt::next) yields it and the [`RawNotification`](crate::core::RawNotification) — the line
+    /// exactly as the server sent it, fields no schema names included. Costs the copy of the
+    /// line out of the queue; `next()` does not pay it. Gaps and the end as in `next()`
+    /// (`Err(Error::Lagged(n))`, a last `Err(Error::Closed(..))`).
+    ///
+    /// Blocks the calling thread until [`crate::core::NotificationStream::next_with_raw`] completes, which runs on the client's runtime.
+    pub fn next_with_raw(
+        &mut self,
+    ) -> Option<
+        crate::Result<(
+            std::sync::Arc<crate::proto::ServerNotification>,
+            crate::core::RawNotification,
+        )>,
+    > {
+        self.shared.wait(self.inner.next_with_raw())
+    }
+
+    /// The next notification, raw (the typed decode skipped entirely). Unlike `next()`, a gap
+    /// is an `Ok` item here ([`RawEvent::Lagged`](crate::core::RawEvent::Lagged)), the same shape as a turn's raw path; the
+    /// `Err` items end the stream (`Closed`). Never [`RawEvent::ServerRequest`](crate::core::RawEvent::ServerRequest).
+    ///
+    /// Blocks the calling thread until [`crate::core::NotificationStream::next_raw`] completes, which runs on the client's runtime.
+    pub fn next_raw(&mut self) -> Option<crate::Result<crate::core::RawEvent>> {
+        self.shared.wait(self.inner.next_raw())
+    }
+
+    /// Raw notifications in batches, as [`TurnStream::next_raw_batch`](crate::core::TurnStream::next_raw_batch): waits for the next
+    /// one, then appends it and every one already queued (up to `max`, at least one) to `out`.
+    /// `Some(Ok(n))` with `n >= 1` appended, or the end.
+    ///
+    /// Blocks the calling thread until [`crate::core::NotificationStream::next_raw_batch`] completes, which runs on the client's runtime.
+    pub fn next_raw_batch(
+        &mut self,
+        out: &mut Vec<crate::core::RawEvent>,
+        max: usize,
+    ) -> Option<crate::Result<usize>> {
+        self.shared.wait(self.inner.next_raw_batch(out, max))
+    }
+}
+
 #[doc = " The async [`crate::core::NotificationStream`] is a `Stream`; its twin an `Iterator` whose `next` blocks the calling thread until the next item."]
 impl Iterator for NotificationStream {
     type Item = crate::Result<std::sync::Arc<crate::proto::ServerNotification>>;

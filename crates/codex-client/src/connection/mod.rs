@@ -264,6 +264,86 @@ impl Connection {
         decode_response::<M::Response>(M::METHOD, &reply.raw)
     }
 
+    /// [`request`](Self::request), also returning the response's raw JSON: the `result` exactly
+    /// as the server sent it, fields no schema names included (the typed response ignores
+    /// those). Costs nothing more than `request` (the reader keeps the result's text for the
+    /// decode either way; it is handed out instead of freed).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), codex_client::Error> {
+    /// use codex_client::core::{Connection, ConnectionConfig};
+    /// use codex_client::protocol::methods::ThreadLoadedList;
+    /// let (transport, mut server) = codex_client::transport::Transport::memory();
+    /// let conn = Connection::connect(transport, ConnectionConfig::default().handshake(false)).await?;
+    /// let call = tokio::spawn({
+    ///     let conn = conn.clone();
+    ///     async move { conn.request_and_raw::<ThreadLoadedList>(Default::default()).await }
+    /// });
+    /// let request = server.recv_json().await.expect("the request");
+    /// server.send(&format!(r#"{{"id":{},"result":{{"data":["th"],"nextCursor":null,"new":1}}}}"#, request["id"]));
+    /// let (typed, raw) = call.await.unwrap()?;
+    /// assert_eq!(typed.data, ["th"]);
+    /// assert_eq!(raw.get(), r#"{"data":["th"],"nextCursor":null,"new":1}"#);
+    /// # Ok(()) }
+    /// ```
+    pub async fn request_and_raw<M: ClientMethod>(
+        &self,
+        params: M::Params,
+    ) -> Result<(M::Response, Box<RawValue>)> {
+        self.request_and_raw_with::<M>(params, RequestOptions::default())
+            .await
+    }
+
+    /// [`request_and_raw`](Self::request_and_raw) with per-call options.
+    pub async fn request_and_raw_with<M: ClientMethod>(
+        &self,
+        params: M::Params,
+        options: RequestOptions,
+    ) -> Result<(M::Response, Box<RawValue>)> {
+        let params = encode_params(M::METHOD, &params)?;
+        let reply = self
+            .handle
+            .core
+            .call(M::METHOD, Some(params), options, None)
+            .await?;
+        let response = decode_response::<M::Response>(M::METHOD, &reply.raw)?;
+        Ok((response, reply.raw))
+    }
+
+    /// Raw JSON in, raw JSON out: any method, its params as JSON text (`None` omits them), the
+    /// `result` exactly as the server sent it. No `serde_json::Value` is built either way (for
+    /// a binding that has the params as text and hands the result on as text).
+    ///
+    /// ```no_run
+    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), Box<dyn std::error::Error>> {
+    /// use serde_json::value::RawValue;
+    /// let params = RawValue::from_string(r#"{"limit":5}"#.to_owned())?;
+    /// let result = conn.request_raw_json("thread/list", Some(params)).await?;
+    /// println!("{}", result.get());
+    /// # Ok(()) }
+    /// ```
+    pub async fn request_raw_json(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+    ) -> Result<Box<RawValue>> {
+        self.request_raw_json_with(method, params, RequestOptions::default())
+            .await
+    }
+
+    /// [`request_raw_json`](Self::request_raw_json) with per-call options.
+    pub async fn request_raw_json_with(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>> {
+        let params = params.map(|p| String::from(Box::<str>::from(p)));
+        let reply = self.handle.core.call(method, params, options, None).await?;
+        Ok(reply.raw)
+    }
+
     /// The untyped escape hatch: any method, any params (`None` omits them), the raw result.
     ///
     /// ```no_run

@@ -131,13 +131,12 @@ impl Core {
         // the watchdog is what keeps an ignored request from blocking the turn forever.
         self.open_requests.insert(&responder);
         responder.arm_watchdog(self.server_request_timeout);
-        let pending = PendingServerRequest::new(request, responder);
-        if let Some(pending) = self.router.route_server_request(pending) {
-            let (request, mut responder) = pending.into_parts();
-            responder.disarm_watchdog();
+        let pending = PendingServerRequest::new(request, params.map(ToOwned::to_owned), responder);
+        if let Some(mut pending) = self.router.route_server_request(pending) {
+            pending.disarm_watchdog();
             spawn_handler(
                 self.handler.clone(),
-                PendingServerRequest::new(request, responder),
+                pending,
                 self.server_request_timeout,
                 &self.open_requests,
             );

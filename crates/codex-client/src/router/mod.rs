@@ -42,6 +42,7 @@
 
 mod pending;
 mod queue;
+mod raw;
 mod routed;
 mod streams;
 mod table;
@@ -49,6 +50,7 @@ mod table;
 mod testing;
 
 pub(crate) use queue::Wakes;
+pub use raw::{RawEvent, RawNotification};
 pub(crate) use routed::{Located, RoutedNotification};
 pub(crate) use streams::TURN_COMPLETED;
 pub use streams::{NotificationStream, RouterStats, SubscribeOptions, TurnEvent, TurnStream};

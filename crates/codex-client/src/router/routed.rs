@@ -12,6 +12,7 @@
 //! another allocated made the allocator's cross-thread path the largest cost of routing with
 //! many turns on a multi-thread runtime: BENCHMARKS.md.)
 
+use super::raw::RawNotification;
 use crate::proto::{RawRoute, ServerNotification};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 /// A span of a line, as `u32`s (lines are bounded by `max_line_bytes`; a span that does not
 /// fit takes the eager path of [`RoutedNotification::new`]).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
     start: u32,
     len: u32,
@@ -28,7 +29,7 @@ pub(crate) struct Span {
 
 impl Span {
     /// Where `part` (a sub-slice of `line`) sits in `line`, if it is one.
-    fn of(line: &str, part: &str) -> Option<Self> {
+    pub(super) fn of(line: &str, part: &str) -> Option<Self> {
         let start = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
         let end = start.checked_add(part.len())?;
         if end > line.len() {
@@ -46,7 +47,7 @@ impl Span {
         start..start + self.len as usize
     }
 
-    fn range(self) -> Range<usize> {
+    pub(super) fn range(self) -> Range<usize> {
         self.range_from(0)
     }
 }
@@ -187,19 +188,25 @@ pub(crate) struct QueuedLines {
     text: String,
 }
 
-/// A notification in a [`QueuedLines`]: where its line starts there, or (decoded at once by the
-/// reader) the notification itself.
+/// A notification in a [`QueuedLines`]: where its line is there, and where its parts are in the
+/// line, or (decoded at once by the reader) the notification itself and where its line is
+/// (kept for the raw path, [`QueuedLines::raw`]).
 #[derive(Debug)]
 pub(crate) enum QueuedNotification {
     Line {
         at: usize,
+        len: usize,
         method: Span,
         params: Option<Span>,
         /// The ids it was routed by, which the decoded notification reports.
         thread_id: Option<Span>,
         turn_id: Option<Span>,
     },
-    Decoded(Arc<ServerNotification>),
+    Decoded {
+        at: usize,
+        len: usize,
+        notification: Arc<ServerNotification>,
+    },
 }
 
 impl QueuedLines {
@@ -210,20 +217,44 @@ impl QueuedLines {
 
     /// Copies `event`'s line to the end of the buffer.
     pub(crate) fn push(&mut self, event: &RoutedNotification) -> QueuedNotification {
+        let at = self.text.len();
+        self.text.push_str(&event.line);
         match (&event.located.eager, event.located.method) {
-            (None, Some(method)) => {
-                let at = self.text.len();
-                self.text.push_str(&event.line);
-                QueuedNotification::Line {
-                    at,
-                    method,
-                    params: event.located.params,
-                    thread_id: event.located.thread_id,
-                    turn_id: event.located.turn_id,
-                }
-            }
-            (Some(decoded), _) => QueuedNotification::Decoded(decoded.clone()),
+            (None, Some(method)) => QueuedNotification::Line {
+                at,
+                len: event.line.len(),
+                method,
+                params: event.located.params,
+                thread_id: event.located.thread_id,
+                turn_id: event.located.turn_id,
+            },
+            (Some(decoded), _) => QueuedNotification::Decoded {
+                at,
+                len: event.line.len(),
+                notification: decoded.clone(),
+            },
             (None, None) => unreachable!("a notification without a located method is decoded"),
+        }
+    }
+
+    /// The raw notification of `queued`, a notification pushed to this buffer: its line copied
+    /// out (the one cost of the raw path), its method and params located by the reader's spans.
+    pub(crate) fn raw(&self, queued: &QueuedNotification) -> RawNotification {
+        match queued {
+            QueuedNotification::Line {
+                at,
+                len,
+                method,
+                params,
+                ..
+            } => RawNotification::located(self.text[*at..*at + *len].to_owned(), *method, *params),
+            QueuedNotification::Decoded {
+                at,
+                len,
+                notification,
+            } => {
+                RawNotification::parse(self.text[*at..*at + len].to_owned(), notification.method())
+            }
         }
     }
 
@@ -236,6 +267,7 @@ impl QueuedLines {
                 params,
                 thread_id,
                 turn_id,
+                ..
             } => {
                 let part = |span: Option<Span>| span.map(|span| &self.text[span.range_from(at)]);
                 Arc::new(decode(
@@ -247,7 +279,7 @@ impl QueuedLines {
                     },
                 ))
             }
-            QueuedNotification::Decoded(decoded) => decoded,
+            QueuedNotification::Decoded { notification, .. } => notification,
         }
     }
 
@@ -359,12 +391,11 @@ mod tests {
         assert_eq!(event.turn_id(), Some("tu"));
         let mut queued = QueuedLines::default();
         let pushed = queued.push(&event);
-        assert!(matches!(pushed, QueuedNotification::Decoded(_)));
-        assert_eq!(
-            queued.capacity(),
-            0,
-            "an eagerly decoded line is not copied"
-        );
+        assert!(matches!(pushed, QueuedNotification::Decoded { .. }));
+        let raw = queued.raw(&pushed);
+        assert_eq!(raw.line(), line, "the line is kept for the raw path");
+        assert_eq!(raw.method(), "turn/completed", "unescaped");
+        assert!(raw.params().unwrap().starts_with(r#"{"threadId":"th""#));
         assert_eq!(queued.decode(pushed).turn_id(), Some("tu"));
     }
 

@@ -10,6 +10,7 @@ use crate::proto::envelope::{RequestId, RpcError};
 use futures::FutureExt;
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -187,6 +188,8 @@ impl Drop for Responder {
 pub struct PendingServerRequest {
     // Boxed: the typed requests are large, and this travels through queues and streams.
     request: Box<ServerRequest>,
+    /// The params as the server sent them (`None`: absent or `null`).
+    params: Option<Box<RawValue>>,
     responder: Responder,
 }
 
@@ -200,15 +203,25 @@ impl std::fmt::Debug for PendingServerRequest {
 }
 
 impl PendingServerRequest {
-    pub(crate) fn new(request: ServerRequest, responder: Responder) -> Self {
+    pub(crate) fn new(
+        request: ServerRequest,
+        params: Option<Box<RawValue>>,
+        responder: Responder,
+    ) -> Self {
         Self {
             request: Box::new(request),
+            params,
             responder,
         }
     }
 
     pub(crate) fn into_parts(self) -> (ServerRequest, Responder) {
         (*self.request, self.responder)
+    }
+
+    /// No stream took it: the handler answers, within its own timeout.
+    pub(crate) fn disarm_watchdog(&mut self) {
+        self.responder.disarm_watchdog();
     }
 
     /// The server's id of this request.
@@ -231,6 +244,27 @@ impl PendingServerRequest {
     /// The typed request.
     pub fn request(&self) -> &ServerRequest {
         &self.request
+    }
+
+    /// The request's `params` exactly as the server sent them, fields no schema names included
+    /// (`None` when absent or `null`). Kept for every server request (they are few: one copy
+    /// of the params each).
+    ///
+    /// ```no_run
+    /// # async fn f(mut turn: codex_client::core::TurnStream) -> Result<(), codex_client::Error> {
+    /// use codex_client::TurnEvent;
+    /// use futures::StreamExt;
+    /// while let Some(event) = turn.next().await {
+    ///     if let TurnEvent::ServerRequest(request) = event? {
+    ///         let params = request.raw_params().map(|p| p.get()).unwrap_or("null");
+    ///         println!("{} {params}", request.method());
+    ///         request.decline()?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn raw_params(&self) -> Option<&RawValue> {
+        self.params.as_deref()
     }
 
     /// The thread the request belongs to, if any.

@@ -233,13 +233,7 @@ impl SubQueue {
         );
         let mut q = self.lock();
         if !q.batch.items.is_empty() {
-            std::mem::swap(&mut q.batch, local);
-            q.lagging = false;
-            let reader_waits = std::mem::take(&mut q.reader_waiting);
-            drop(q);
-            if reader_waits {
-                self.room.notify_one();
-            }
+            self.hand_over(q, local);
             return Take::Batch;
         }
         if q.done {
@@ -260,6 +254,34 @@ impl SubQueue {
             _ => q.waker = Some(waker.clone()),
         }
         Take::Pending
+    }
+
+    /// The consumer's side, without waiting: hands everything queued over as [`take`](Self::take)
+    /// does and returns `true`, or returns `false` when nothing is queued (the end, if it came,
+    /// is left for `take` to report; no waker is registered).
+    pub(super) fn take_ready(&self, local: &mut Batch) -> bool {
+        debug_assert!(
+            local.items.is_empty(),
+            "the consumer's batch is emptied first"
+        );
+        let q = self.lock();
+        if q.batch.items.is_empty() {
+            return false;
+        }
+        self.hand_over(q, local);
+        true
+    }
+
+    /// Swaps the queued batch with the consumer's emptied one; ends a lag and lets a waiting
+    /// reader go on.
+    fn hand_over(&self, mut q: MutexGuard<'_, QueueState>, local: &mut Batch) {
+        std::mem::swap(&mut q.batch, local);
+        q.lagging = false;
+        let reader_waits = std::mem::take(&mut q.reader_waiting);
+        drop(q);
+        if reader_waits {
+            self.room.notify_one();
+        }
     }
 
     /// The consumer went away: later pushes are refused ([`PushError::Gone`]), a reader waiting
