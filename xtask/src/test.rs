@@ -9,7 +9,7 @@
 //! (`python::setup`, `python::build`), their pytest suite runs in the loopback-only phase.
 
 use crate::util::{cargo, run_step};
-use crate::{codegen, demo, python, runtime, schema};
+use crate::{codegen, demo, py_models, python, runtime, schema};
 use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
@@ -96,6 +96,9 @@ pub fn run(workspace: &Path) -> Result<()> {
     // The Python side's venv (the exact pins, from PyPI) and its wheel (maturin, release), built
     // while the network is still there; its pytest suite runs below, loopback only.
     python::setup(workspace)?;
+    // The generated wire models are what the pinned generator makes of the pinned schema.
+    println!("\n==> Python models drift check");
+    py_models::run(workspace, true)?;
     python::build(workspace)?;
 
     let mut tests = cargo();

@@ -12,6 +12,7 @@ use codex_client::core::{
 use codex_client::transport::ConnectOptions;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use serde_json::value::RawValue;
 
 use crate::errors;
 use crate::handler::PyHandler;
@@ -86,6 +87,17 @@ fn options(timeout_s: Option<f64>) -> PyResult<RequestOptions> {
         options = options.timeout(t);
     }
     Ok(options)
+}
+
+/// Params given as JSON text, checked to be one JSON value (`ValueError` otherwise) before
+/// anything is sent.
+fn raw_value(text: String) -> PyResult<Box<RawValue>> {
+    RawValue::from_string(text)
+        .map_err(|err| PyValueError::new_err(format!("params are not one JSON value: {err}")))
+}
+
+fn raw_params(text: Option<String>) -> PyResult<Option<Box<RawValue>>> {
+    text.map(raw_value).transpose()
 }
 
 /// A connection to an app-server.
@@ -171,8 +183,9 @@ impl NativeClient {
     ) -> PyResult<String> {
         let options = options(timeout)?;
         let conn = self.conn.clone();
+        let params = raw_params(params_json)?;
         let result = runtime::wait(py, async move {
-            conn.request_json(&method, params_json, options).await
+            conn.request_raw_json_with(&method, params, options).await
         })?;
         result
             .map(|raw| raw.get().to_owned())
@@ -190,8 +203,9 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = options(timeout)?;
         let conn = self.conn.clone();
+        let params = raw_params(params_json)?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            conn.request_json(&method, params_json, options)
+            conn.request_raw_json_with(&method, params, options)
                 .await
                 .map(|raw| raw.get().to_owned())
                 .map_err(errors::to_py)
@@ -211,8 +225,9 @@ impl NativeClient {
     ) -> PyResult<(String, NativeStream)> {
         let options = options(timeout)?;
         let conn = self.conn.clone();
+        let params = raw_value(params_json)?;
         let result = runtime::wait(py, async move {
-            conn.request_turn_json(&method, Some(params_json), SubscribeOptions::new(), options)
+            conn.request_turn_raw_json(&method, params, SubscribeOptions::new(), options)
                 .await
         })?;
         let (raw, stream) = result.map_err(errors::to_py)?;
@@ -230,9 +245,10 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = options(timeout)?;
         let conn = self.conn.clone();
+        let params = raw_value(params_json)?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let (raw, stream) = conn
-                .request_turn_json(&method, Some(params_json), SubscribeOptions::new(), options)
+                .request_turn_raw_json(&method, params, SubscribeOptions::new(), options)
                 .await
                 .map_err(errors::to_py)?;
             Ok((raw.get().to_owned(), NativeStream::turn(stream)))

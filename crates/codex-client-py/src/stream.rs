@@ -12,8 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use codex_client::Error;
-use codex_client::core::{NotificationStream, TurnEvent, TurnStream};
-use futures::{FutureExt, StreamExt};
+use codex_client::core::{NotificationStream, RawEvent, TurnStream};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use tokio::sync::{Mutex, Notify};
@@ -94,27 +93,29 @@ impl NativeStream {
     }
 }
 
-/// The next event of `inner`: `None` at the end, `Some(Err)` when the connection failed.
-async fn next_event(inner: &mut Inner) -> Option<Result<Event, Error>> {
+/// Appends the next events of `inner` to `out`: waits for one, then takes what is queued, up
+/// to `max`, without any typed decode (the params stay the server's text). `None` at the end.
+async fn next_raw(
+    inner: &mut Inner,
+    out: &mut Vec<RawEvent>,
+    max: usize,
+) -> Option<Result<usize, Error>> {
     match inner {
-        Inner::Turn(stream) => stream
-            .next()
-            .await
-            .map(|event| event.and_then(from_turn_event)),
-        Inner::Notifications(stream) => stream
-            .next()
-            .await
-            .map(|event| event.and_then(|n| from_notification(&n))),
+        Inner::Turn(stream) => stream.next_raw_batch(out, max).await,
+        Inner::Notifications(stream) => stream.next_raw_batch(out, max).await,
     }
 }
 
-fn from_turn_event(event: TurnEvent) -> Result<Event, Error> {
+fn from_raw(event: RawEvent) -> Result<Event, Error> {
     match event {
-        TurnEvent::Notification(n) => from_notification(&n),
-        TurnEvent::Lagged(n) => Ok(Event::Lagged(n)),
+        RawEvent::Notification(n) => Ok(Event::Notification {
+            method: n.method().to_owned(),
+            params: n.params().unwrap_or("{}").to_owned(),
+        }),
+        RawEvent::Lagged(n) => Ok(Event::Lagged(n)),
         // Server requests are answered by the connection's handler (the Python one or the
         // fail-closed default); streams are subscribed without them.
-        TurnEvent::ServerRequest(request) => Err(Error::Protocol(format!(
+        RawEvent::ServerRequest(request) => Err(Error::Protocol(format!(
             "server request `{}` reached a stream that did not ask for it",
             request.method()
         ))),
@@ -122,19 +123,6 @@ fn from_turn_event(event: TurnEvent) -> Result<Event, Error> {
             "an event this module does not know: {other:?}"
         ))),
     }
-}
-
-fn from_notification(n: &codex_client::protocol::ServerNotification) -> Result<Event, Error> {
-    let mut message = serde_json::to_value(n).map_err(|err| Error::Protocol(err.to_string()))?;
-    let method = match message.get_mut("method").map(serde_json::Value::take) {
-        Some(serde_json::Value::String(method)) => method,
-        _ => return Err(Error::Protocol("a notification without a method".into())),
-    };
-    let params = match message.get("params") {
-        Some(params) => params.to_string(),
-        None => "{}".to_string(),
-    };
-    Ok(Event::Notification { method, params })
 }
 
 /// Fills a batch: waits for the first event, then takes what is queued, up to `max`.
@@ -156,14 +144,15 @@ async fn next_batch(shared: &Shared, max: usize) -> Result<Option<Vec<Event>>, E
     let Some(inner) = state.inner.as_mut() else {
         return Ok(None);
     };
-    let first = tokio::select! {
-        event = next_event(inner) => event,
+    let mut raw = Vec::with_capacity(64);
+    let taken = tokio::select! {
+        taken = next_raw(inner, &mut raw, max) => taken,
         () = closed => {
             state.inner = None;
             return Ok(None);
         }
     };
-    let first = match first {
+    match taken {
         None => {
             state.inner = None;
             return Ok(None);
@@ -172,22 +161,17 @@ async fn next_batch(shared: &Shared, max: usize) -> Result<Option<Vec<Event>>, E
             state.inner = None;
             return Err(err);
         }
-        Some(Ok(event)) => event,
-    };
-    let mut batch = Vec::with_capacity(16);
-    batch.push(first);
-    while batch.len() < max {
-        match next_event(inner).now_or_never() {
-            Some(Some(Ok(event))) => batch.push(event),
-            Some(Some(Err(err))) => {
+        Some(Ok(_)) => {}
+    }
+    let mut batch = Vec::with_capacity(raw.len());
+    for event in raw {
+        match from_raw(event) {
+            Ok(event) => batch.push(event),
+            Err(err) => {
+                // What came before it is handed out; the error at the next call.
                 state.deferred = Some(err);
                 break;
             }
-            Some(None) => {
-                state.inner = None;
-                break;
-            }
-            None => break,
         }
     }
     Ok(Some(batch))

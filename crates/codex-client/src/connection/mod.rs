@@ -369,57 +369,36 @@ impl Connection {
         decode_response::<Value>(method, &reply.raw)
     }
 
-    /// [`request_raw_with`](Self::request_raw_with) with the params and the result as JSON
-    /// text: no `Value` tree is built on either side (what a binding that already holds JSON
-    /// text uses). `params` must be one JSON value (checked before anything is sent:
-    /// [`Error::Encode`] otherwise).
+    /// [`request_turn`](Self::request_turn) untyped, as [`request_raw_json`](Self::request_raw_json):
+    /// the params as the caller wrote them, the response's `result` as the server sent it, and
+    /// the turn's stream — its route registered by the reader before this returns, as for the
+    /// typed call (what a binding that holds the params as text uses).
     ///
     /// ```no_run
-    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
-    /// use codex_client::core::RequestOptions;
-    /// let models = conn
-    ///     .request_json("model/list", Some(r#"{"includeHidden":false}"#.into()), RequestOptions::new())
-    ///     .await?;
-    /// println!("{}", models.get());
-    /// # Ok(()) }
-    /// ```
-    pub async fn request_json(
-        &self,
-        method: &str,
-        params: Option<String>,
-        options: RequestOptions,
-    ) -> Result<Box<RawValue>> {
-        check_json(method, params.as_deref())?;
-        let reply = self.handle.core.call(method, params, options, None).await?;
-        Ok(reply.raw)
-    }
-
-    /// [`request_turn`](Self::request_turn) with the params and the response as JSON text (see
-    /// [`request_json`](Self::request_json)): the turn's route is registered by the reader
-    /// before this returns, as for the typed call.
-    ///
-    /// ```no_run
-    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), codex_client::Error> {
+    /// # async fn f(conn: codex_client::core::Connection) -> Result<(), Box<dyn std::error::Error>> {
     /// use codex_client::core::{RequestOptions, SubscribeOptions};
-    /// let params = r#"{"threadId":"thr_1","input":[{"type":"text","text":"hi"}]}"#;
+    /// use serde_json::value::RawValue;
+    /// let params = RawValue::from_string(
+    ///     r#"{"threadId":"thr_1","input":[{"type":"text","text":"hi"}]}"#.to_owned(),
+    /// )?;
     /// let (response, turn) = conn
-    ///     .request_turn_json("turn/start", Some(params.into()), SubscribeOptions::new(), RequestOptions::new())
+    ///     .request_turn_raw_json("turn/start", params, SubscribeOptions::new(), RequestOptions::new())
     ///     .await?;
     /// println!("{} {}", response.get(), turn.turn_id());
     /// # Ok(()) }
     /// ```
-    pub async fn request_turn_json(
+    pub async fn request_turn_raw_json(
         &self,
         method: &str,
-        params: Option<String>,
+        params: Box<RawValue>,
         subscribe: SubscribeOptions,
         options: RequestOptions,
     ) -> Result<(Box<RawValue>, TurnStream)> {
-        check_json(method, params.as_deref())?;
+        let params = String::from(Box::<str>::from(params));
         let reply = self
             .handle
             .core
-            .call(method, params, options, Some(subscribe))
+            .call(method, Some(params), options, Some(subscribe))
             .await?;
         let stream = reply
             .turn
@@ -628,20 +607,6 @@ fn encode_params<P: Serialize>(method: &str, params: &P) -> Result<String> {
         method: method.to_owned(),
         source,
     })
-}
-
-/// Params given as JSON text are one JSON value (a line with anything else would be refused by
-/// the server as a whole, or split into two messages).
-fn check_json(method: &str, params: Option<&str>) -> Result<()> {
-    match params {
-        Some(text) => serde_json::from_str::<&RawValue>(text)
-            .map(drop)
-            .map_err(|source| Error::Encode {
-                method: method.to_owned(),
-                source,
-            }),
-        None => Ok(()),
-    }
 }
 
 fn decode_response<T: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<T> {
