@@ -100,6 +100,10 @@ fn raw_params(text: Option<String>) -> PyResult<Option<Box<RawValue>>> {
     text.map(raw_value).transpose()
 }
 
+/// What `initialize` answered, for Python: `(user_agent, codex_home, platform_family,
+/// platform_os)`.
+type InitializeInfo = (String, Option<String>, Option<String>, Option<String>);
+
 /// A connection to an app-server.
 #[pyclass(module = "codex_client._native", frozen)]
 pub(crate) struct NativeClient {
@@ -159,7 +163,7 @@ impl NativeClient {
     }
 
     /// What `initialize` answered: `(user_agent, codex_home, platform_family, platform_os)`.
-    fn server_info(&self) -> Option<(String, Option<String>, Option<String>, Option<String>)> {
+    fn server_info(&self) -> Option<InitializeInfo> {
         self.conn.server_info().map(|info| {
             (
                 info.user_agent.clone(),
