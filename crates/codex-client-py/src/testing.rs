@@ -511,7 +511,8 @@ impl PyMockModel {
 /// and the offline command line that runs ``binary`` against the mock at ``base_url``: the
 /// ``mock`` provider on loopback without retries, analytics off, and the ``--disable`` flags
 /// without which codex reaches out to the network. ``config`` adds ``-c key=value`` overrides
-/// (values are TOML). The directories are removed by ``close()`` (or when it is collected).
+/// (values are TOML). The directories are made in a new temporary root inside ``dir`` (default:
+/// the system's temporary directory) and removed by ``close()`` (or when it is collected).
 #[pyclass(module = "codex_client._native", name = "CodexSandbox", frozen)]
 pub(crate) struct PyCodexSandbox {
     inner: Mutex<Option<kit::CodexSandbox>>,
@@ -537,14 +538,18 @@ fn display(path: std::path::PathBuf) -> String {
 #[pymethods]
 impl PyCodexSandbox {
     #[new]
-    #[pyo3(signature = (binary, base_url, *, config = Vec::new(), rust_log = None))]
+    #[pyo3(signature = (binary, base_url, *, dir = None, config = Vec::new(), rust_log = None))]
     fn new(
         binary: String,
         base_url: String,
+        dir: Option<std::path::PathBuf>,
         config: Vec<(String, String)>,
         rust_log: Option<String>,
     ) -> PyResult<Self> {
-        let mut sandbox = kit::CodexSandbox::new(binary, base_url)?;
+        let mut sandbox = match dir {
+            Some(dir) => kit::CodexSandbox::new_in(dir, binary, base_url)?,
+            None => kit::CodexSandbox::new(binary, base_url)?,
+        };
         for (key, value) in &config {
             sandbox = sandbox.config(key, value);
         }
