@@ -20,6 +20,7 @@ mod errors;
 mod handler;
 mod runtime;
 mod stream;
+mod testing;
 
 /// The module `codex_client._native`.
 #[pymodule]
@@ -28,5 +29,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CODEX_VERSION", codex_client::protocol::CODEX_VERSION)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::NativeStream>()?;
+    testing::register(m)?;
     Ok(())
 }

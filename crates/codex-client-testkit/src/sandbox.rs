@@ -151,9 +151,27 @@ impl CodexSandbox {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new(binary: impl Into<PathBuf>, base_url: impl Into<String>) -> std::io::Result<Self> {
+        Self::new_in(std::env::temp_dir(), binary, base_url)
+    }
+
+    /// [`new`](Self::new) with the temporary root made inside `dir` (a test framework's
+    /// per-test directory, say) instead of the system's temporary directory.
+    ///
+    /// ```
+    /// # use codex_client_testkit::CodexSandbox;
+    /// let dir = tempfile::tempdir()?;
+    /// let sandbox = CodexSandbox::new_in(dir.path(), "/path/to/codex", "http://127.0.0.1:9/v1")?;
+    /// assert!(sandbox.root().starts_with(dir.path()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new_in(
+        dir: impl AsRef<Path>,
+        binary: impl Into<PathBuf>,
+        base_url: impl Into<String>,
+    ) -> std::io::Result<Self> {
         let root = tempfile::Builder::new()
             .prefix("codex-testkit-")
-            .tempdir()?;
+            .tempdir_in(dir)?;
         for dir in ["codex-home", "home", "tmp", "work"] {
             std::fs::create_dir(root.path().join(dir))?;
         }
