@@ -36,10 +36,7 @@ fn kit_error(err: kit::Error) -> PyErr {
 }
 
 fn json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    Ok(py
-        .import("json")?
-        .call_method1("loads", (text,))?
-        .unbind())
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
 /// One scripted answer of the mock model to one model request (``POST /v1/responses``).
@@ -53,7 +50,12 @@ fn json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
 ///     MockResponse.http_error(500, "mock forced HTTP 500")
 ///     MockResponse.response_failed("the model broke")
 ///     MockResponse.stalled(["partial "], gate)
-#[pyclass(module = "codex_client._native", name = "MockResponse", frozen, from_py_object)]
+#[pyclass(
+    module = "codex_client._native",
+    name = "MockResponse",
+    frozen,
+    from_py_object
+)]
 #[derive(Clone)]
 pub(crate) struct PyMockResponse {
     inner: kit::MockResponse,
@@ -148,7 +150,12 @@ impl PyMockResponse {
 ///     Matcher.session_id(thread.id)       # codex sends the thread id as `session-id`
 ///     Matcher.tool_output()               # the follow-up after a tool ran
 ///     Matcher.any()
-#[pyclass(module = "codex_client._native", name = "Matcher", frozen, from_py_object)]
+#[pyclass(
+    module = "codex_client._native",
+    name = "Matcher",
+    frozen,
+    from_py_object
+)]
 #[derive(Clone)]
 pub(crate) struct PyMatcher {
     inner: kit::Matcher,
@@ -247,7 +254,10 @@ impl PyStallGate {
     fn wait_disconnected(&self, py: Python<'_>, count: usize, timeout: f64) -> PyResult<bool> {
         let timeout = duration("timeout", timeout)?;
         let gate = self.inner.clone();
-        runtime::wait(py, async move { gate.wait_disconnected(count, timeout).await })
+        runtime::wait(
+            py,
+            async move { gate.wait_disconnected(count, timeout).await },
+        )
     }
 
     fn __repr__(&self) -> String {
@@ -470,9 +480,10 @@ impl PyMockModel {
     ) -> PyResult<Vec<PyRecordedRequest>> {
         let timeout = duration("timeout", timeout)?;
         let mock = self.mock()?;
-        let requests = runtime::wait(py, async move {
-            mock.wait_for_requests(count, timeout).await
-        })?;
+        let requests = runtime::wait(
+            py,
+            async move { mock.wait_for_requests(count, timeout).await },
+        )?;
         Ok(recorded(requests.map_err(kit_error)?))
     }
 
