@@ -30,7 +30,10 @@ impl PyHandler {
     }
 
     /// Asks Python; `Ok(None)` when it declines to answer (the fail-closed answer is sent).
-    async fn ask<R: DeserializeOwned>(
+    /// An answer whose decision this version does not know (`{"decision":"maybe"}`: the
+    /// protocol's open enums keep such values) is not forwarded: the server would read it as
+    /// it likes, and an unread decision must not become an accept.
+    async fn ask<R: DeserializeOwned + KnownAnswer>(
         &self,
         method: &'static str,
         params: impl Serialize,
@@ -39,7 +42,13 @@ impl PyHandler {
         let answer = self.ask_raw(method.to_string(), params).await;
         match answer {
             Some(json) => match serde_json::from_str::<R>(&json) {
-                Ok(typed) => Ok(typed),
+                Ok(typed) => match typed.unknown_choice() {
+                    None => Ok(typed),
+                    Some(value) => {
+                        tracing::warn!(method, value = %value, "the Python handler answered with a decision this version does not know; failing closed");
+                        fail_closed::<R>(method)
+                    }
+                },
                 Err(err) => {
                     tracing::warn!(method, error = %err, "the Python handler's answer is not this request's answer; failing closed");
                     fail_closed::<R>(method)
@@ -93,6 +102,78 @@ fn fail_closed<R: DeserializeOwned>(method: &str) -> HandlerResult<R> {
     let value = fail_closed_answer(method)?;
     serde_json::from_value(value).map_err(|err| internal(method, &err))
 }
+
+/// The choice an answer makes (an approval's decision, an elicitation's action, a grant's
+/// scope), when it is a value the protocol does not name: such an answer is refused.
+trait KnownAnswer {
+    fn unknown_choice(&self) -> Option<String> {
+        None
+    }
+}
+
+fn unknown_json(value: &Value) -> Option<String> {
+    Some(value.to_string())
+}
+
+impl KnownAnswer for proto::CommandExecutionRequestApprovalResponse {
+    fn unknown_choice(&self) -> Option<String> {
+        match &self.decision {
+            proto::CommandExecutionApprovalDecision::Unknown(value) => unknown_json(value),
+            _ => None,
+        }
+    }
+}
+
+impl KnownAnswer for proto::FileChangeRequestApprovalResponse {
+    fn unknown_choice(&self) -> Option<String> {
+        match &self.decision {
+            proto::FileChangeApprovalDecision::Unknown(value) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl KnownAnswer for proto::ApplyPatchApprovalResponse {
+    fn unknown_choice(&self) -> Option<String> {
+        match &self.decision {
+            proto::ReviewDecision::Unknown(value) => unknown_json(value),
+            _ => None,
+        }
+    }
+}
+
+impl KnownAnswer for proto::ExecCommandApprovalResponse {
+    fn unknown_choice(&self) -> Option<String> {
+        match &self.decision {
+            proto::ReviewDecision::Unknown(value) => unknown_json(value),
+            _ => None,
+        }
+    }
+}
+
+impl KnownAnswer for proto::McpServerElicitationRequestResponse {
+    fn unknown_choice(&self) -> Option<String> {
+        match &self.action {
+            proto::McpServerElicitationAction::Unknown(value) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl KnownAnswer for proto::PermissionsRequestApprovalResponse {
+    fn unknown_choice(&self) -> Option<String> {
+        match &self.scope {
+            Some(proto::PermissionGrantScope::Unknown(value)) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl KnownAnswer for proto::ToolRequestUserInputResponse {}
+impl KnownAnswer for proto::DynamicToolCallResponse {}
+impl KnownAnswer for proto::ChatgptAuthTokensRefreshResponse {}
+impl KnownAnswer for proto::AttestationGenerateResponse {}
+impl KnownAnswer for proto::CurrentTimeReadResponse {}
 
 /// One trait method per server request, each asking Python under the request's method name.
 macro_rules! ask_python {

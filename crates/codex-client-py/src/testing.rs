@@ -616,7 +616,7 @@ impl PyCodexSandbox {
     /// The launch: ``(argv, env, cwd)`` — the whole command line (the binary first), the
     /// environment it needs (``PATH``, ``HOME``, ``CODEX_HOME``, ``TMPDIR``, ``RUST_LOG``,
     /// ``LANG``) and its working directory.
-    fn launch(&self) -> PyResult<(Vec<String>, Vec<(String, String)>, String)> {
+    fn launch(&self) -> PyResult<Launch> {
         self.with(|s| {
             let launch = s.launch();
             let mut argv = vec![display(launch.program)];
@@ -635,6 +635,9 @@ impl PyCodexSandbox {
         drop(sandbox);
     }
 }
+
+/// A sandbox's launch as Python gets it: `(argv, env, cwd)`.
+type Launch = (Vec<String>, Vec<(String, String)>, String);
 
 /// Registers the classes in the native module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

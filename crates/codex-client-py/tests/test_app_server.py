@@ -203,6 +203,24 @@ def test_a_handler_that_raises_fails_closed(codex_harness):
     assert not (codex_harness.workdir / "raised.txt").exists()
 
 
+def test_a_decision_the_protocol_does_not_name_fails_closed(codex_harness):
+    # An answer that parses but whose decision is not one the protocol names is refused: it
+    # would reach the server as sent, and an unread decision must not become an accept.
+    script_command(codex_harness.mock, "touch maybe.txt && echo ran", "Understood.")
+    asked: list[str] = []
+
+    def undecided(method, params):
+        asked.append(method)
+        return {"decision": "maybe"}
+
+    with codex_harness.codex(approval_handler=undecided) as codex:
+        result = untrusted_thread(codex, codex_harness.workdir).run("Create the marker file")
+    assert asked == ["item/commandExecution/requestApproval"]
+    [command] = command_items(result)
+    assert command.status.value == "declined"
+    assert not (codex_harness.workdir / "maybe.txt").exists()
+
+
 # --- cancellation -----------------------------------------------------------------------------
 
 
