@@ -24,6 +24,12 @@ const TURN_QUEUE_EVENTS: usize = 4096;
 /// Bytes a turn's queue holds, likewise.
 const TURN_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
+/// How long the reader waits for a turn's consumer whose queue is full before that consumer
+/// gets a gap (the core's default is 50 ms). A Python thread can wait that long for the GIL
+/// among many busy threads, or be descheduled on a loaded machine, without being stalled; a
+/// consumer that has truly stopped holds the others up once for this long, then not at all.
+const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(1);
+
 /// The settings of a connection, as the Python layer's `CodexConfig` gives them.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
@@ -64,7 +70,8 @@ impl Settings {
             .experimental_api(self.experimental_api)
             // A Python consumer takes events more slowly than a Rust one and may be held up by
             // the GIL: deeper turn queues than the core's default before a gap is reported.
-            .turn_queue_limits(TURN_QUEUE_EVENTS, TURN_QUEUE_BYTES);
+            .turn_queue_limits(TURN_QUEUE_EVENTS, TURN_QUEUE_BYTES)
+            .slow_consumer_grace(SLOW_CONSUMER_GRACE);
         if let Some(t) = seconds("request_timeout_s", self.request_timeout_s)? {
             config = config.request_timeout(t);
         }

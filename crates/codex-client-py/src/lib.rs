@@ -10,12 +10,15 @@
 //!   while staying interruptible (Ctrl-C);
 //! - `client.rs`: `NativeClient`, a `codex_client::core::Connection`;
 //! - `stream.rs`: `NativeStream`, a turn, thread or global stream of notifications;
+//! - `decode.rs`: `NotificationDecoder`, raw events → `Notification` values, the flat delta
+//!   models built in Rust;
 //! - `handler.rs`: server requests answered by a Python callable;
 //! - `errors.rs`: `codex_client::Error` → the exceptions of `codex_client.errors`.
 
 use pyo3::prelude::*;
 
 mod client;
+mod decode;
 mod errors;
 mod handler;
 mod runtime;
@@ -29,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CODEX_VERSION", codex_client::protocol::CODEX_VERSION)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::NativeStream>()?;
+    m.add_class::<decode::NotificationDecoder>()?;
     testing::register(m)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! thread with the GIL released, interruptible by Ctrl-C.
 
 use std::future::Future;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -43,6 +44,16 @@ where
     F::Output: Send,
 {
     let mut future = std::pin::pin!(future);
+    // Polled once on this thread first, the GIL kept: when what is waited for is already there
+    // (a stream with events queued), no release of the GIL and no park. A pending poll leaves
+    // the future registered as usual; the polls below replace its waker.
+    {
+        let _runtime = runtime().enter();
+        let mut context = Context::from_waker(Waker::noop());
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return Ok(output);
+        }
+    }
     loop {
         let polled = py.detach(|| {
             runtime().block_on(async {

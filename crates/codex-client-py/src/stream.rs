@@ -2,9 +2,10 @@
 //! global one) handed to Python in batches.
 //!
 //! A batch is every event already queued, up to `max`, taken in one release of the GIL: the
-//! first event is waited for, the rest are taken without waiting. Each event is a tuple
-//! `(method, params_json)`; a gap (this consumer fell behind and the router dropped events for
-//! it alone) is `(None, count)`, at its place. `None` instead of a batch means the stream ended
+//! first event is waited for, the rest are taken without waiting. The events reach Python as
+//! `Notification` values made by the package's [`NotificationDecoder`]; a gap (this consumer
+//! fell behind and the router dropped events for it alone) is the decoder's value for it, at
+//! its place. `None` instead of a batch means the stream ended
 //! (a turn's after its `turn/completed`); the end of the connection raises
 //! `TransportClosedError` once what was queued before it has been handed out.
 
@@ -17,27 +18,24 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use tokio::sync::{Mutex, Notify};
 
+use crate::decode::NotificationDecoder;
 use crate::errors;
 use crate::runtime;
 
-/// One event for Python: a notification's method and params, or a gap.
-enum Event {
-    Notification { method: String, params: String },
-    Lagged(u64),
+/// A batch for asyncio: the raw events and the decoder that makes them Python values once
+/// the awaitable resolves on the event loop's thread.
+struct DecodedBatch {
+    events: Vec<RawEvent>,
+    decoder: Py<NotificationDecoder>,
 }
 
-impl<'py> IntoPyObject<'py> for Event {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
+impl<'py> IntoPyObject<'py> for DecodedBatch {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
     type Error = PyErr;
 
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
-        Ok(match self {
-            Event::Notification { method, params } => {
-                (method, params).into_pyobject(py)?.into_any()
-            }
-            Event::Lagged(n) => (py.None(), n).into_pyobject(py)?.into_any(),
-        })
+        self.decoder.get().batch(py, &self.events)
     }
 }
 
@@ -106,20 +104,17 @@ async fn next_raw(
     }
 }
 
-fn from_raw(event: RawEvent) -> Result<Event, Error> {
+/// Why `event` cannot be handed to Python, if it cannot: only notifications and gaps can.
+fn unexpected(event: &RawEvent) -> Option<Error> {
     match event {
-        RawEvent::Notification(n) => Ok(Event::Notification {
-            method: n.method().to_owned(),
-            params: n.params().unwrap_or("{}").to_owned(),
-        }),
-        RawEvent::Lagged(n) => Ok(Event::Lagged(n)),
+        RawEvent::Notification(_) | RawEvent::Lagged(_) => None,
         // Server requests are answered by the connection's handler (the Python one or the
         // fail-closed default); streams are subscribed without them.
-        RawEvent::ServerRequest(request) => Err(Error::Protocol(format!(
+        RawEvent::ServerRequest(request) => Some(Error::Protocol(format!(
             "server request `{}` reached a stream that did not ask for it",
             request.method()
         ))),
-        other => Err(Error::Protocol(format!(
+        other => Some(Error::Protocol(format!(
             "an event this module does not know: {other:?}"
         ))),
     }
@@ -127,7 +122,7 @@ fn from_raw(event: RawEvent) -> Result<Event, Error> {
 
 /// Fills a batch: waits for the first event, then takes what is queued, up to `max`.
 /// `Ok(None)`: the stream ended.
-async fn next_batch(shared: &Shared, max: usize) -> Result<Option<Vec<Event>>, Error> {
+async fn next_batch(shared: &Shared, max: usize) -> Result<Option<Vec<RawEvent>>, Error> {
     let mut state = shared.state.lock().await;
     // Registered before the flag is read, so a close between the two is not missed.
     let closed = shared.close.notified();
@@ -163,18 +158,12 @@ async fn next_batch(shared: &Shared, max: usize) -> Result<Option<Vec<Event>>, E
         }
         Some(Ok(_)) => {}
     }
-    let mut batch = Vec::with_capacity(raw.len());
-    for event in raw {
-        match from_raw(event) {
-            Ok(event) => batch.push(event),
-            Err(err) => {
-                // What came before it is handed out; the error at the next call.
-                state.deferred = Some(err);
-                break;
-            }
-        }
+    if let Some(at) = raw.iter().position(|event| unexpected(event).is_some()) {
+        // What came before it is handed out; the error at the next call.
+        state.deferred = unexpected(&raw[at]);
+        raw.truncate(at);
     }
-    Ok(Some(batch))
+    Ok(Some(raw))
 }
 
 #[pymethods]
@@ -185,26 +174,38 @@ impl NativeStream {
         self.turn_id.clone()
     }
 
-    /// The next batch (a list of events), or `None` at the end. Blocks with the GIL released;
-    /// Ctrl-C raises `KeyboardInterrupt` (nothing of the stream is lost).
-    #[pyo3(signature = (max = 256))]
-    fn next_batch<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Option<Bound<'py, PyList>>> {
+    /// The next batch (a list of `Notification`s made by `decoder`), or `None` at the end.
+    /// Blocks with the GIL released; Ctrl-C raises `KeyboardInterrupt` (nothing of the stream
+    /// is lost).
+    #[pyo3(signature = (decoder, max = 256))]
+    fn next_batch<'py>(
+        &self,
+        py: Python<'py>,
+        decoder: &Bound<'py, NotificationDecoder>,
+        max: usize,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
         let shared = self.shared.clone();
         let batch = runtime::wait(py, async move { next_batch(&shared, max.max(1)).await })?;
         match batch {
-            Ok(Some(events)) => Ok(Some(PyList::new(py, events)?)),
+            Ok(Some(events)) => decoder.get().batch(py, &events).map(Some),
             Ok(None) => Ok(None),
             Err(err) => Err(errors::to_py(err)),
         }
     }
 
     /// [`next_batch`](Self::next_batch) for asyncio: an awaitable of the batch or `None`.
-    #[pyo3(signature = (max = 256))]
-    fn next_batch_async<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (decoder, max = 256))]
+    fn next_batch_async<'py>(
+        &self,
+        py: Python<'py>,
+        decoder: &Bound<'py, NotificationDecoder>,
+        max: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let shared = self.shared.clone();
+        let decoder = decoder.clone().unbind();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             match next_batch(&shared, max.max(1)).await {
-                Ok(batch) => Ok(batch),
+                Ok(batch) => Ok(batch.map(|events| DecodedBatch { events, decoder })),
                 Err(err) => Err(errors::to_py(err)),
             }
         })

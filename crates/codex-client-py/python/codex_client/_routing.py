@@ -1,7 +1,8 @@
 """From the native streams to :class:`~codex_client.models.Notification` values: decoding a
 notification's params JSON into its generated model (``model_validate_json``, no ``dict`` in
-between), and ``_TurnSubscription``, one consumer of a native stream, with a blocking and an
-asyncio side. The routing itself — one reader, per-turn queues, replay of what a turn sent
+between; the flat delta models, found by :func:`_flat_models`, built by the native
+``NotificationDecoder`` without leaving Rust), and ``_TurnSubscription``, one consumer of a
+native stream, with a blocking and an asyncio side. The routing itself — one reader, per-turn queues, replay of what a turn sent
 before its consumer subscribed, bounds — is the Rust core's (``codex_client._native``)."""
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import json
 from collections import deque
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
+from ._native import NotificationDecoder
 from .errors import TransportClosedError
 from .generated.notification_registry import NOTIFICATION_MODELS
 from .models import LAGGED_METHOD, LaggedNotification, Notification, UnknownNotification
@@ -39,6 +41,57 @@ def decode_notification(method: str | None, params: Any) -> Notification:
     return Notification(method, UnknownNotification(value if isinstance(value, dict) else {}))
 
 
+def _flat_fields(model: type[BaseModel]) -> list[tuple[str, str]] | None:
+    """``[(wire_key, field_name), ...]`` in definition order when every field of ``model`` is a
+    required plain ``str`` and nothing else shapes its validation (no validators, serializers,
+    private attributes or post-init, extra keys ignored): then building the instance from the
+    strings is exactly what validating the JSON gives. ``None`` otherwise."""
+    if issubclass(model, RootModel) or model.model_config.get("extra", "ignore") != "ignore":
+        return None
+    decorators = model.__pydantic_decorators__
+    if any(
+        getattr(decorators, kind)
+        for kind in (
+            "validators",
+            "field_validators",
+            "root_validators",
+            "field_serializers",
+            "model_serializers",
+            "model_validators",
+            "computed_fields",
+        )
+    ):
+        return None
+    if model.__private_attributes__ or model.__pydantic_post_init__ is not None:
+        return None
+    fields = []
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        if (
+            info.annotation is not str
+            or not info.is_required()
+            or info.metadata
+            or (info.validation_alias is not None and info.validation_alias != alias)
+        ):
+            return None
+        fields.append((alias, name))
+    return fields or None
+
+
+def _flat_models() -> list[tuple[str, type[BaseModel], list[tuple[str, str]]]]:
+    """The notifications whose models :func:`_flat_fields` accepts."""
+    flat = []
+    for method, model in NOTIFICATION_MODELS.items():
+        fields = _flat_fields(model)
+        if fields is not None:
+            flat.append((method, model, fields))
+    return flat
+
+
+#: What the native streams make their events with.
+DECODER = NotificationDecoder(Notification, decode_notification, _flat_models())
+
+
 class _TurnSubscription:
     """One consumer of a native stream (a turn's, or the global one)."""
 
@@ -46,7 +99,7 @@ class _TurnSubscription:
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
-        self._buffer: deque[tuple[str | None, Any]] = deque()
+        self._buffer: deque[Notification] = deque()
         self._ended = False
 
     @property
@@ -63,13 +116,12 @@ class _TurnSubscription:
         while not buffer:
             if self._ended:
                 raise self._ended_error()
-            batch = self._stream.next_batch(BATCH)
+            batch = self._stream.next_batch(DECODER, BATCH)
             if batch is None:
                 self._ended = True
                 raise self._ended_error()
             buffer.extend(batch)
-        method, params = buffer.popleft()
-        return decode_notification(method, params)
+        return buffer.popleft()
 
     async def anext(self) -> Notification:
         """:meth:`next` for asyncio."""
@@ -77,15 +129,14 @@ class _TurnSubscription:
         while not buffer:
             if self._ended:
                 raise self._ended_error()
-            batch = await self._stream.next_batch_async(BATCH)
+            batch = await self._stream.next_batch_async(DECODER, BATCH)
             if batch is None:
                 self._ended = True
                 raise self._ended_error()
             buffer.extend(batch)
-        method, params = buffer.popleft()
-        return decode_notification(method, params)
+        return buffer.popleft()
 
-    def next_batch(self) -> list[tuple[str | None, Any]] | None:
+    def next_batch(self) -> list[Notification] | None:
         """Everything buffered or, when nothing is, the next native batch; ``None`` at the end."""
         if self._buffer:
             batch = list(self._buffer)
@@ -93,12 +144,12 @@ class _TurnSubscription:
             return batch
         if self._ended:
             return None
-        batch = self._stream.next_batch(BATCH)
+        batch = self._stream.next_batch(DECODER, BATCH)
         if batch is None:
             self._ended = True
         return batch
 
-    async def next_batch_async(self) -> list[tuple[str | None, Any]] | None:
+    async def next_batch_async(self) -> list[Notification] | None:
         """:meth:`next_batch` for asyncio."""
         if self._buffer:
             batch = list(self._buffer)
@@ -106,7 +157,7 @@ class _TurnSubscription:
             return batch
         if self._ended:
             return None
-        batch = await self._stream.next_batch_async(BATCH)
+        batch = await self._stream.next_batch_async(DECODER, BATCH)
         if batch is None:
             self._ended = True
         return batch

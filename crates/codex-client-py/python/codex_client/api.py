@@ -43,7 +43,7 @@ from ._login import (
     start_chatgpt_login,
     start_device_code_login,
 )
-from ._routing import _TurnSubscription, decode_notification
+from ._routing import _TurnSubscription
 from ._run import TurnResult as TurnResult, _Collector
 from ._sandbox import Sandbox as Sandbox, _sandbox_mode, _sandbox_policy
 from .async_client import AsyncCodexClient
@@ -813,10 +813,9 @@ class TurnHandle:
                 batch = subscription.next_batch()
                 if batch is None:
                     return
-                for method, params in batch:
-                    event = decode_notification(method, params)
+                for event in batch:
                     yield event
-                    if method == "turn/completed" and _is_own_completion(event, self.id):
+                    if event.method == "turn/completed" and _is_own_completion(event, self.id):
                         return
         except KeyboardInterrupt:
             self._interrupt_quietly()
@@ -883,10 +882,9 @@ class AsyncTurnHandle:
                 batch = await subscription.next_batch_async()
                 if batch is None:
                     return
-                for method, params in batch:
-                    event = decode_notification(method, params)
+                for event in batch:
                     yield event
-                    if method == "turn/completed" and _is_own_completion(event, self.id):
+                    if event.method == "turn/completed" and _is_own_completion(event, self.id):
                         return
         except asyncio.CancelledError:
             await self._interrupt_quietly()

@@ -1,0 +1,331 @@
+//! `NotificationDecoder`: a stream's raw events made into the Python package's values
+//! (`codex_client.models.Notification` holding the method's generated pydantic model) without
+//! leaving Rust for the hot ones.
+//!
+//! Most of a turn's traffic is deltas whose models are flat: every field a required `str`
+//! under its wire alias, extra keys ignored, no validators. The Python package finds those
+//! models by inspecting them (`_routing._flat_models`, never a hand-written list) and hands
+//! them here; for them the params text is read once with serde and the instance is built the
+//! way pydantic's `model_construct` builds one (its `__dict__` in field order, its fields set,
+//! no extra, no private state), which for such a model is exactly what `model_validate_json`
+//! returns. Anything that does not fit — a key missing, a value that is not a string, another
+//! method, a gap — goes to the package's own decoder (`_routing.decode_notification`), so the
+//! two paths can only differ in speed (the Python tests compare them on every flat model).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use codex_client::core::RawEvent;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple, PyType};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+
+/// A JSON string, borrowed from the line when it has no escapes.
+#[derive(serde::Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// Reads a flat model's fields out of a params object: each field's string by its wire key,
+/// other keys skipped whatever they hold (pydantic ignores them too). `None` when the params
+/// are not an object, a field's value is not a string, or a field is missing.
+struct FlatSeed<'m> {
+    fields: &'m [FlatField],
+}
+
+impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
+    type Value = Vec<Cow<'de, str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FlatSeed<'_> {
+    type Value = Vec<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object of strings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values: Vec<Option<Cow<'de, str>>> = vec![None; self.fields.len()];
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            match self.fields.iter().position(|field| field.wire == key) {
+                Some(at) => values[at] = Some(map.next_value::<Text<'de>>()?.0),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        values
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| A::Error::custom("a field is missing"))
+    }
+}
+
+fn flat_values<'p>(fields: &[FlatField], params: &'p str) -> Option<Vec<Cow<'p, str>>> {
+    let mut deserializer = serde_json::Deserializer::from_str(params);
+    let values = FlatSeed { fields }.deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(values)
+}
+
+/// The strings of the previous events of a batch, by field: a turn's deltas repeat their
+/// thread, turn and item ids, which are then one Python string shared, not one per event
+/// (Python strings are immutable).
+#[derive(Default)]
+struct RepeatedStrings {
+    last: HashMap<*const FlatField, Py<PyString>>,
+}
+
+impl RepeatedStrings {
+    fn get<'py>(
+        &mut self,
+        py: Python<'py>,
+        field: &FlatField,
+        value: &str,
+    ) -> Bound<'py, PyString> {
+        /// Values longer than this (message text) are not kept.
+        const KEPT_UP_TO: usize = 128;
+        let key: *const FlatField = field;
+        if let Some(previous) = self.last.get(&key) {
+            let previous = previous.bind(py);
+            if previous.to_str().is_ok_and(|text| text == value) {
+                return previous.clone();
+            }
+        }
+        let string = PyString::new(py, value);
+        if value.len() <= KEPT_UP_TO {
+            self.last.insert(key, string.clone().unbind());
+        }
+        string
+    }
+}
+
+/// One field of a flat model: its key on the wire and its attribute name.
+struct FlatField {
+    wire: String,
+    name: Py<PyString>,
+}
+
+/// A model whose every field is a required string.
+struct FlatModel {
+    method: Py<PyString>,
+    class: Py<PyType>,
+    fields: Vec<FlatField>,
+}
+
+/// The attribute names the construction sets, interned once.
+struct Names {
+    dict: Py<PyString>,
+    fields_set: Py<PyString>,
+    extra: Py<PyString>,
+    private: Py<PyString>,
+    method: Py<PyString>,
+    payload: Py<PyString>,
+}
+
+/// A flat model as Python describes it: `(method, model, [(wire_key, field_name), ...])`.
+type FlatSpec<'py> = (String, Bound<'py, PyType>, Vec<(String, String)>);
+
+/// Turns a stream's raw events into `Notification` values.
+#[pyclass(module = "codex_client._native", frozen)]
+pub(crate) struct NotificationDecoder {
+    notification: Py<PyType>,
+    object_new: Py<PyAny>,
+    fallback: Py<PyAny>,
+    flat: HashMap<String, FlatModel>,
+    names: Names,
+}
+
+#[pymethods]
+impl NotificationDecoder {
+    /// `notification`: the `Notification` class (a slots dataclass of `method`, `payload`);
+    /// `fallback(method | None, params_json | count)`: the package's decoder, for every event
+    /// the fast path does not take; `flat`: `(method, model, [(wire_key, field_name), ...])`
+    /// for the models whose fields are all required strings, fields in definition order.
+    #[new]
+    fn new(
+        py: Python<'_>,
+        notification: Bound<'_, PyType>,
+        fallback: Bound<'_, PyAny>,
+        flat: Vec<FlatSpec<'_>>,
+    ) -> PyResult<Self> {
+        let object_new = py
+            .get_type::<pyo3::types::PyAny>()
+            .getattr(pyo3::intern!(py, "__new__"))?;
+        let flat = flat
+            .into_iter()
+            .map(|(method, class, fields)| {
+                let model = FlatModel {
+                    method: PyString::intern(py, &method).unbind(),
+                    class: class.unbind(),
+                    fields: fields
+                        .into_iter()
+                        .map(|(wire, name)| FlatField {
+                            wire,
+                            name: PyString::intern(py, &name).unbind(),
+                        })
+                        .collect(),
+                };
+                (method, model)
+            })
+            .collect();
+        let intern = |name: &str| PyString::intern(py, name).unbind();
+        Ok(Self {
+            notification: notification.unbind(),
+            object_new: object_new.unbind(),
+            fallback: fallback.unbind(),
+            flat,
+            names: Names {
+                dict: intern("__dict__"),
+                fields_set: intern("__pydantic_fields_set__"),
+                extra: intern("__pydantic_extra__"),
+                private: intern("__pydantic_private__"),
+                method: intern("method"),
+                payload: intern("payload"),
+            },
+        })
+    }
+
+    /// The methods decoded without the fallback, sorted.
+    #[getter]
+    fn flat_methods(&self) -> Vec<String> {
+        let mut methods: Vec<String> = self.flat.keys().cloned().collect();
+        methods.sort();
+        methods
+    }
+
+    /// Decodes `(method, params_json)` pairs the way a stream decodes one batch (for tests
+    /// and tools).
+    fn decode_batch<'py>(
+        &self,
+        py: Python<'py>,
+        events: Vec<(String, String)>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        let mut repeated = RepeatedStrings::default();
+        for (method, params) in &events {
+            list.append(self.notification_of(py, method, params, &mut repeated)?)?;
+        }
+        Ok(list)
+    }
+
+    /// Decodes one notification the way a stream does (for tests and tools).
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        params: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.notification_of(py, method, params, &mut RepeatedStrings::default())
+    }
+}
+
+impl NotificationDecoder {
+    /// A batch of events (notifications and gaps only) as a list of `Notification`s.
+    pub(crate) fn batch<'py>(
+        &self,
+        py: Python<'py>,
+        events: &[RawEvent],
+    ) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        let mut repeated = RepeatedStrings::default();
+        for event in events {
+            let value = match event {
+                RawEvent::Notification(raw) => {
+                    let params = raw.params().unwrap_or("{}");
+                    self.notification_of(py, raw.method(), params, &mut repeated)?
+                }
+                RawEvent::Lagged(count) => self.fallback.bind(py).call1((py.None(), *count))?,
+                other => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "codex-client: a stream handed over an event it should not have: {other:?}"
+                    )));
+                }
+            };
+            list.append(value)?;
+        }
+        Ok(list)
+    }
+
+    fn notification_of<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        params: &str,
+        repeated: &mut RepeatedStrings,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(model) = self.flat.get(method)
+            && let Some(payload) = self.construct(py, model, params, repeated)?
+        {
+            return self.wrap(py, model.method.bind(py).as_any(), &payload);
+        }
+        self.fallback.bind(py).call1((method, params))
+    }
+
+    /// `model` built from `params` as pydantic's `model_construct` would, or `None` when the
+    /// params are not an object of strings holding every field (the fallback decides then).
+    fn construct<'py>(
+        &self,
+        py: Python<'py>,
+        model: &FlatModel,
+        params: &str,
+        repeated: &mut RepeatedStrings,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(values) = flat_values(&model.fields, params) else {
+            return Ok(None);
+        };
+        let dict = PyDict::new(py);
+        for (field, value) in model.fields.iter().zip(&values) {
+            dict.set_item(field.name.bind(py), repeated.get(py, field, value))?;
+        }
+        let fields_set = PySet::new(py, model.fields.iter().map(|f| f.name.bind(py)))?;
+        let instance = self
+            .object_new
+            .bind(py)
+            .call1(PyTuple::new(py, [model.class.bind(py)])?)?;
+        let names = &self.names;
+        set_slot(&instance, &names.dict, dict.as_any())?;
+        set_slot(&instance, &names.fields_set, fields_set.as_any())?;
+        set_slot(&instance, &names.extra, &py.None().into_bound(py))?;
+        set_slot(&instance, &names.private, &py.None().into_bound(py))?;
+        Ok(Some(instance))
+    }
+
+    /// `Notification(method, payload)`, its slots set directly.
+    fn wrap<'py>(
+        &self,
+        py: Python<'py>,
+        method: &Bound<'py, PyAny>,
+        payload: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let notification = self
+            .object_new
+            .bind(py)
+            .call1(PyTuple::new(py, [self.notification.bind(py)])?)?;
+        set_slot(&notification, &self.names.method, method)?;
+        set_slot(&notification, &self.names.payload, payload)?;
+        Ok(notification)
+    }
+}
+
+/// `object.__setattr__(target, name, value)`: past the class's own `__setattr__` (pydantic's
+/// validates assignments; construction must not), as `model_construct` does.
+fn set_slot(
+    target: &Bound<'_, PyAny>,
+    name: &Py<PyString>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    // SAFETY: the three pointers are live objects owned by bound references for the call;
+    // `PyObject_GenericSetAttr` takes no ownership and reports failure with -1 and an
+    // exception set, which `PyErr::fetch` takes.
+    let status = unsafe {
+        pyo3::ffi::PyObject_GenericSetAttr(target.as_ptr(), name.as_ptr(), value.as_ptr())
+    };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(PyErr::fetch(target.py()))
+    }
+}

@@ -1,0 +1,98 @@
+"""The native decoder's fast path (the flat delta models built in Rust) against the package's
+own decoder (``model_validate_json``): the same values, for every flat model and every shape of
+params that could tell them apart."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codex_client._routing import DECODER, _flat_fields, decode_notification
+from codex_client.generated.notification_registry import NOTIFICATION_MODELS
+from codex_client.models import Notification, UnknownNotification
+
+
+def sample(method: str, seed: str = "") -> dict[str, str]:
+    """Params for a flat model: each field's wire key with a distinct string."""
+    fields = _flat_fields(NOTIFICATION_MODELS[method])
+    return {wire: f"{name}-{seed}é\n\"\\" for wire, name in fields}
+
+
+def assert_same(fast: Notification, slow: Notification) -> None:
+    assert type(fast) is Notification
+    assert fast.method == slow.method
+    assert type(fast.payload) is type(slow.payload)
+    assert fast.payload == slow.payload
+    if isinstance(slow.payload, UnknownNotification):
+        return
+    assert fast.payload.model_fields_set == slow.payload.model_fields_set
+    assert fast.payload.model_dump(by_alias=True) == slow.payload.model_dump(by_alias=True)
+    assert fast.payload.model_dump_json() == slow.payload.model_dump_json()
+    assert fast.payload.__pydantic_extra__ == slow.payload.__pydantic_extra__
+    assert fast.payload.__pydantic_private__ == slow.payload.__pydantic_private__
+    assert repr(fast) == repr(slow)
+
+
+def test_the_flat_models_are_found_by_inspection_and_include_the_deltas():
+    flat = set(DECODER.flat_methods)
+    for method in ("item/agentMessage/delta", "item/commandExecution/outputDelta", "item/plan/delta"):
+        assert method in flat
+    for method in flat:
+        model = NOTIFICATION_MODELS[method]
+        assert all(info.annotation is str and info.is_required() for info in model.model_fields.values())
+    # A model with a non-string field is not flat (the fallback decodes it).
+    assert "item/reasoning/textDelta" not in flat
+    assert "turn/completed" not in flat
+
+
+@pytest.mark.parametrize("method", DECODER.flat_methods)
+def test_every_flat_model_decodes_as_model_validate_json_does(method):
+    params = json.dumps(sample(method))
+    assert_same(DECODER.decode(method, params), decode_notification(method, params))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        '{"threadId":"t","turnId":"u","itemId":"i","delta":"d","extra":{"nested":[1,null]}}',
+        '{"threadId":"t","turnId":"u","itemId":"i"}',
+        '{"threadId":"t","turnId":"u","itemId":"i","delta":5}',
+        '{"threadId":"t","turnId":"u","itemId":"i","delta":null}',
+        '{"thread_id":"t","turn_id":"u","item_id":"i","delta":"by name"}',
+        '{"threadId":"t","turnId":"u","itemId":"i","delta":"first","delta":"last"}',
+        '{"threadId":"t","turnId":"u","itemId":"i","delta":"\\ud83d\\ude00 \\u00e9\\t"}',
+        "[]",
+        '"text"',
+        "{}",
+        '{"threadId":"t"',
+        '{"threadId":"t","turnId":"u","itemId":"i","delta":"d"} trailing',
+    ],
+)
+def test_params_of_any_shape_decode_as_the_fallback_does(params):
+    method = "item/agentMessage/delta"
+    assert_same(DECODER.decode(method, params), decode_notification(method, params))
+
+
+def test_a_batch_shares_repeated_ids_but_keeps_every_value():
+    method = "item/agentMessage/delta"
+    events = [
+        (method, json.dumps({"threadId": "t1", "turnId": "u1", "itemId": "i1", "delta": d}))
+        for d in ("a", "b", "a")
+    ] + [(method, json.dumps({"threadId": "t1", "turnId": "u2", "itemId": "i2", "delta": "c"}))]
+    decoded = DECODER.decode_batch(events)
+    assert [n.payload.delta for n in decoded] == ["a", "b", "a", "c"]
+    assert [n.payload.turn_id for n in decoded] == ["u1", "u1", "u1", "u2"]
+    for notification, (m, params) in zip(decoded, events):
+        assert_same(notification, decode_notification(m, params))
+
+
+def test_a_fast_decoded_model_is_an_ordinary_model():
+    method = "item/agentMessage/delta"
+    params = json.dumps(sample(method, "x"))
+    payload = DECODER.decode(method, params).payload
+    payload.delta = "changed"
+    assert payload.delta == "changed"
+    assert type(payload).model_validate_json(payload.model_dump_json(by_alias=True)) == payload
+    copy = payload.model_copy(update={"item_id": "other"})
+    assert copy.item_id == "other" and payload.item_id != "other"
