@@ -223,9 +223,9 @@ pub fn build(workspace: &Path) -> Result<PathBuf> {
     Ok(wheel)
 }
 
-/// The pytest run of the suite, from the venv, with the environment the app-server tests need.
-/// No network is needed (the gate wraps it in its loopback-only namespace).
-pub fn test_command(workspace: &Path, pytest_args: &[String]) -> Command {
+/// The venv's interpreter as an activated venv runs it (the package finds the runtime inside
+/// it, as the official SDK does), importing the installed wheel and never the source tree.
+pub fn script_command(workspace: &Path) -> Command {
     let venv = venv_dir(workspace);
     let path = std::env::var_os("PATH").unwrap_or_default();
     let path =
@@ -239,11 +239,18 @@ pub fn test_command(workspace: &Path, pytest_args: &[String]) -> Command {
         .env_remove("CODEX_BIN")
         .env_remove("PYTHONPATH")
         .env_remove("PYTHONHOME")
-        // A missing app-server fails the tests that need it instead of skipping them.
-        .env("CODEX_CLIENT_REQUIRE_APP_SERVER", "1")
         // Import the installed wheel, never the source tree; write nothing into the source tree.
         .env("PYTHONSAFEPATH", "1")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}
+
+/// The pytest run of the suite, from the venv, with the environment the app-server tests need.
+/// No network is needed (the gate wraps it in its loopback-only namespace).
+pub fn test_command(workspace: &Path, pytest_args: &[String]) -> Command {
+    let mut cmd = script_command(workspace);
+    // A missing app-server fails the tests that need it instead of skipping them.
+    cmd.env("CODEX_CLIENT_REQUIRE_APP_SERVER", "1")
         .args(["-m", "pytest", TESTS, "-p", "no:cacheprovider", "-ra"])
         .arg(format!("--timeout={TEST_TIMEOUT_SECS}"))
         .arg(format!("--junitxml={}", junit_report(workspace).display()))

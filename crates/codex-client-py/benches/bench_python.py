@@ -137,6 +137,41 @@ def run_one(args, sdk: str, scenario: str, turns: int, deltas: int) -> dict:
     return json.loads(done.stdout)
 
 
+#: The issue's targets: this package's threaded events/s over the official threaded client's.
+TARGET_RATIOS = {1: 10.0, 64: 20.0}
+
+
+def targets(report: dict) -> list[dict]:
+    """The targets, each met or missed, printed (a benchmark reports; it does not fail on speed)."""
+    judged = []
+    for row in report["routing"]:
+        wanted = TARGET_RATIOS.get(row["turns"])
+        if row["scenario"] == "threads" and wanted is not None:
+            judged.append(
+                {
+                    "target": f"threads K={row['turns']}: >= {wanted:.0f}x the official threaded client",
+                    "value": f"{row['ratio']:.1f}x",
+                    "met": row["ratio"] >= wanted,
+                }
+            )
+    over = [
+        f"{row['scenario']} K={row['turns']}"
+        for row in report["routing"]
+        if row["codex_client"]["peak_rss_kib"] >= row["openai_codex"]["peak_rss_kib"]
+    ]
+    judged.append(
+        {
+            "target": "peak RSS below the official's in every routing scenario",
+            "value": "above in " + ", ".join(over) if over else "below in all",
+            "met": not over,
+        }
+    )
+    print("targets:")
+    for t in judged:
+        print(f"  {'met   ' if t['met'] else 'MISSED'} {t['target']}: {t['value']}")
+    return judged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fake", required=True)
@@ -174,6 +209,7 @@ def main() -> None:
         p99 = statistics.median(r["p99_us"] for r in results)
         report["latency"].append({"sdk": sdk, "p50_us": p50, "p99_us": p99})
         print(f"latency    {sdk:14} p50 {p50:8.1f} µs  p99 {p99:8.1f} µs")
+    report["targets"] = targets(report) if not args.quick else None
     if args.json:
         with open(args.json, "w") as out:
             json.dump(report, out, indent=2)

@@ -19,10 +19,14 @@ use crate::handler::PyHandler;
 use crate::runtime;
 use crate::stream::NativeStream;
 
-/// Events a turn's queue holds before its consumer counts as behind (then the grace, then a gap).
-const TURN_QUEUE_EVENTS: usize = 4096;
-/// Bytes a turn's queue holds, likewise.
-const TURN_QUEUE_BYTES: usize = 64 * 1024 * 1024;
+/// Events a turn's queue holds before the reader waits for its consumer (then the grace, then
+/// a gap). Shallower than the core's default (1024): the reader outruns consumers that hold
+/// the GIL, and what it has read ahead is memory; a queue four of the Python side's batches
+/// deep keeps a consumer fed while its peak memory stays below the official client's
+/// (BENCHMARKS.md, "Python"). Nothing is lost by it: a full queue makes the reader wait.
+const TURN_QUEUE_EVENTS: usize = 256;
+/// Bytes a turn's queue holds, likewise (one event however large is always taken).
+const TURN_QUEUE_BYTES: usize = 1024 * 1024;
 
 /// How long the reader waits for a turn's consumer whose queue is full before that consumer
 /// gets a gap (the core's default is 50 ms). A Python thread can wait that long for the GIL
@@ -68,8 +72,7 @@ impl Settings {
         let mut config = ConnectionConfig::new()
             .client_info(info)
             .experimental_api(self.experimental_api)
-            // A Python consumer takes events more slowly than a Rust one and may be held up by
-            // the GIL: deeper turn queues than the core's default before a gap is reported.
+            // A Python consumer may be held up by the GIL: a longer grace before a gap.
             .turn_queue_limits(TURN_QUEUE_EVENTS, TURN_QUEUE_BYTES)
             .slow_consumer_grace(SLOW_CONSUMER_GRACE);
         if let Some(t) = seconds("request_timeout_s", self.request_timeout_s)? {

@@ -19,7 +19,7 @@ from .generated.notification_registry import NOTIFICATION_MODELS
 from .models import LAGGED_METHOD, LaggedNotification, Notification, UnknownNotification
 
 #: How many events one call into the native stream hands over at most.
-BATCH = 256
+BATCH = 64
 
 
 def decode_notification(method: str | None, params: Any) -> Notification:
