@@ -2,8 +2,8 @@
 //! (`codex_client.models.Notification` holding the method's generated pydantic model) without
 //! leaving Rust for the hot ones.
 //!
-//! Most of a turn's traffic is deltas whose models are flat: every field a required `str`
-//! under its wire alias, extra keys ignored, no validators. The Python package finds those
+//! Most of a turn's traffic is deltas whose models are flat: every field a required `str` or
+//! `int` under its wire alias, extra keys ignored, no validators. The Python package finds those
 //! models by inspecting them (`_routing._flat_models`, never a hand-written list) and hands
 //! them here; for them the params text is read once with serde and the instance is built the
 //! way pydantic's `model_construct` builds one (its `__dict__` in field order, its fields set,
@@ -24,15 +24,23 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 #[derive(serde::Deserialize)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
-/// Reads a flat model's fields out of a params object: each field's string by its wire key,
-/// other keys skipped whatever they hold (pydantic ignores them too). `None` when the params
-/// are not an object, a field's value is not a string, or a field is missing.
+/// A flat field's value as the line has it.
+enum FlatValue<'a> {
+    Str(Cow<'a, str>),
+    Int(i64),
+}
+
+/// Reads a flat model's fields out of a params object: each field's value by its wire key (a
+/// string for a `str` field, an integer for an `int` one), other keys skipped whatever they hold
+/// (pydantic ignores them too). An error when the params are not an object, a value is not of
+/// its field's JSON type (a float or a numeric string for an `int`: pydantic's lax rules are
+/// the fallback's to apply), or a field is missing.
 struct FlatSeed<'m> {
     fields: &'m [FlatField],
 }
 
 impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
-    type Value = Vec<Cow<'de, str>>;
+    type Value = Vec<FlatValue<'de>>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
@@ -40,17 +48,24 @@ impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
 }
 
 impl<'de> Visitor<'de> for FlatSeed<'_> {
-    type Value = Vec<Cow<'de, str>>;
+    type Value = Vec<FlatValue<'de>>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object of strings")
+        f.write_str("an object of the model's fields")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut values: Vec<Option<Cow<'de, str>>> = vec![None; self.fields.len()];
+        let mut values: Vec<Option<FlatValue<'de>>> = std::iter::repeat_with(|| None)
+            .take(self.fields.len())
+            .collect();
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             match self.fields.iter().position(|field| field.wire == key) {
-                Some(at) => values[at] = Some(map.next_value::<Text<'de>>()?.0),
+                Some(at) => {
+                    values[at] = Some(match self.fields[at].kind {
+                        FieldKind::Str => FlatValue::Str(map.next_value::<Text<'de>>()?.0),
+                        FieldKind::Int => FlatValue::Int(map.next_value::<i64>()?),
+                    })
+                }
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -63,7 +78,7 @@ impl<'de> Visitor<'de> for FlatSeed<'_> {
     }
 }
 
-fn flat_values<'p>(fields: &[FlatField], params: &'p str) -> Option<Vec<Cow<'p, str>>> {
+fn flat_values<'p>(fields: &[FlatField], params: &'p str) -> Option<Vec<FlatValue<'p>>> {
     let mut deserializer = serde_json::Deserializer::from_str(params);
     let values = FlatSeed { fields }.deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
@@ -102,13 +117,21 @@ impl RepeatedStrings {
     }
 }
 
-/// One field of a flat model: its key on the wire and its attribute name.
+/// The type of a flat field.
+#[derive(Clone, Copy)]
+enum FieldKind {
+    Str,
+    Int,
+}
+
+/// One field of a flat model: its key on the wire, its attribute name and its type.
 struct FlatField {
     wire: String,
     name: Py<PyString>,
+    kind: FieldKind,
 }
 
-/// A model whose every field is a required string.
+/// A model whose every field is a required string or integer.
 struct FlatModel {
     method: Py<PyString>,
     class: Py<PyType>,
@@ -125,8 +148,9 @@ struct Names {
     payload: Py<PyString>,
 }
 
-/// A flat model as Python describes it: `(method, model, [(wire_key, field_name), ...])`.
-type FlatSpec<'py> = (String, Bound<'py, PyType>, Vec<(String, String)>);
+/// A flat model as Python describes it: `(method, model, [(wire_key, field_name, "str" |
+/// "int"), ...])`.
+type FlatSpec<'py> = (String, Bound<'py, PyType>, Vec<(String, String, String)>);
 
 /// Turns a stream's raw events into `Notification` values.
 #[pyclass(module = "codex_client._native", frozen)]
@@ -142,8 +166,9 @@ pub(crate) struct NotificationDecoder {
 impl NotificationDecoder {
     /// `notification`: the `Notification` class (a slots dataclass of `method`, `payload`);
     /// `fallback(method | None, params_json | count)`: the package's decoder, for every event
-    /// the fast path does not take; `flat`: `(method, model, [(wire_key, field_name), ...])`
-    /// for the models whose fields are all required strings, fields in definition order.
+    /// the fast path does not take; `flat`: `(method, model, [(wire_key, field_name, kind),
+    /// ...])` for the models whose fields are all required `str` or `int` (`kind` is `"str"`
+    /// or `"int"`), fields in definition order.
     #[new]
     fn new(
         py: Python<'_>,
@@ -154,23 +179,35 @@ impl NotificationDecoder {
         let object_new = py
             .get_type::<pyo3::types::PyAny>()
             .getattr(pyo3::intern!(py, "__new__"))?;
-        let flat = flat
-            .into_iter()
-            .map(|(method, class, fields)| {
-                let model = FlatModel {
-                    method: PyString::intern(py, &method).unbind(),
-                    class: class.unbind(),
-                    fields: fields
-                        .into_iter()
-                        .map(|(wire, name)| FlatField {
-                            wire,
-                            name: PyString::intern(py, &name).unbind(),
-                        })
-                        .collect(),
-                };
-                (method, model)
-            })
-            .collect();
+        let mut models = HashMap::new();
+        for (method, class, fields) in flat {
+            let fields = fields
+                .into_iter()
+                .map(|(wire, name, kind)| {
+                    let kind = match kind.as_str() {
+                        "str" => FieldKind::Str,
+                        "int" => FieldKind::Int,
+                        other => {
+                            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                                "field `{name}` of `{method}`: kind `{other}` is not str or int"
+                            )));
+                        }
+                    };
+                    Ok(FlatField {
+                        wire,
+                        name: PyString::intern(py, &name).unbind(),
+                        kind,
+                    })
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            let model = FlatModel {
+                method: PyString::intern(py, &method).unbind(),
+                class: class.unbind(),
+                fields,
+            };
+            models.insert(method, model);
+        }
+        let flat = models;
         let intern = |name: &str| PyString::intern(py, name).unbind();
         Ok(Self {
             notification: notification.unbind(),
@@ -265,7 +302,8 @@ impl NotificationDecoder {
     }
 
     /// `model` built from `params` as pydantic's `model_construct` would, or `None` when the
-    /// params are not an object of strings holding every field (the fallback decides then).
+    /// params are not an object holding every field with its JSON type (the fallback decides
+    /// then).
     fn construct<'py>(
         &self,
         py: Python<'py>,
@@ -278,7 +316,12 @@ impl NotificationDecoder {
         };
         let dict = PyDict::new(py);
         for (field, value) in model.fields.iter().zip(&values) {
-            dict.set_item(field.name.bind(py), repeated.get(py, field, value))?;
+            match value {
+                FlatValue::Str(text) => {
+                    dict.set_item(field.name.bind(py), repeated.get(py, field, text))?
+                }
+                FlatValue::Int(n) => dict.set_item(field.name.bind(py), n)?,
+            }
         }
         let fields_set = PySet::new(py, model.fields.iter().map(|f| f.name.bind(py)))?;
         let instance = self

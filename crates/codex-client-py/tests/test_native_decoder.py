@@ -5,6 +5,7 @@ params that could tell them apart."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +14,13 @@ from codex_client.generated.notification_registry import NOTIFICATION_MODELS
 from codex_client.models import Notification, UnknownNotification
 
 
-def sample(method: str, seed: str = "") -> dict[str, str]:
-    """Params for a flat model: each field's wire key with a distinct string."""
+def sample(method: str, seed: str = "") -> dict[str, str | int]:
+    """Params for a flat model: each field's wire key with a distinct string or integer."""
     fields = _flat_fields(NOTIFICATION_MODELS[method])
-    return {wire: f"{name}-{seed}é\n\"\\" for wire, name in fields}
+    return {
+        wire: f"{name}-{seed}é\n\"\\" if kind == "str" else -(2**40) - len(name)
+        for wire, name, kind in fields
+    }
 
 
 def assert_same(fast: Notification, slow: Notification) -> None:
@@ -36,14 +40,22 @@ def assert_same(fast: Notification, slow: Notification) -> None:
 
 def test_the_flat_models_are_found_by_inspection_and_include_the_deltas():
     flat = set(DECODER.flat_methods)
-    for method in ("item/agentMessage/delta", "item/commandExecution/outputDelta", "item/plan/delta"):
+    for method in (
+        "item/agentMessage/delta",
+        "item/commandExecution/outputDelta",
+        "item/plan/delta",
+        "item/reasoning/textDelta",
+        "item/reasoning/summaryTextDelta",
+    ):
         assert method in flat
     for method in flat:
         model = NOTIFICATION_MODELS[method]
-        assert all(info.annotation is str and info.is_required() for info in model.model_fields.values())
-    # A model with a non-string field is not flat (the fallback decodes it).
-    assert "item/reasoning/textDelta" not in flat
+        assert all(
+            info.annotation in (str, int) and info.is_required() for info in model.model_fields.values()
+        )
+    # A model with a field of another type is not flat (the fallback decodes it).
     assert "turn/completed" not in flat
+    assert "item/completed" not in flat
 
 
 @pytest.mark.parametrize("method", DECODER.flat_methods)
@@ -74,6 +86,16 @@ def test_params_of_any_shape_decode_as_the_fallback_does(params):
     assert_same(DECODER.decode(method, params), decode_notification(method, params))
 
 
+@pytest.mark.parametrize(
+    "index",
+    ["3", "-7", "0", "3.0", "3.5", '"3"', "true", "null", "18446744073709551616", "1e3", "[]"],
+)
+def test_an_integer_field_of_any_shape_decodes_as_the_fallback_does(index):
+    method = "item/reasoning/textDelta"
+    params = '{"threadId":"t","turnId":"u","itemId":"i","delta":"d","contentIndex":%s}' % index
+    assert_same(DECODER.decode(method, params), decode_notification(method, params))
+
+
 def test_a_batch_shares_repeated_ids_but_keeps_every_value():
     method = "item/agentMessage/delta"
     events = [
@@ -96,3 +118,28 @@ def test_a_fast_decoded_model_is_an_ordinary_model():
     assert type(payload).model_validate_json(payload.model_dump_json(by_alias=True)) == payload
     copy = payload.model_copy(update={"item_id": "other"})
     assert copy.item_id == "other" and payload.item_id != "other"
+
+
+FIXTURES = sorted(
+    (Path(__file__).resolve().parents[3] / "crates/codex-client-protocol/tests/fixtures").glob("**/*.jsonl")
+)
+
+
+def test_every_recorded_notification_decodes_as_the_fallback_does():
+    # The real server's traffic (stable and experimental sessions), each notification's params
+    # as the line has them: the fast path must agree with model_validate_json on all of it.
+    assert FIXTURES, "no recorded fixtures"
+    checked = fast = 0
+    for path in FIXTURES:
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            message = json.loads(line)
+            if "method" not in message or "id" in message:
+                continue
+            method = message["method"]
+            params = json.dumps(message.get("params", {}))
+            assert_same(DECODER.decode(method, params), decode_notification(method, params))
+            checked += 1
+            fast += method in DECODER.flat_methods
+    assert checked > 100 and fast > 10, (checked, fast)

@@ -41,11 +41,17 @@ def decode_notification(method: str | None, params: Any) -> Notification:
     return Notification(method, UnknownNotification(value if isinstance(value, dict) else {}))
 
 
-def _flat_fields(model: type[BaseModel]) -> list[tuple[str, str]] | None:
-    """``[(wire_key, field_name), ...]`` in definition order when every field of ``model`` is a
-    required plain ``str`` and nothing else shapes its validation (no validators, serializers,
-    private attributes or post-init, extra keys ignored): then building the instance from the
-    strings is exactly what validating the JSON gives. ``None`` otherwise."""
+#: The field types the native decoder builds itself: a JSON string for ``str``, a JSON integer
+#: for ``int`` (anything else, such as ``5.0`` or ``"5"``, goes to pydantic).
+_FLAT_KINDS = {str: "str", int: "int"}
+
+
+def _flat_fields(model: type[BaseModel]) -> list[tuple[str, str, str]] | None:
+    """``[(wire_key, field_name, kind), ...]`` in definition order when every field of ``model``
+    is a required plain ``str`` or ``int`` and nothing else shapes its validation (no
+    validators, serializers, private attributes or post-init, extra keys ignored): then
+    building the instance from the JSON's strings and integers is exactly what validating the
+    JSON gives. ``None`` otherwise."""
     if issubclass(model, RootModel) or model.model_config.get("extra", "ignore") != "ignore":
         return None
     decorators = model.__pydantic_decorators__
@@ -68,17 +74,17 @@ def _flat_fields(model: type[BaseModel]) -> list[tuple[str, str]] | None:
     for name, info in model.model_fields.items():
         alias = info.alias or name
         if (
-            info.annotation is not str
+            info.annotation not in _FLAT_KINDS
             or not info.is_required()
             or info.metadata
             or (info.validation_alias is not None and info.validation_alias != alias)
         ):
             return None
-        fields.append((alias, name))
+        fields.append((alias, name, _FLAT_KINDS[info.annotation]))
     return fields or None
 
 
-def _flat_models() -> list[tuple[str, type[BaseModel], list[tuple[str, str]]]]:
+def _flat_models() -> list[tuple[str, type[BaseModel], list[tuple[str, str, str]]]]:
     """The notifications whose models :func:`_flat_fields` accepts."""
     flat = []
     for method, model in NOTIFICATION_MODELS.items():
