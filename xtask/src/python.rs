@@ -185,7 +185,7 @@ pub fn build(workspace: &Path) -> Result<PathBuf> {
     let mut maturin = Command::new(venv_bin(workspace, "maturin"));
     maturin
         .current_dir(workspace)
-        .args(["build", "--release", "--locked", "--manifest-path"])
+        .args(["build", "--profile", "wheel", "--locked", "--manifest-path"])
         .arg(workspace.join(CRATE).join("Cargo.toml"))
         .arg("--interpreter")
         .arg(&python)

@@ -29,12 +29,14 @@ const EXIT_WAIT: Duration = Duration::from_secs(2);
 pub(super) fn spawn(config: &SpawnConfig, max_line_bytes: usize) -> Result<Transport, Error> {
     let mut std_cmd = config.to_std_command()?;
     let program = std::path::PathBuf::from(std_cmd.get_program());
-    if config.program.is_some() && !program.is_file() {
+    if config.program.is_some() && !launchable(&program, child_path(&std_cmd).as_deref()) {
+        let how = if is_bare_name(&program) {
+            "looked up on PATH"
+        } else {
+            "explicit path in the config"
+        };
         return Err(Error::BinaryNotFound {
-            searched: vec![format!(
-                "{} (explicit path in the config)",
-                program.display()
-            )],
+            searched: vec![format!("{} ({how})", program.display())],
             version: crate::proto::CODEX_VERSION,
         });
     }
@@ -411,6 +413,28 @@ fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// A program named without any directory (`python3`): the OS looks it up on `PATH`.
+fn is_bare_name(program: &std::path::Path) -> bool {
+    program.components().count() == 1 && !program.is_absolute()
+}
+
+/// The `PATH` the child is started with: its own when the command sets one, else ours.
+fn child_path(cmd: &std::process::Command) -> Option<std::ffi::OsString> {
+    match cmd.get_envs().find(|(key, _)| *key == "PATH") {
+        Some((_, value)) => value.map(ToOwned::to_owned),
+        None => std::env::var_os("PATH"),
+    }
+}
+
+/// Whether `program` can be started: a path must be a file; a bare name must be a file in one
+/// of `path`'s directories (as `execvp` and Python's `subprocess` find it).
+fn launchable(program: &std::path::Path, path: Option<&std::ffi::OsStr>) -> bool {
+    if !is_bare_name(program) {
+        return program.is_file();
+    }
+    path.is_some_and(|path| std::env::split_paths(path).any(|dir| dir.join(program).is_file()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +461,21 @@ mod tests {
             strip_ansi("\u{1b}[2m2026\u{1b}[0m \u{1b}[33mWARN\u{1b}[0m x"),
             "2026 WARN x"
         );
+    }
+
+    #[test]
+    fn a_bare_program_name_is_looked_up_on_the_path_a_path_is_taken_as_it_is() {
+        use std::path::Path;
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("some-server");
+        std::fs::write(&program, "").unwrap();
+        let path = std::env::join_paths([Path::new("/nonexistent"), dir.path()]).unwrap();
+        assert!(launchable(Path::new("some-server"), Some(&path)));
+        assert!(!launchable(Path::new("other-server"), Some(&path)));
+        assert!(!launchable(Path::new("some-server"), None));
+        assert!(launchable(&program, None));
+        assert!(!launchable(&dir.path().join("missing"), Some(&path)));
+        // A relative path with a directory is a path, not a name to look up.
+        assert!(!launchable(Path::new("sub/some-server"), Some(&path)));
     }
 }
