@@ -28,6 +28,29 @@ const PIN_MENTIONS: &[(&str, &str)] = &[
         "docs/faq.md",
         "`crates/codex-client-protocol/CODEX_VERSION` ({v})",
     ),
+    // The Python package follows the runtime: its version, its runtime dependency, the pins of
+    // its venv (the runtime and the official SDK the benchmark compares with).
+    ("crates/codex-client-py/pyproject.toml", "version = \"{v}\""),
+    (
+        "crates/codex-client-py/pyproject.toml",
+        "\"openai-codex-cli-bin=={v}\"",
+    ),
+    (
+        "crates/codex-client-py/python/codex_client/_version.py",
+        "__version__ = \"{v}\"",
+    ),
+    (
+        "crates/codex-client-py/tests/test_native_smoke.py",
+        "__version__ == \"{v}\"",
+    ),
+    (
+        "crates/codex-client-py/requirements-dev.txt",
+        "openai-codex-cli-bin=={v}",
+    ),
+    (
+        "crates/codex-client-py/requirements-dev.txt",
+        "openai-codex=={v}",
+    ),
 ];
 
 /// Everything the bump may write, relative to the workspace (files or directories).
@@ -41,6 +64,10 @@ const TOUCHED: &[&str] = &[
     "crates/codex-client-protocol/CODEX_VERSION",
     "crates/codex-client-protocol/schema",
     "crates/codex-client-protocol/src/generated",
+    "crates/codex-client-py/pyproject.toml",
+    "crates/codex-client-py/python/codex_client/_version.py",
+    "crates/codex-client-py/tests/test_native_smoke.py",
+    "crates/codex-client-py/requirements-dev.txt",
 ];
 
 /// Runs the bump; `run_tests` runs `cargo xtask test` at the end.
