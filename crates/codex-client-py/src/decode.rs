@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use codex_client::core::RawEvent;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PySet, PyString, PyType};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 
 /// A JSON string, borrowed from the line when it has no escapes.
@@ -156,7 +156,6 @@ type FlatSpec<'py> = (String, Bound<'py, PyType>, Vec<(String, String, String)>)
 #[pyclass(module = "codex_client._native", frozen)]
 pub(crate) struct NotificationDecoder {
     notification: Py<PyType>,
-    object_new: Py<PyAny>,
     fallback: Py<PyAny>,
     flat: HashMap<String, FlatModel>,
     names: Names,
@@ -176,9 +175,6 @@ impl NotificationDecoder {
         fallback: Bound<'_, PyAny>,
         flat: Vec<FlatSpec<'_>>,
     ) -> PyResult<Self> {
-        let object_new = py
-            .get_type::<pyo3::types::PyAny>()
-            .getattr(pyo3::intern!(py, "__new__"))?;
         let mut models = HashMap::new();
         for (method, class, fields) in flat {
             let fields = fields
@@ -211,7 +207,6 @@ impl NotificationDecoder {
         let intern = |name: &str| PyString::intern(py, name).unbind();
         Ok(Self {
             notification: notification.unbind(),
-            object_new: object_new.unbind(),
             fallback: fallback.unbind(),
             flat,
             names: Names {
@@ -324,10 +319,7 @@ impl NotificationDecoder {
             }
         }
         let fields_set = PySet::new(py, model.fields.iter().map(|f| f.name.bind(py)))?;
-        let instance = self
-            .object_new
-            .bind(py)
-            .call1(PyTuple::new(py, [model.class.bind(py)])?)?;
+        let instance = allocate(model.class.bind(py))?;
         let names = &self.names;
         set_slot(&instance, &names.dict, dict.as_any())?;
         set_slot(&instance, &names.fields_set, fields_set.as_any())?;
@@ -343,13 +335,26 @@ impl NotificationDecoder {
         method: &Bound<'py, PyAny>,
         payload: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let notification = self
-            .object_new
-            .bind(py)
-            .call1(PyTuple::new(py, [self.notification.bind(py)])?)?;
+        let notification = allocate(self.notification.bind(py))?;
         set_slot(&notification, &self.names.method, method)?;
         set_slot(&notification, &self.names.payload, payload)?;
         Ok(notification)
+    }
+}
+
+/// `object.__new__(class)`: an instance with nothing set, made by the class's allocator (what
+/// `object.__new__` does for these classes, which define no `__new__` of their own, without
+/// building an argument tuple per call).
+fn allocate<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: `class` is a live type object; `PyType_GenericNew` ignores its argument tuple and
+    // keywords (null here) and returns a new reference, or null with an exception set.
+    unsafe {
+        let object = pyo3::ffi::PyType_GenericNew(
+            class.as_type_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(class.py(), object)
     }
 }
 
