@@ -7,7 +7,7 @@
 //!   base interpreter it was made with; when both are unchanged nothing is done, otherwise the
 //!   venv is made anew (so it never holds a package the pins dropped). Needs PyPI (or pip's
 //!   cache). The pins of the runtime and the official SDK must be the pinned Codex version.
-//! - **build**: `maturin build --release --locked` from the venv into `target/wheels/`, then
+//! - **build**: `maturin build --profile wheel --locked` from the venv into `target/wheels/`, then
 //!   `pip install --force-reinstall --no-deps --no-index` of that wheel into the venv (its
 //!   dependencies, pydantic and the runtime, are the pins) and `pip check`. A built wheel, not
 //!   `maturin develop`: the tests import what users install, and nothing is written into the
@@ -172,7 +172,7 @@ pub fn setup(workspace: &Path) -> Result<PathBuf> {
 /// are the pins: `--no-deps`, then `pip check` proves they satisfy it). Returns the wheel.
 pub fn build(workspace: &Path) -> Result<PathBuf> {
     println!(
-        "\n==> python build: the codex-client wheel (maturin build --release), installed into the venv"
+        "\n==> python build: the codex-client wheel (maturin build --profile wheel: release with LTO), installed into the venv"
     );
     let started = Instant::now();
     let out_dir = wheel_dir(workspace);
