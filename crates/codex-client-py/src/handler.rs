@@ -111,62 +111,32 @@ trait KnownAnswer {
     }
 }
 
-fn unknown_json(value: &Value) -> Option<String> {
-    Some(value.to_string())
+/// `KnownAnswer` for answers that make a choice: the field holding it, and the pattern of its
+/// unknown value (the protocol's open enums keep what they do not name).
+macro_rules! refuses_unknown_choice {
+    ($($response:ident . $field:ident : $unknown:pat => $value:ident;)*) => {$(
+        impl KnownAnswer for proto::$response {
+            fn unknown_choice(&self) -> Option<String> {
+                match &self.$field {
+                    $unknown => Some($value.to_string()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
 }
 
-impl KnownAnswer for proto::CommandExecutionRequestApprovalResponse {
-    fn unknown_choice(&self) -> Option<String> {
-        match &self.decision {
-            proto::CommandExecutionApprovalDecision::Unknown(value) => unknown_json(value),
-            _ => None,
-        }
-    }
-}
-
-impl KnownAnswer for proto::FileChangeRequestApprovalResponse {
-    fn unknown_choice(&self) -> Option<String> {
-        match &self.decision {
-            proto::FileChangeApprovalDecision::Unknown(value) => Some(value.clone()),
-            _ => None,
-        }
-    }
-}
-
-impl KnownAnswer for proto::ApplyPatchApprovalResponse {
-    fn unknown_choice(&self) -> Option<String> {
-        match &self.decision {
-            proto::ReviewDecision::Unknown(value) => unknown_json(value),
-            _ => None,
-        }
-    }
-}
-
-impl KnownAnswer for proto::ExecCommandApprovalResponse {
-    fn unknown_choice(&self) -> Option<String> {
-        match &self.decision {
-            proto::ReviewDecision::Unknown(value) => unknown_json(value),
-            _ => None,
-        }
-    }
-}
-
-impl KnownAnswer for proto::McpServerElicitationRequestResponse {
-    fn unknown_choice(&self) -> Option<String> {
-        match &self.action {
-            proto::McpServerElicitationAction::Unknown(value) => Some(value.clone()),
-            _ => None,
-        }
-    }
-}
-
-impl KnownAnswer for proto::PermissionsRequestApprovalResponse {
-    fn unknown_choice(&self) -> Option<String> {
-        match &self.scope {
-            Some(proto::PermissionGrantScope::Unknown(value)) => Some(value.clone()),
-            _ => None,
-        }
-    }
+refuses_unknown_choice! {
+    CommandExecutionRequestApprovalResponse.decision:
+        proto::CommandExecutionApprovalDecision::Unknown(value) => value;
+    FileChangeRequestApprovalResponse.decision:
+        proto::FileChangeApprovalDecision::Unknown(value) => value;
+    ApplyPatchApprovalResponse.decision: proto::ReviewDecision::Unknown(value) => value;
+    ExecCommandApprovalResponse.decision: proto::ReviewDecision::Unknown(value) => value;
+    McpServerElicitationRequestResponse.action:
+        proto::McpServerElicitationAction::Unknown(value) => value;
+    PermissionsRequestApprovalResponse.scope:
+        Some(proto::PermissionGrantScope::Unknown(value)) => value;
 }
 
 impl KnownAnswer for proto::ToolRequestUserInputResponse {}

@@ -1,8 +1,12 @@
-"""What several test files share: waiting for a condition with a bound."""
+"""What several test files share: waiting for a condition with a bound, a thread whose
+approvals this client reviews."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
+
+from codex_client import Codex, Thread
 
 WAIT_S = 60.0
 
@@ -17,3 +21,17 @@ def eventually(condition, *, timeout: float = WAIT_S, interval: float = 0.01, wh
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def reviewed_thread(codex: Codex, workdir: Path, policy: str) -> Thread:
+    """A thread in ``workdir`` whose approvals, under ``policy`` (``untrusted``: every command;
+    ``on-request``: escalations), are asked of this client (reviewed by the user)."""
+    started = codex._client.thread_start(
+        {
+            "approvalPolicy": policy,
+            "approvalsReviewer": "user",
+            "sandbox": "workspace-write",
+            "cwd": str(workdir),
+        }
+    )
+    return Thread(codex._client, started.thread.id)

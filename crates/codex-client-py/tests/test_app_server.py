@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import codex_client
+from _helpers import reviewed_thread
 from codex_client import (
     AsyncCodex,
     Codex,
@@ -148,16 +149,7 @@ def test_eight_turns_streamed_from_asyncio_tasks_each_get_exactly_their_events(c
 
 
 def untrusted_thread(codex: Codex, workdir: Path) -> Thread:
-    """A thread whose commands ask this client (the ``untrusted`` policy, reviewed by the user)."""
-    started = codex._client.thread_start(
-        {
-            "approvalPolicy": "untrusted",
-            "approvalsReviewer": "user",
-            "sandbox": "workspace-write",
-            "cwd": str(workdir),
-        }
-    )
-    return Thread(codex._client, started.thread.id)
+    return reviewed_thread(codex, workdir, "untrusted")
 
 
 def command_items(result):

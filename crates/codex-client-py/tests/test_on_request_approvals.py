@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import codex_client
+from _helpers import reviewed_thread
 from codex_client import Codex, Thread
 from codex_client.generated.v2_all import (
     AgentMessageThreadItem,
@@ -32,16 +33,7 @@ WAIT_S = 60.0
 
 
 def on_request_thread(codex: Codex, workdir: Path) -> Thread:
-    """A thread whose escalations reach this client."""
-    started = codex._client.thread_start(
-        {
-            "approvalPolicy": "on-request",
-            "approvalsReviewer": "user",
-            "sandbox": "workspace-write",
-            "cwd": str(workdir),
-        }
-    )
-    return Thread(codex._client, started.thread.id)
+    return reviewed_thread(codex, workdir, "on-request")
 
 
 def script(mock) -> None:

@@ -255,13 +255,8 @@ impl Connection {
         params: M::Params,
         options: RequestOptions,
     ) -> Result<M::Response> {
-        let params = encode_params(M::METHOD, &params)?;
-        let reply = self
-            .handle
-            .core
-            .call(M::METHOD, Some(params), options, None)
-            .await?;
-        decode_response::<M::Response>(M::METHOD, &reply.raw)
+        let (response, _raw) = self.request_and_raw_with::<M>(params, options).await?;
+        Ok(response)
     }
 
     /// [`request`](Self::request), also returning the response's raw JSON: the `result` exactly
