@@ -21,10 +21,11 @@ use crate::stream::NativeStream;
 
 /// Events a turn's queue holds before the reader waits for its consumer (then the grace, then
 /// a gap). Shallower than the core's default (1024): the reader outruns consumers that hold
-/// the GIL, and what it has read ahead is memory; a queue four of the Python side's batches
-/// deep keeps a consumer fed while its peak memory stays below the official client's
-/// (BENCHMARKS.md, "Python"). Nothing is lost by it: a full queue makes the reader wait.
-const TURN_QUEUE_EVENTS: usize = 256;
+/// the GIL, and what it has read ahead is memory; a queue two of the Python side's batches
+/// deep keeps a consumer fed (the reader refills it while the consumer is in the other batch)
+/// with 1.5 MB less at 64 turns than 256 (BENCHMARKS.md, "Python"). Nothing is lost by it: a
+/// full queue makes the reader wait.
+const TURN_QUEUE_EVENTS: usize = 128;
 /// Bytes a turn's queue holds, likewise (one event however large is always taken).
 const TURN_QUEUE_BYTES: usize = 1024 * 1024;
 
@@ -33,6 +34,13 @@ const TURN_QUEUE_BYTES: usize = 1024 * 1024;
 /// among many busy threads, or be descheduled on a loaded machine, without being stalled; a
 /// consumer that has truly stopped holds the others up once for this long, then not at all.
 const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(1);
+
+/// Each step of `close()`: after stdin is closed the app-server has this long to exit, then
+/// SIGTERM and this long again, then SIGKILL (the core's default is 5 s a step). An app-server
+/// that has loaded a thread can take 5 s to exit on its own when its plugin sync cannot reach
+/// GitHub (offline, observed on 0.163.0); the official client gives it 2 s in all before
+/// SIGKILL, and so does this: a `with Codex() as codex:` block does not end 5 s late.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// The settings of a connection, as the Python layer's `CodexConfig` gives them.
 #[derive(FromPyObject)]
@@ -74,7 +82,8 @@ impl Settings {
             .experimental_api(self.experimental_api)
             // A Python consumer may be held up by the GIL: a longer grace before a gap.
             .turn_queue_limits(TURN_QUEUE_EVENTS, TURN_QUEUE_BYTES)
-            .slow_consumer_grace(SLOW_CONSUMER_GRACE);
+            .slow_consumer_grace(SLOW_CONSUMER_GRACE)
+            .close_timeout(CLOSE_GRACE);
         if let Some(t) = seconds("request_timeout_s", self.request_timeout_s)? {
             config = config.request_timeout(t);
         }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use codex_client::core::RawEvent;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySet, PyString, PyType};
+use pyo3::types::{PyDict, PySet, PyString, PyType};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 
 /// A JSON string, borrowed from the line when it has no escapes.
@@ -90,7 +90,8 @@ fn flat_values<'p>(fields: &[FlatField], params: &'p str) -> Option<Vec<FlatValu
 /// (Python strings are immutable).
 #[derive(Default)]
 struct RepeatedStrings {
-    last: HashMap<*const FlatField, Py<PyString>>,
+    /// By the field's address (a decoder's fields never move).
+    last: HashMap<usize, Py<PyString>>,
 }
 
 impl RepeatedStrings {
@@ -102,7 +103,7 @@ impl RepeatedStrings {
     ) -> Bound<'py, PyString> {
         /// Values longer than this (message text) are not kept.
         const KEPT_UP_TO: usize = 128;
-        let key: *const FlatField = field;
+        let key = std::ptr::from_ref(field) as usize;
         if let Some(previous) = self.last.get(&key) {
             let previous = previous.bind(py);
             if previous.to_str().is_ok_and(|text| text == value) {
@@ -228,19 +229,14 @@ impl NotificationDecoder {
         methods
     }
 
-    /// Decodes `(method, params_json)` pairs the way a stream decodes one batch (for tests
-    /// and tools).
-    fn decode_batch<'py>(
-        &self,
-        py: Python<'py>,
-        events: Vec<(String, String)>,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        let mut repeated = RepeatedStrings::default();
-        for (method, params) in &events {
-            list.append(self.notification_of(py, method, params, &mut repeated)?)?;
+    /// `(method, params_json)` pairs as the `NotificationBatch` a stream would hand over for
+    /// them (for tests and tools): decoded one at a time as it is iterated.
+    fn decode_batch(slf: &Bound<'_, Self>, events: Vec<(String, String)>) -> NotificationBatch {
+        NotificationBatch {
+            events: Pending::Pairs(events.into_iter()),
+            decoder: slf.clone().unbind(),
+            repeated: RepeatedStrings::default(),
         }
-        Ok(list)
     }
 
     /// Decodes one notification the way a stream does (for tests and tools).
@@ -254,31 +250,93 @@ impl NotificationDecoder {
     }
 }
 
+/// One batch of a stream, made into `Notification`s one at a time as Python iterates it: the
+/// batch holds the server's lines (not Python objects), so a consumer holds one decoded event
+/// at a time, not a batch of them (less memory, and nothing for the cycle collector to walk
+/// while 64 threads each hold a batch). An event that fails to decode raises at its place; the
+/// events after it are still there for the next `next()`.
+#[pyclass(module = "codex_client._native")]
+pub(crate) struct NotificationBatch {
+    events: Pending,
+    decoder: Py<NotificationDecoder>,
+    repeated: RepeatedStrings,
+}
+
+/// The events of a batch not handed out yet.
+enum Pending {
+    /// A stream's.
+    Raw(std::vec::IntoIter<RawEvent>),
+    /// `(method, params_json)` pairs given by Python (`NotificationDecoder.decode_batch`).
+    Pairs(std::vec::IntoIter<(String, String)>),
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        match self {
+            Self::Raw(events) => events.len(),
+            Self::Pairs(events) => events.len(),
+        }
+    }
+}
+
+impl NotificationBatch {
+    pub(crate) fn new(events: Vec<RawEvent>, decoder: Py<NotificationDecoder>) -> Self {
+        Self {
+            events: Pending::Raw(events.into_iter()),
+            decoder,
+            repeated: RepeatedStrings::default(),
+        }
+    }
+}
+
+#[pymethods]
+impl NotificationBatch {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The next event as a `Notification`; `StopIteration` after the last.
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let decoder = self.decoder.get();
+        let repeated = &mut self.repeated;
+        match &mut self.events {
+            Pending::Raw(events) => match events.next() {
+                Some(event) => decoder.event(py, &event, repeated).map(Some),
+                None => Ok(None),
+            },
+            Pending::Pairs(events) => match events.next() {
+                Some((method, params)) => decoder
+                    .notification_of(py, &method, &params, repeated)
+                    .map(Some),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// How many events are left.
+    fn __len__(&self) -> usize {
+        self.events.len()
+    }
+}
+
 impl NotificationDecoder {
-    /// A batch of events (notifications and gaps only) as a list of `Notification`s.
-    pub(crate) fn batch<'py>(
+    /// One event of a batch (a notification or a gap) as its `Notification`.
+    fn event<'py>(
         &self,
         py: Python<'py>,
-        events: &[RawEvent],
-    ) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        let mut repeated = RepeatedStrings::default();
-        for event in events {
-            let value = match event {
-                RawEvent::Notification(raw) => {
-                    let params = raw.params().unwrap_or("{}");
-                    self.notification_of(py, raw.method(), params, &mut repeated)?
-                }
-                RawEvent::Lagged(count) => self.fallback.bind(py).call1((py.None(), *count))?,
-                other => {
-                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                        "codex-client: a stream handed over an event it should not have: {other:?}"
-                    )));
-                }
-            };
-            list.append(value)?;
+        event: &RawEvent,
+        repeated: &mut RepeatedStrings,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match event {
+            RawEvent::Notification(raw) => {
+                let params = raw.params().unwrap_or("{}");
+                self.notification_of(py, raw.method(), params, repeated)
+            }
+            RawEvent::Lagged(count) => self.fallback.bind(py).call1((py.None(), *count)),
+            other => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "codex-client: a stream handed over an event it should not have: {other:?}"
+            ))),
         }
-        Ok(list)
     }
 
     fn notification_of<'py>(

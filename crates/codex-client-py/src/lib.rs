@@ -11,7 +11,8 @@
 //! - `client.rs`: `NativeClient`, a `codex_client::core::Connection`;
 //! - `stream.rs`: `NativeStream`, a turn, thread or global stream of notifications;
 //! - `decode.rs`: `NotificationDecoder`, raw events → `Notification` values, the flat delta
-//!   models built in Rust;
+//!   models built in Rust; `NotificationBatch`, a batch decoded one event at a time as Python
+//!   iterates it;
 //! - `handler.rs`: server requests answered by a Python callable;
 //! - `errors.rs`: `codex_client::Error` → the exceptions of `codex_client.errors`.
 
@@ -33,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::NativeStream>()?;
     m.add_class::<decode::NotificationDecoder>()?;
+    m.add_class::<decode::NotificationBatch>()?;
     testing::register(m)?;
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! global one) handed to Python in batches.
 //!
 //! A batch is every event already queued, up to `max`, taken in one release of the GIL: the
-//! first event is waited for, the rest are taken without waiting. The events reach Python as
-//! `Notification` values made by the package's [`NotificationDecoder`]; a gap (this consumer
+//! first event is waited for, the rest are taken without waiting. The batch reaches Python as a
+//! [`NotificationBatch`], which makes each event a `Notification` (with the package's
+//! [`NotificationDecoder`]) when Python's iteration reaches it; a gap (this consumer
 //! fell behind and the router dropped events for it alone) is the decoder's value for it, at
 //! its place. `None` instead of a batch means the stream ended
 //! (a turn's after its `turn/completed`); the end of the connection raises
@@ -15,29 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use codex_client::Error;
 use codex_client::core::{NotificationStream, RawEvent, TurnStream};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
 use tokio::sync::{Mutex, Notify};
 
-use crate::decode::NotificationDecoder;
+use crate::decode::{NotificationBatch, NotificationDecoder};
 use crate::errors;
 use crate::runtime;
-
-/// A batch for asyncio: the raw events and the decoder that makes them Python values once
-/// the awaitable resolves on the event loop's thread.
-struct DecodedBatch {
-    events: Vec<RawEvent>,
-    decoder: Py<NotificationDecoder>,
-}
-
-impl<'py> IntoPyObject<'py> for DecodedBatch {
-    type Target = PyList;
-    type Output = Bound<'py, PyList>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
-        self.decoder.get().batch(py, &self.events)
-    }
-}
 
 enum Inner {
     Turn(TurnStream),
@@ -174,20 +157,22 @@ impl NativeStream {
         self.turn_id.clone()
     }
 
-    /// The next batch (a list of `Notification`s made by `decoder`), or `None` at the end.
-    /// Blocks with the GIL released; Ctrl-C raises `KeyboardInterrupt` (nothing of the stream
-    /// is lost).
+    /// The next batch (a `NotificationBatch`: an iterator of the `Notification`s `decoder`
+    /// makes, each made when it is reached), or `None` at the end. Blocks with the GIL
+    /// released; Ctrl-C raises `KeyboardInterrupt` (nothing of the stream is lost).
     #[pyo3(signature = (decoder, max = 256))]
     fn next_batch<'py>(
         &self,
         py: Python<'py>,
         decoder: &Bound<'py, NotificationDecoder>,
         max: usize,
-    ) -> PyResult<Option<Bound<'py, PyList>>> {
+    ) -> PyResult<Option<Bound<'py, NotificationBatch>>> {
         let shared = self.shared.clone();
         let batch = runtime::wait(py, async move { next_batch(&shared, max.max(1)).await })?;
         match batch {
-            Ok(Some(events)) => decoder.get().batch(py, &events).map(Some),
+            Ok(Some(events)) => {
+                Bound::new(py, NotificationBatch::new(events, decoder.clone().unbind())).map(Some)
+            }
             Ok(None) => Ok(None),
             Err(err) => Err(errors::to_py(err)),
         }
@@ -205,7 +190,7 @@ impl NativeStream {
         let decoder = decoder.clone().unbind();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             match next_batch(&shared, max.max(1)).await {
-                Ok(batch) => Ok(batch.map(|events| DecodedBatch { events, decoder })),
+                Ok(batch) => Ok(batch.map(|events| NotificationBatch::new(events, decoder))),
                 Err(err) => Err(errors::to_py(err)),
             }
         })

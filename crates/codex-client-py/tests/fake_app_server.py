@@ -2,13 +2,17 @@
 when the server misbehaves. ``python fake_app_server.py MODE``:
 
 * ``only-initialize``: answers ``initialize`` and nothing else (requests wait for ever);
+* ``linger``: answers ``initialize``; at the end of its input it ignores SIGTERM and does not
+  exit (an app-server stuck in its shutdown) until it is killed;
 * ``garbage``: answers ``initialize`` and ``model/list``, and writes lines that are not
   JSON-RPC messages (not JSON, truncated JSON, JSON of the wrong shape, blank lines, an answer to
   a request nobody sent, a notification nobody knows) before and after every answer.
 """
 
 import json
+import signal
 import sys
+import time
 
 GARBAGE = [
     "this is not json",
@@ -58,6 +62,9 @@ def main(mode):
             send({"id": id_, "result": {"data": [], "nextCursor": None}})
         if mode == "garbage":
             send_garbage()
+    if mode == "linger":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(600)
 
 
 if __name__ == "__main__":

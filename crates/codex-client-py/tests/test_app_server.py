@@ -303,6 +303,20 @@ def test_a_request_without_an_answer_times_out():
         assert isinstance(RequestTimeoutError("x"), TimeoutError)
 
 
+def test_close_kills_an_app_server_that_does_not_exit_within_the_official_clients_bound():
+    # stdin closed, 1 s; SIGTERM (ignored), 1 s; SIGKILL: about 2 s, as the official client
+    # (SIGTERM, 2 s, SIGKILL), not the core's 5 s a step. The bound leaves room for a loaded
+    # machine; it fails at the core's default.
+    codex = Codex(fake("linger"))
+    pid = codex._client._native.pid()
+    started = time.monotonic()
+    codex.close()
+    elapsed = time.monotonic() - started
+    assert 1.9 < elapsed < 4.5, elapsed
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: gone, not a zombie
+
+
 def test_malformed_server_output_loses_nothing_else():
     with Codex(fake("garbage")) as codex:
         for _ in range(3):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_client._native import NotificationDecoder
 from codex_client._routing import DECODER, _flat_fields, decode_notification
 from codex_client.generated.notification_registry import NOTIFICATION_MODELS
 from codex_client.models import Notification, UnknownNotification
@@ -102,11 +103,48 @@ def test_a_batch_shares_repeated_ids_but_keeps_every_value():
         (method, json.dumps({"threadId": "t1", "turnId": "u1", "itemId": "i1", "delta": d}))
         for d in ("a", "b", "a")
     ] + [(method, json.dumps({"threadId": "t1", "turnId": "u2", "itemId": "i2", "delta": "c"}))]
-    decoded = DECODER.decode_batch(events)
+    decoded = list(DECODER.decode_batch(events))
     assert [n.payload.delta for n in decoded] == ["a", "b", "a", "c"]
     assert [n.payload.turn_id for n in decoded] == ["u1", "u1", "u1", "u2"]
     for notification, (m, params) in zip(decoded, events):
         assert_same(notification, decode_notification(m, params))
+
+
+def test_a_batch_makes_each_event_when_iteration_reaches_it():
+    method = "item/agentMessage/delta"
+    events = [(method, json.dumps(sample(method, str(i)))) for i in range(3)]
+    made = []
+
+    def fallback(method, params):
+        made.append(params)
+        return decode_notification(method, params)
+
+    # Everything through the fallback (no flat models), to see when each event is made.
+    decoder = NotificationDecoder(Notification, fallback, [])
+    batch = decoder.decode_batch(events)
+    assert len(batch) == 3 and made == []
+    first = next(batch)
+    assert made == [events[0][1]] and len(batch) == 2
+    assert_same(first, decode_notification(*events[0]))
+    assert [n.payload.delta for n in batch] == [sample(method, "1")["delta"], sample(method, "2")["delta"]]
+    assert len(batch) == 0 and next(batch, None) is None
+
+
+def test_an_event_that_fails_to_decode_raises_at_its_place_and_loses_none_after_it():
+    method = "item/agentMessage/delta"
+    good = [(method, json.dumps(sample(method, str(i)))) for i in range(2)]
+
+    def fallback(method, params):
+        if method == "test/explodes":
+            raise ValueError("cannot decode this one")
+        return decode_notification(method, params)
+
+    decoder = NotificationDecoder(Notification, fallback, [])
+    batch = decoder.decode_batch([good[0], ("test/explodes", "{}"), good[1]])
+    assert next(batch).payload.delta == sample(method, "0")["delta"]
+    with pytest.raises(ValueError, match="cannot decode this one"):
+        next(batch)
+    assert [n.payload.delta for n in batch] == [sample(method, "1")["delta"]]
 
 
 def test_a_fast_decoded_model_is_an_ordinary_model():

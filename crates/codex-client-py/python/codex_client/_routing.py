@@ -8,7 +8,7 @@ before its consumer subscribed, bounds — is the Rust core's (``codex_client._n
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, RootModel, ValidationError
@@ -99,13 +99,16 @@ DECODER = NotificationDecoder(Notification, decode_notification, _flat_models())
 
 
 class _TurnSubscription:
-    """One consumer of a native stream (a turn's, or the global one)."""
+    """One consumer of a native stream (a turn's, or the global one). A native batch makes
+    each of its events a :class:`Notification` when iteration reaches it, so a consumer holds
+    the one event it is looking at, not a decoded batch."""
 
-    __slots__ = ("_stream", "_buffer", "_ended", "__weakref__")
+    __slots__ = ("_stream", "_batch", "_ended", "__weakref__")
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
-        self._buffer: deque[Notification] = deque()
+        #: The native batch being consumed (what is left of it), or ``None``.
+        self._batch: Iterator[Notification] | None = None
         self._ended = False
 
     @property
@@ -115,38 +118,44 @@ class _TurnSubscription:
     def _ended_error(self) -> TransportClosedError:
         return TransportClosedError("Turn is no longer streaming")
 
+    def _next_of_batch(self) -> Notification | None:
+        """The next event of the batch being consumed, ``None`` when it has no more; raises
+        ``TransportClosedError`` once the stream has ended."""
+        batch = self._batch
+        if batch is not None:
+            event = next(batch, None)
+            if event is not None:
+                return event
+            self._batch = None
+        if self._ended:
+            raise self._ended_error()
+        return None
+
+    def _consume(self, batch: Iterator[Notification] | None) -> None:
+        """Takes a native batch (``None``: the stream ended, which raises)."""
+        if batch is None:
+            self._ended = True
+            raise self._ended_error()
+        self._batch = batch
+
     def next(self) -> Notification:
         """The next event; blocks with the GIL released. Raises ``TransportClosedError`` once
         the stream has ended (after a turn's ``turn/completed``) or the connection closed."""
-        buffer = self._buffer
-        while not buffer:
-            if self._ended:
-                raise self._ended_error()
-            batch = self._stream.next_batch(DECODER, BATCH)
-            if batch is None:
-                self._ended = True
-                raise self._ended_error()
-            buffer.extend(batch)
-        return buffer.popleft()
+        while (event := self._next_of_batch()) is None:
+            self._consume(self._stream.next_batch(DECODER, BATCH))
+        return event
 
     async def anext(self) -> Notification:
         """:meth:`next` for asyncio."""
-        buffer = self._buffer
-        while not buffer:
-            if self._ended:
-                raise self._ended_error()
-            batch = await self._stream.next_batch_async(DECODER, BATCH)
-            if batch is None:
-                self._ended = True
-                raise self._ended_error()
-            buffer.extend(batch)
-        return buffer.popleft()
+        while (event := self._next_of_batch()) is None:
+            self._consume(await self._stream.next_batch_async(DECODER, BATCH))
+        return event
 
-    def next_batch(self) -> list[Notification] | None:
-        """Everything buffered or, when nothing is, the next native batch; ``None`` at the end."""
-        if self._buffer:
-            batch = list(self._buffer)
-            self._buffer.clear()
+    def next_batch(self) -> Iterator[Notification] | None:
+        """What is left of the batch being consumed or, when nothing is, the next native
+        batch (an iterator of events); ``None`` at the end."""
+        batch, self._batch = self._batch, None
+        if batch is not None and len(batch):
             return batch
         if self._ended:
             return None
@@ -155,11 +164,10 @@ class _TurnSubscription:
             self._ended = True
         return batch
 
-    async def next_batch_async(self) -> list[Notification] | None:
+    async def next_batch_async(self) -> Iterator[Notification] | None:
         """:meth:`next_batch` for asyncio."""
-        if self._buffer:
-            batch = list(self._buffer)
-            self._buffer.clear()
+        batch, self._batch = self._batch, None
+        if batch is not None and len(batch):
             return batch
         if self._ended:
             return None
@@ -171,5 +179,5 @@ class _TurnSubscription:
     def close(self) -> None:
         """Stops consuming: the core frees this subscriber's queue. Idempotent."""
         self._ended = True
-        self._buffer.clear()
+        self._batch = None
         self._stream.close()
