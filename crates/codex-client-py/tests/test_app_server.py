@@ -219,7 +219,7 @@ def test_a_decision_the_protocol_does_not_name_fails_closed(codex_harness):
 def test_a_consumer_that_stops_loses_only_a_counted_gap_and_still_gets_its_end(codex, mock_model):
     # One turn streams 2,000 deltas (the app-server sends them in a few milliseconds) while its
     # consumer takes nothing for three seconds, three times the reader's grace: the stop is the
-    # scenario. Its queue (256 events) fills, the reader waits the grace, then goes on without
+    # scenario. Its queue (128 events) fills, the reader waits the grace, then goes on without
     # it; what it missed is a gap with its count, at its place, before its turn/completed.
     total = 2_000
     mock_model.route(Matcher.any(), MockResponse.deltas([f"<{i}>" for i in range(total)]))
