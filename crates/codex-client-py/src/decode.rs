@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use codex_client::core::RawEvent;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PySet, PyString, PyType};
+use pyo3::types::{PyDict, PyFrozenSet, PyString, PyType};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 
 /// A JSON string, borrowed from the line when it has no escapes.
@@ -85,17 +85,20 @@ fn flat_values<'p>(fields: &[FlatField], params: &'p str) -> Option<Vec<FlatValu
     Some(values)
 }
 
-/// The strings of the previous events of a batch, by field: a turn's deltas repeat their
-/// thread, turn and item ids, which are then one Python string shared, not one per event
-/// (Python strings are immutable).
+/// What the previous events of a batch left to reuse: a turn's deltas are one method after
+/// another (the model is found once, not hashed per event) and repeat their thread, turn and
+/// item ids, which are then one Python string shared, not one per event (Python strings are
+/// immutable).
 #[derive(Default)]
-struct RepeatedStrings {
-    /// By the field's address (a decoder's fields never move).
-    last: HashMap<usize, Py<PyString>>,
+struct BatchMemo {
+    /// The flat model of the previous event, by its index in the decoder's `models`.
+    last_model: Option<usize>,
+    /// The previous string of each flat field, by the field's `slot`.
+    last: Vec<Option<Py<PyString>>>,
 }
 
-impl RepeatedStrings {
-    fn get<'py>(
+impl BatchMemo {
+    fn string<'py>(
         &mut self,
         py: Python<'py>,
         field: &FlatField,
@@ -103,8 +106,7 @@ impl RepeatedStrings {
     ) -> Bound<'py, PyString> {
         /// Values longer than this (message text) are not kept.
         const KEPT_UP_TO: usize = 128;
-        let key = std::ptr::from_ref(field) as usize;
-        if let Some(previous) = self.last.get(&key) {
+        if let Some(Some(previous)) = self.last.get(field.slot) {
             let previous = previous.bind(py);
             if previous.to_str().is_ok_and(|text| text == value) {
                 return previous.clone();
@@ -112,7 +114,10 @@ impl RepeatedStrings {
         }
         let string = PyString::new(py, value);
         if value.len() <= KEPT_UP_TO {
-            self.last.insert(key, string.clone().unbind());
+            if self.last.len() <= field.slot {
+                self.last.resize_with(field.slot + 1, || None);
+            }
+            self.last[field.slot] = Some(string.clone().unbind());
         }
         string
     }
@@ -130,13 +135,18 @@ struct FlatField {
     wire: String,
     name: Py<PyString>,
     kind: FieldKind,
+    /// This field's place among all the decoder's flat fields (for [`BatchMemo`]).
+    slot: usize,
 }
 
 /// A model whose every field is a required string or integer.
 struct FlatModel {
+    method_text: String,
     method: Py<PyString>,
     class: Py<PyType>,
     fields: Vec<FlatField>,
+    /// The field names, which every instance's `__pydantic_fields_set__` is a copy of.
+    field_names: Py<PyFrozenSet>,
 }
 
 /// The attribute names the construction sets, interned once.
@@ -158,7 +168,9 @@ type FlatSpec<'py> = (String, Bound<'py, PyType>, Vec<(String, String, String)>)
 pub(crate) struct NotificationDecoder {
     notification: Py<PyType>,
     fallback: Py<PyAny>,
-    flat: HashMap<String, FlatModel>,
+    /// The flat models, and where each method's is.
+    models: Vec<FlatModel>,
+    by_method: HashMap<String, usize>,
     names: Names,
 }
 
@@ -176,7 +188,7 @@ impl NotificationDecoder {
         fallback: Bound<'_, PyAny>,
         flat: Vec<FlatSpec<'_>>,
     ) -> PyResult<Self> {
-        let mut models = HashMap::new();
+        let (mut models, mut by_method, mut slots) = (Vec::new(), HashMap::new(), 0..);
         for (method, class, fields) in flat {
             let fields = fields
                 .into_iter()
@@ -194,22 +206,27 @@ impl NotificationDecoder {
                         wire,
                         name: PyString::intern(py, &name).unbind(),
                         kind,
+                        slot: slots.next().unwrap_or(usize::MAX),
                     })
                 })
                 .collect::<PyResult<Vec<_>>>()?;
+            let field_names = PyFrozenSet::new(py, fields.iter().map(|f| f.name.bind(py)))?;
             let model = FlatModel {
+                method_text: method.clone(),
                 method: PyString::intern(py, &method).unbind(),
                 class: class.unbind(),
                 fields,
+                field_names: field_names.unbind(),
             };
-            models.insert(method, model);
+            by_method.insert(method, models.len());
+            models.push(model);
         }
-        let flat = models;
         let intern = |name: &str| PyString::intern(py, name).unbind();
         Ok(Self {
             notification: notification.unbind(),
             fallback: fallback.unbind(),
-            flat,
+            models,
+            by_method,
             names: Names {
                 dict: intern("__dict__"),
                 fields_set: intern("__pydantic_fields_set__"),
@@ -224,7 +241,7 @@ impl NotificationDecoder {
     /// The methods decoded without the fallback, sorted.
     #[getter]
     fn flat_methods(&self) -> Vec<String> {
-        let mut methods: Vec<String> = self.flat.keys().cloned().collect();
+        let mut methods: Vec<String> = self.by_method.keys().cloned().collect();
         methods.sort();
         methods
     }
@@ -235,7 +252,7 @@ impl NotificationDecoder {
         NotificationBatch {
             events: Pending::Pairs(events.into_iter()),
             decoder: slf.clone().unbind(),
-            repeated: RepeatedStrings::default(),
+            memo: BatchMemo::default(),
         }
     }
 
@@ -246,7 +263,7 @@ impl NotificationDecoder {
         method: &str,
         params: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.notification_of(py, method, params, &mut RepeatedStrings::default())
+        self.notification_of(py, method, params, &mut BatchMemo::default())
     }
 }
 
@@ -259,7 +276,7 @@ impl NotificationDecoder {
 pub(crate) struct NotificationBatch {
     events: Pending,
     decoder: Py<NotificationDecoder>,
-    repeated: RepeatedStrings,
+    memo: BatchMemo,
 }
 
 /// The events of a batch not handed out yet.
@@ -284,7 +301,7 @@ impl NotificationBatch {
         Self {
             events: Pending::Raw(events.into_iter()),
             decoder,
-            repeated: RepeatedStrings::default(),
+            memo: BatchMemo::default(),
         }
     }
 }
@@ -298,15 +315,15 @@ impl NotificationBatch {
     /// The next event as a `Notification`; `StopIteration` after the last.
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let decoder = self.decoder.get();
-        let repeated = &mut self.repeated;
+        let memo = &mut self.memo;
         match &mut self.events {
             Pending::Raw(events) => match events.next() {
-                Some(event) => decoder.event(py, &event, repeated).map(Some),
+                Some(event) => decoder.event(py, &event, memo).map(Some),
                 None => Ok(None),
             },
             Pending::Pairs(events) => match events.next() {
                 Some((method, params)) => decoder
-                    .notification_of(py, &method, &params, repeated)
+                    .notification_of(py, &method, &params, memo)
                     .map(Some),
                 None => Ok(None),
             },
@@ -325,12 +342,12 @@ impl NotificationDecoder {
         &self,
         py: Python<'py>,
         event: &RawEvent,
-        repeated: &mut RepeatedStrings,
+        memo: &mut BatchMemo,
     ) -> PyResult<Bound<'py, PyAny>> {
         match event {
             RawEvent::Notification(raw) => {
                 let params = raw.params().unwrap_or("{}");
-                self.notification_of(py, raw.method(), params, repeated)
+                self.notification_of(py, raw.method(), params, memo)
             }
             RawEvent::Lagged(count) => self.fallback.bind(py).call1((py.None(), *count)),
             other => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
@@ -339,15 +356,29 @@ impl NotificationDecoder {
         }
     }
 
+    /// The flat model of `method`, if it has one: the previous event's when the method is the
+    /// same (a turn's deltas), else looked up.
+    fn flat_model(&self, method: &str, memo: &mut BatchMemo) -> Option<&FlatModel> {
+        if let Some(at) = memo.last_model
+            && let Some(model) = self.models.get(at)
+            && model.method_text == method
+        {
+            return Some(model);
+        }
+        let at = *self.by_method.get(method)?;
+        memo.last_model = Some(at);
+        self.models.get(at)
+    }
+
     fn notification_of<'py>(
         &self,
         py: Python<'py>,
         method: &str,
         params: &str,
-        repeated: &mut RepeatedStrings,
+        memo: &mut BatchMemo,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(model) = self.flat.get(method)
-            && let Some(payload) = self.construct(py, model, params, repeated)?
+        if let Some(model) = self.flat_model(method, memo)
+            && let Some(payload) = self.construct(py, model, params, memo)?
         {
             return self.wrap(py, model.method.bind(py).as_any(), &payload);
         }
@@ -362,7 +393,7 @@ impl NotificationDecoder {
         py: Python<'py>,
         model: &FlatModel,
         params: &str,
-        repeated: &mut RepeatedStrings,
+        memo: &mut BatchMemo,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let Some(values) = flat_values(&model.fields, params) else {
             return Ok(None);
@@ -371,12 +402,12 @@ impl NotificationDecoder {
         for (field, value) in model.fields.iter().zip(&values) {
             match value {
                 FlatValue::Str(text) => {
-                    dict.set_item(field.name.bind(py), repeated.get(py, field, text))?
+                    dict.set_item(field.name.bind(py), memo.string(py, field, text))?
                 }
                 FlatValue::Int(n) => dict.set_item(field.name.bind(py), n)?,
             }
         }
-        let fields_set = PySet::new(py, model.fields.iter().map(|f| f.name.bind(py)))?;
+        let fields_set = set_copy(model.field_names.bind(py))?;
         let instance = allocate(model.class.bind(py))?;
         let names = &self.names;
         set_slot(&instance, &names.dict, dict.as_any())?;
@@ -413,6 +444,17 @@ fn allocate<'py>(class: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
             std::ptr::null_mut(),
         );
         Bound::from_owned_ptr_or_err(class.py(), object)
+    }
+}
+
+/// `set(names)`: a new set of the frozen set's members, copied with their hashes (no
+/// iteration through Python, no rehash).
+fn set_copy<'py>(names: &Bound<'py, PyFrozenSet>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: `names` is a live frozen set; `PySet_New` returns a new reference, or null with
+    // an exception set.
+    unsafe {
+        let set = pyo3::ffi::PySet_New(names.as_ptr());
+        Bound::from_owned_ptr_or_err(names.py(), set)
     }
 }
 
