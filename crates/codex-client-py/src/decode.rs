@@ -188,11 +188,14 @@ impl NotificationDecoder {
         fallback: Bound<'_, PyAny>,
         flat: Vec<FlatSpec<'_>>,
     ) -> PyResult<Self> {
-        let (mut models, mut by_method, mut slots) = (Vec::new(), HashMap::new(), 0..);
+        let (mut models, mut by_method) = (Vec::new(), HashMap::new());
+        // Each field's slot: its place among the fields of all the models before it and its own.
+        let mut first_slot = 0;
         for (method, class, fields) in flat {
             let fields = fields
                 .into_iter()
-                .map(|(wire, name, kind)| {
+                .enumerate()
+                .map(|(at, (wire, name, kind))| {
                     let kind = match kind.as_str() {
                         "str" => FieldKind::Str,
                         "int" => FieldKind::Int,
@@ -206,10 +209,11 @@ impl NotificationDecoder {
                         wire,
                         name: PyString::intern(py, &name).unbind(),
                         kind,
-                        slot: slots.next().unwrap_or(usize::MAX),
+                        slot: first_slot + at,
                     })
                 })
                 .collect::<PyResult<Vec<_>>>()?;
+            first_slot += fields.len();
             let field_names = PyFrozenSet::new(py, fields.iter().map(|f| f.name.bind(py)))?;
             let model = FlatModel {
                 method_text: method.clone(),
